@@ -1,0 +1,56 @@
+"""Shared argument handling for commands that act on a saved run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vaelab.config.files import CONFIG_NAME, read_run_config
+from vaelab.config.load import load
+from vaelab.config.run import check_dataset
+from vaelab.data.dataset import ArrayDataset, to_model_space
+from vaelab.data.registry import load_dataset
+from vaelab.errors import UserError
+from vaelab.models import VAE
+
+
+def load_run(run_dir: Path, device: str = "cpu") -> VAE:
+    if not run_dir.is_dir():
+        raise UserError(f"no such run directory: {run_dir}")
+    return load(run_dir, device=device)
+
+
+def run_data(
+    run_dir: Path,
+    model: VAE,
+    data: str | None,
+    split: str,
+    data_dir: str | None = None,
+    labels: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+) -> ArrayDataset:
+    """The dataset to act on: ``--data`` or the run's own, checked against the model; ``limit`` takes a
+    seeded random subset (never the first rows, which may be sorted by class)."""
+    if data is None:
+        if not (run_dir / CONFIG_NAME).is_file():
+            raise UserError(f"{run_dir} has no {CONFIG_NAME}; pass --data")
+        stored = read_run_config(run_dir).data
+        data, data_dir, labels = stored.name, data_dir or stored.data_dir, labels or stored.labels
+    dataset = load_dataset(data, split, data_dir, labels)
+    if limit is not None:
+        if limit < 1:
+            raise UserError("--limit must be at least 1")
+        if limit < len(dataset):
+            index = np.sort(np.random.default_rng(seed).choice(len(dataset), size=limit, replace=False))
+            dataset = dataset.subset(index)
+    check_dataset(model, dataset)
+    return dataset
+
+
+def model_inputs(model: VAE, dataset: ArrayDataset) -> tuple[torch.Tensor, torch.Tensor | None]:
+    x = to_model_space(torch.from_numpy(dataset.x), dataset.levels)
+    y = torch.from_numpy(dataset.y) if model.is_conditional and dataset.y is not None else None
+    return x, y

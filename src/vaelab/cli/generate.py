@@ -1,0 +1,137 @@
+"""Commands that apply a saved model: sample, reconstruct, interpolate, encode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import torch
+import typer
+
+from vaelab.atomic import atomic_write
+from vaelab.cli.common import load_run, model_inputs, run_data
+from vaelab.cli.output import emit_json, say
+from vaelab.errors import UserError
+from vaelab.report.images import save_png
+
+Opt = typer.Option
+
+
+def _write_array_or_png(out: Path, array: np.ndarray, ncols: int, is_image: bool) -> None:
+    if out.suffix == ".npy":
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as f:
+                np.save(f, array, allow_pickle=False)
+
+        atomic_write(out, write)
+    elif out.suffix == ".png":
+        if not is_image:
+            raise UserError(f"{out.name}: the model's data are not images; write a .npy file instead")
+        save_png(out, array, ncols)
+    else:
+        raise UserError(f"--out must end in .png or .npy, got {out.name}")
+
+
+def _check_out(out: Path) -> None:
+    if out.suffix not in {".png", ".npy"}:
+        raise UserError(f"--out must end in .png or .npy, got {out.name}")
+
+
+def sample(
+    run_dir: Annotated[Path, typer.Argument(help="run directory")],
+    n: Annotated[int, Opt("-n", help="number of samples")] = 64,
+    label: Annotated[int | None, Opt(help="class to generate (conditional models)")] = None,
+    out: Annotated[Path, Opt(help="output .png or .npy")] = Path("samples.png"),
+    seed: Annotated[int, Opt()] = 0,
+    as_json: Annotated[bool, Opt("--json")] = False,
+) -> None:
+    """Draw samples from the prior through the decoder."""
+    _check_out(out)
+    if n < 1:
+        raise UserError("-n must be at least 1")
+    model = load_run(run_dir)
+    if label is not None and not model.num_classes:
+        raise UserError("--label needs a class-conditional model (trained with --model cvae)")
+    torch.manual_seed(seed)
+    images = model.sample(n, y=label).numpy()
+    _write_array_or_png(out, images, min(n, 8), len(model.data_shape) == 3)
+    if as_json:
+        emit_json({"out": str(out), "n": n})
+    else:
+        say(f"wrote {n} samples to {out}")
+
+
+def reconstruct(
+    run_dir: Annotated[Path, typer.Argument(help="run directory")],
+    data: Annotated[str | None, Opt(help="dataset name or path (default: the run's)")] = None,
+    data_dir: Annotated[str | None, Opt()] = None,
+    split: Annotated[str, Opt()] = "test",
+    n: Annotated[int, Opt("-n", help="number of examples")] = 16,
+    out: Annotated[Path, Opt(help="output .png (inputs above reconstructions) or .npy")] = Path("reconstructions.png"),
+    seed: Annotated[int, Opt()] = 0,
+) -> None:
+    """Reconstruct examples through the posterior mean."""
+    _check_out(out)
+    model = load_run(run_dir)
+    dataset = run_data(run_dir, model, data, split, data_dir, limit=n, seed=seed)
+    x, y = model_inputs(model, dataset)
+    x_hat = model.reconstruct(x, y).numpy()
+    if out.suffix == ".npy":
+        _write_array_or_png(out, x_hat, 8, False)
+    else:
+        pairs = np.concatenate([np.concatenate([x[i : i + 8].numpy(), x_hat[i : i + 8]]) for i in range(0, len(x), 8)])
+        _write_array_or_png(out, pairs, min(len(x), 8), len(model.data_shape) == 3)
+    say(f"wrote {len(x)} reconstructions to {out}")
+
+
+def interpolate(
+    run_dir: Annotated[Path, typer.Argument(help="run directory")],
+    data: Annotated[str | None, Opt(help="dataset name or path (default: the run's)")] = None,
+    data_dir: Annotated[str | None, Opt()] = None,
+    split: Annotated[str, Opt()] = "test",
+    steps: Annotated[int, Opt(help="points on each path")] = 10,
+    method: Annotated[str, Opt(help="lerp | slerp | both")] = "both",
+    pairs: Annotated[int, Opt(help="number of example pairs")] = 3,
+    out: Annotated[Path, Opt(help="output .png strip or .npy")] = Path("interpolation.png"),
+    seed: Annotated[int, Opt()] = 0,
+) -> None:
+    """Decode paths between the posterior means of pairs of examples (one row per pair and method)."""
+    _check_out(out)
+    methods = ["lerp", "slerp"] if method == "both" else [method]
+    if steps < 2 or pairs < 1:
+        raise UserError("--steps must be at least 2 and --pairs at least 1")
+    model = load_run(run_dir)
+    dataset = run_data(run_dir, model, data, split, data_dir, limit=2 * pairs, seed=seed)
+    x, y = model_inputs(model, dataset)
+    if len(x) < 2 * pairs:
+        raise UserError(f"the {split} split has {len(x)} examples; --pairs {pairs} needs {2 * pairs}")
+    rows = [
+        model.interpolate(x[i], x[i + 1], steps, m, y=None if y is None else y[i : i + 1]).numpy()
+        for i in range(0, 2 * pairs, 2)
+        for m in methods
+    ]
+    _write_array_or_png(out, np.concatenate(rows), steps, len(model.data_shape) == 3)
+    say(f"wrote {len(rows)} interpolation rows ({', '.join(methods)}) to {out}")
+
+
+def encode(
+    run_dir: Annotated[Path, typer.Argument(help="run directory")],
+    data: Annotated[str | None, Opt(help="dataset name or path (default: the run's)")] = None,
+    data_dir: Annotated[str | None, Opt()] = None,
+    labels: Annotated[str | None, Opt()] = None,
+    split: Annotated[str, Opt(help="train | valid | test | all")] = "test",
+    out: Annotated[Path, Opt(help="output .npy of posterior means (N, latent_dim)")] = Path("latents.npy"),
+) -> None:
+    """Embed a dataset: the posterior means E_q[z|x]."""
+    if out.suffix != ".npy":
+        raise UserError(f"--out must end in .npy, got {out.name}")
+    model = load_run(run_dir)
+    dataset = run_data(run_dir, model, data, split, data_dir, labels)
+    x, y = model_inputs(model, dataset)
+    latents = np.concatenate(
+        [model.embed(x[i : i + 4096], None if y is None else y[i : i + 4096]).numpy() for i in range(0, len(x), 4096)]
+    )
+    _write_array_or_png(out, latents, 1, False)
+    say(f"wrote latents {latents.shape} to {out}")

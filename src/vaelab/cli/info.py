@@ -1,0 +1,55 @@
+"""``vaelab config show`` and ``vaelab env``: what a run would use, and what this machine has."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from vaelab.cli.output import emit_json
+from vaelab.config.files import parse_assignments, read_yaml, resolve_config
+from vaelab.config.presets import PRESETS
+
+config_app = typer.Typer(help="Inspect configurations.", no_args_is_help=True)
+
+
+@config_app.command("show")
+def show(
+    config: Annotated[Path | None, typer.Option("--config", help="YAML config file")] = None,
+    assignments: Annotated[list[str] | None, typer.Option("--set", help="override: key=value")] = None,
+) -> None:
+    """Print the fully resolved configuration (defaults + file + --set) as YAML."""
+    layers = [read_yaml(config)] if config else []
+    resolved = resolve_config(*layers, parse_assignments(assignments or []))
+    print(yaml.safe_dump(resolved.model_dump(), sort_keys=False), end="")
+
+
+@config_app.command("models")
+def models() -> None:
+    """List the model presets (--model NAME)."""
+    for name, preset in PRESETS.items():
+        print(f"{name:10s} {preset.description} ({preset.paper})")
+
+
+def env() -> None:
+    """Versions of vaelab, Python, torch and the devices torch can see, as JSON."""
+    import numpy
+    import torch
+
+    import vaelab
+
+    emit_json(
+        {
+            "vaelab": vaelab.__version__,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "torch": torch.__version__,
+            "numpy": numpy.__version__,
+            "threads": torch.get_num_threads(),
+            "cuda_available": torch.cuda.is_available(),
+            "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        }
+    )

@@ -1,0 +1,55 @@
+"""The ``vaelab`` command: thin commands over the library.
+
+A user error (``UserError``) is printed as one line on stderr with exit code 1; ``--verbose`` adds the
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from vaelab.cli import evaluate, generate, info, train
+from vaelab.cli.state import STATE
+from vaelab.errors import UserError
+
+app = typer.Typer(
+    name="vaelab",
+    help="Train, evaluate and apply variational autoencoders.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show tracebacks on errors")] = False,
+) -> None:
+    STATE.verbose = verbose
+
+
+app.command("train")(train.train)
+app.command("eval")(evaluate.evaluate)
+app.command("sample")(generate.sample)
+app.command("reconstruct")(generate.reconstruct)
+app.command("interpolate")(generate.interpolate)
+app.command("encode")(generate.encode)
+app.command("env")(info.env)
+app.add_typer(info.config_app, name="config")
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as error:
+        if STATE.verbose:
+            traceback.print_exc()
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted; the last checkpoint is kept (continue with --resume --out RUN_DIR)", file=sys.stderr)
+        sys.exit(130)

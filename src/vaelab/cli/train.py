@@ -1,0 +1,118 @@
+"""``vaelab train``: resolve the config from file + flags + --set, train, save, draw pictures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vaelab.cli.output import emit_json, say
+from vaelab.config.files import (
+    CONFIG_NAME,
+    parse_assignments,
+    read_run_config,
+    read_yaml,
+    resolve_config,
+    set_dotted,
+)
+from vaelab.config.run import train_from_config
+from vaelab.errors import UserError
+from vaelab.report.pictures import write_pictures
+
+Opt = typer.Option
+
+
+def _parse_ints(text: str, flag: str) -> list[int]:
+    try:
+        return [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise UserError(f"{flag} expects comma-separated integers such as 512,256; got {text!r}") from None
+
+
+def train(
+    config: Annotated[Path | None, Opt("--config", help="YAML config file")] = None,
+    assignments: Annotated[list[str] | None, Opt("--set", help="override: key=value, e.g. train.epochs=3")] = None,
+    data: Annotated[str | None, Opt(help="dataset name or .npy/.npz/.csv path (default: digits)")] = None,
+    data_dir: Annotated[str | None, Opt(help="data folder (default: $VAELAB_DATA_DIR)")] = None,
+    labels: Annotated[str | None, Opt(help="label column (.csv) or array key (.npz)")] = None,
+    model: Annotated[str | None, Opt(help="vae | beta-vae | cvae | iwae")] = None,
+    likelihood: Annotated[
+        str | None, Opt(help="bernoulli | continuous-bernoulli | gaussian | logistic | categorical")
+    ] = None,
+    network: Annotated[str | None, Opt(help="auto | mlp | conv")] = None,
+    latent_dim: Annotated[int | None, Opt(help="latent dimensions")] = None,
+    hidden_dims: Annotated[str | None, Opt(help="MLP hidden sizes, e.g. 400 or 512,256")] = None,
+    epochs: Annotated[int | None, Opt()] = None,
+    batch_size: Annotated[int | None, Opt()] = None,
+    lr: Annotated[float | None, Opt(help="learning rate")] = None,
+    beta: Annotated[float | None, Opt(help="KL weight")] = None,
+    num_samples: Annotated[int | None, Opt(help="IWAE samples K")] = None,
+    free_bits: Annotated[float | None, Opt(help="free bits per latent dimension (nats)")] = None,
+    capacity: Annotated[float | None, Opt(help="KL capacity target C (nats)")] = None,
+    kl_schedule: Annotated[str | None, Opt(help="constant | linear | cyclical")] = None,
+    warmup_epochs: Annotated[float | None, Opt(help="epochs of linear KL warm-up")] = None,
+    grad_clip: Annotated[float | None, Opt(help="clip the gradient norm")] = None,
+    patience: Annotated[int | None, Opt(help="early stopping patience (epochs)")] = None,
+    seed: Annotated[int | None, Opt()] = None,
+    device: Annotated[str | None, Opt(help="cpu | cuda | cuda:N")] = None,
+    out: Annotated[Path | None, Opt(help="run directory (default: a new folder under runs/)")] = None,
+    resume: Annotated[bool, Opt(help="continue the run in --out from its checkpoint")] = False,
+    report: Annotated[bool, Opt(help="write pictures at the end")] = True,
+    progress: Annotated[bool, Opt(help="show a progress bar")] = True,
+    as_json: Annotated[bool, Opt("--json", help="print the result as JSON on stdout")] = False,
+) -> None:
+    """Train a VAE and write its run directory (config, weights, metrics, checkpoint, pictures)."""
+    flags: dict[str, Any] = {}
+    for key, value in {
+        "data.name": data,
+        "data.data_dir": data_dir,
+        "data.labels": labels,
+        "model.preset": model,
+        "model.likelihood": likelihood,
+        "model.network": network,
+        "model.latent_dim": latent_dim,
+        "model.hidden_dims": None if hidden_dims is None else _parse_ints(hidden_dims, "--hidden-dims"),
+        "train.epochs": epochs,
+        "train.batch_size": batch_size,
+        "train.lr": lr,
+        "objective.beta": beta,
+        "objective.num_samples": num_samples,
+        "objective.free_bits": free_bits,
+        "objective.capacity": capacity,
+        "schedule.kl": kl_schedule,
+        "schedule.warmup_epochs": warmup_epochs,
+        "train.grad_clip": grad_clip,
+        "train.patience": patience,
+        "train.seed": seed,
+        "train.device": device,
+    }.items():
+        if value is not None:
+            set_dotted(flags, key, value)
+    if not report:
+        flags["report"] = False
+    layers: list[dict[str, Any]] = []
+    if resume:
+        if out is None or not (out / CONFIG_NAME).is_file():
+            raise UserError("--resume needs --out pointing at an existing run directory (with config.yaml)")
+        layers.append(read_run_config(out).model_dump())
+    if config is not None:
+        layers.append(read_yaml(config))
+    resolved = resolve_config(*layers, flags, parse_assignments(assignments or []))
+
+    run = train_from_config(resolved, out, resume=resume, progress=progress)
+    pictures = write_pictures(run.model, run.valid or run.train, run.run_dir / "images") if resolved.report else []
+    last = run.result.history[-1] if run.result.history else {}
+    summary = {
+        "run_dir": str(run.run_dir),
+        "epochs_run": len(run.result.history),
+        "best_epoch": run.result.best_epoch,
+        "stopped_early": run.result.stopped_early,
+        "train": last.get("train", {}),
+        "valid": last.get("valid", {}),
+        "pictures": [str(p) for p in pictures],
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        say(f"run written to {run.run_dir}")

@@ -1,0 +1,1 @@
+"""Typed configs, presets and builders (config -> objects), saved-model loading and config-driven runs."""

@@ -1,0 +1,51 @@
+"""``vaelab.load``: rebuild a saved model from its JSON spec and safetensors weights, never unpickling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from vaelab.config.build import build_model
+from vaelab.errors import UserError
+from vaelab.models import VAE
+from vaelab.models.vae import MODEL_FORMAT, MODEL_FORMAT_VERSION
+
+
+def load(directory: str | Path, device: str = "cpu") -> VAE:
+    """Load the model saved in ``directory`` (a run directory or a ``model.save`` folder)."""
+    directory = Path(directory)
+    header_path, weights_path = directory / "model.json", directory / "model.safetensors"
+    for path in (header_path, weights_path):
+        if not path.is_file():
+            raise UserError(f"no saved model in {directory}: {path.name} is missing; pass a run directory")
+    try:
+        header = json.loads(header_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UserError(f"{header_path} is not valid JSON ({error}); the run directory is damaged") from None
+    if not isinstance(header, dict) or header.get("format") != MODEL_FORMAT:
+        raise UserError(f"{header_path} is not a vaelab model description")
+    if header.get("format_version", 0) > MODEL_FORMAT_VERSION:
+        raise UserError(f"{header_path} was written by a newer vaelab; upgrade vaelab to load it")
+    try:
+        model = build_model(header["spec"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise UserError(f"{header_path} has an invalid model spec ({error})") from None
+    try:
+        state = load_file(str(weights_path), device=device)
+    except (SafetensorError, OSError) as error:
+        raise UserError(f"{weights_path} is not a readable safetensors file ({error})") from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(state) if expected[k].shape != state[k].shape)
+    if missing or unexpected or wrong:
+        detail = (missing or unexpected or wrong)[0]
+        raise UserError(
+            f"{weights_path} does not match {header_path.name} (first mismatch: {detail}); "
+            "the weights come from another model"
+        )
+    model.load_state_dict(state)
+    return model.to(device).eval()

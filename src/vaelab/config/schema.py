@@ -1,0 +1,74 @@
+"""Typed run configuration: what a YAML file, the CLI flags and ``--set key=value`` resolve to.
+
+Config objects live in ``vaelab.config`` only; the library below takes plain Python arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    name: str = "digits"  # a registered dataset or a .npy/.npz/.csv path
+    data_dir: str | None = None  # default: $VAELAB_DATA_DIR
+    labels: str | None = None  # label column (.csv) or array key (.npz)
+
+
+class ModelConfig(_Strict):
+    preset: str = "vae"  # see vaelab.config.presets.PRESETS
+    network: Literal["auto", "mlp", "conv"] = "auto"
+    latent_dim: int = Field(20, ge=1)
+    hidden_dims: list[int] = Field(default_factory=lambda: [400], min_length=1)
+    conv_channels: list[int] = Field(default_factory=lambda: [32, 32, 64, 64], min_length=1)
+    conv_hidden: int = Field(256, ge=1)
+    likelihood: str = "auto"  # see vaelab.config.build.LIKELIHOODS
+    gaussian_scale: Literal["learned", "decoder"] | float = "learned"
+    logistic_components: int = Field(1, ge=1)
+    min_scale: float = Field(1e-4, gt=0)
+
+
+class ObjectiveConfig(_Strict):
+    name: Literal["elbo", "iwae"] | None = None  # None: the preset's objective
+    beta: float | None = Field(None, ge=0)  # None: the preset's beta
+    free_bits: float = Field(0.0, ge=0)
+    capacity: float | None = Field(None, ge=0)  # target KL C in nats (Burgess et al. 2018)
+    num_samples: int | None = Field(None, ge=1)  # IWAE K; None: the preset's
+
+
+class ScheduleConfig(_Strict):
+    kl: Literal["constant", "linear", "cyclical"] = "constant"  # schedule of beta
+    warmup_epochs: float = Field(5.0, ge=0)  # linear: epochs to reach beta
+    cycles: int = Field(4, ge=1)  # cyclical: number of cycles over the run
+    ratio: float = Field(0.5, gt=0, le=1)  # cyclical: fraction of a cycle spent increasing
+    capacity_epochs: float = Field(0.0, ge=0)  # ramp C from 0 to `objective.capacity` over these epochs
+
+
+class TrainConfig(_Strict):
+    epochs: int | None = Field(None, ge=1)  # None: enough epochs for AUTO_STEPS optimisation steps
+    batch_size: int = Field(128, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    optimizer: Literal["adam", "adamw"] = "adam"
+    weight_decay: float = Field(0.0, ge=0)
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    grad_clip: float | None = Field(None, gt=0)
+    patience: int | None = Field(None, ge=1)
+    seed: int = 0
+    device: str = "cpu"
+    in_memory: bool = True
+    num_workers: int = Field(0, ge=0)
+    threads: int | None = Field(None, ge=1)  # torch intra-op threads; None: torch's default
+
+
+class RunConfig(_Strict):
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    objective: ObjectiveConfig = ObjectiveConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    train: TrainConfig = TrainConfig()
+    report: bool = True  # write pictures into the run directory at the end

@@ -1,0 +1,96 @@
+"""Where downloaded datasets live, atomic file writes, and fetching a file from the first mirror with it."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import os
+import secrets
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+_LOG = logging.getLogger(__name__)
+_CHUNK = 1 << 20
+TIMEOUT_S = 60.0
+
+
+class DownloadError(Exception):
+    """No mirror gave a good copy of the file; the message is one line with each mirror's reason."""
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/vaelab``, by default ``~/.cache/vaelab``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "vaelab"
+
+
+def dataset_folder(name: str, data_dir: Path | None) -> Path:
+    """The folder that holds dataset ``name``: ``<data_dir>/<name>``, or the cache when no data_dir."""
+    return (data_dir if data_dir is not None else default_cache_dir()) / name
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as one line of text (for messages that must stay on one line)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+@contextmanager
+def atomic_file(target: Path) -> Iterator[BinaryIO]:
+    """Write ``target`` all or nothing: yields a temporary file in the same folder, which replaces
+    ``target`` when the block succeeds and is removed when it fails."""
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    try:
+        with temp.open("xb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def download(file_name: str, mirrors: Sequence[str], folder: Path, md5: str | None = None) -> Path:
+    """Fetch ``file_name`` into ``folder`` from the first of ``mirrors`` that serves it (with ``md5``).
+
+    Any URL scheme urllib reads works, ``file://`` included. The file appears only when complete and
+    verified (see :func:`atomic_file`). Returns its path; raises DownloadError when every mirror fails.
+    """
+    target = folder / file_name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_file(target) as out:
+            _fetch_first(file_name, mirrors, out, md5)
+    except OSError as error:
+        raise DownloadError(f"cannot write {target}: {one_line(error)}") from error
+    return target
+
+
+def _fetch_first(file_name: str, mirrors: Sequence[str], out: BinaryIO, md5: str | None) -> None:
+    """Stream ``file_name`` from the first mirror that succeeds into ``out``."""
+    reasons = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + file_name
+        out.seek(0)
+        out.truncate()
+        try:
+            _fetch(url, out, md5)
+            return
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            reasons.append(f"{url}: {one_line(error)}")
+    raise DownloadError("; ".join(reasons) or "no mirror is configured")
+
+
+def _fetch(url: str, out: BinaryIO, md5: str | None) -> None:
+    """Stream ``url`` into ``out``; ValueError when the content's md5 is not ``md5``."""
+    _LOG.info("downloading %s", url)
+    digest = hashlib.md5(usedforsecurity=False)
+    request = urllib.request.Request(url, headers={"User-Agent": "vaelab"})
+    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+        while chunk := response.read(_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    if md5 is not None and digest.hexdigest() != md5:
+        raise ValueError(f"md5 {digest.hexdigest()} differs from the published {md5}")

@@ -1,0 +1,319 @@
+"""Datasets from a file given by path (``.npy``, ``.npz``, ``.csv``) and the rules that turn arrays into
+an :class:`ArrayDataset`.
+
+Shapes: (N, D) tables, (N, H, W) images (given one channel) and (N, C, H, W) images.
+Values: bool -> uint8 with 2 levels; uint8 -> 256 levels; other non-negative integers -> ``max + 1``
+levels (uint8 up to 256 levels, else int32); negative integers and floats -> float32, continuous.
+Labels: whole numbers -> int64 classes ``0..max``; a 2-D array -> float32 condition vectors.
+Files without train/valid/test arrays are split 80/10/10 by a fixed seeded permutation.
+Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.lib.npyio import NpzFile
+
+from vaelab.data.dataset import ArrayDataset
+from vaelab.data.download import one_line
+from vaelab.data.splits import FILE_SPLITS, SPLITS, check_split, take_random_split
+from vaelab.errors import UserError
+
+if TYPE_CHECKING:
+    from _csv import Reader
+
+FILE_TYPES: tuple[str, ...] = (".npy", ".npz", ".csv")
+DATA_KEYS = ("x", "X")
+DEFAULT_LABEL_KEY = "y"
+_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+_NPZ_FIX = "save it with numpy.savez"
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """What a file holds, before the dtype/shape rules: all rows, their labels, and predefined splits."""
+
+    x: np.ndarray
+    y: np.ndarray | None
+    splits: dict[str, np.ndarray] | None = None
+    columns: list[str] | None = None
+
+
+def load_file(path: Path, split: str, labels: str | None = None) -> ArrayDataset:
+    """One split of the dataset in ``path``; ``labels`` names the label array (.npz) or column (.csv)."""
+    check_split(split, FILE_SPLITS, str(path))
+    suffix = path.suffix.lower()
+    if suffix not in _READERS:
+        raise UserError(f"{path}: unsupported file type {suffix!r}; use one of: {', '.join(FILE_TYPES)}")
+    if not path.is_file():
+        raise UserError(f"no such file: {path}; check the path")
+    arrays = _READERS[suffix](path, labels)
+    dataset = _to_dataset(arrays, path)
+    if arrays.splits is None:
+        return take_random_split(dataset, split)
+    if split == "all":
+        return dataset
+    if split not in arrays.splits:
+        raise UserError(
+            f"{path}: has no {split!r} array (splits: {', '.join(arrays.splits)}); add one, or use split 'all'"
+        )
+    if arrays.splits[split].size == 0:
+        raise UserError(f"{path}: split {split!r} is empty; store rows under {split!r} or use another split")
+    return dataset.subset(arrays.splits[split])
+
+
+def open_npz(path: Path, fix: str) -> NpzFile:
+    """Open an .npz archive without unpickling; UserError (ending with ``fix``) if it is not one."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except _READ_ERRORS as error:
+        raise UserError(f"{path}: cannot read it as .npz ({one_line(error)}); {fix}") from error
+    if not isinstance(archive, NpzFile):
+        raise UserError(f"{path}: holds a single .npy array, not an .npz archive; {fix}")
+    return archive
+
+
+def read_member(archive: NpzFile, key: str, path: Path, fix: str) -> np.ndarray:
+    """Array ``key`` of an open archive; UserError (ending with ``fix``) if it cannot be read."""
+    try:
+        return np.asarray(archive[key])
+    except _READ_ERRORS as error:
+        raise UserError(f"{path}: cannot read array {key!r} ({one_line(error)}); {fix}") from error
+
+
+def _read_npy(path: Path, labels: str | None) -> _Arrays:
+    """A .npy file: one data array, no labels."""
+    if labels is not None:
+        raise UserError(
+            f"{path}: a .npy file holds one array, so it has no {labels!r} labels; use an .npz with the "
+            "labels under their own key, or a .csv with a label column"
+        )
+    try:
+        with path.open("rb") as handle:
+            x = np.lib.format.read_array(handle, allow_pickle=False)
+    except _READ_ERRORS as error:
+        raise UserError(f"{path}: cannot read it as .npy ({one_line(error)}); save it with numpy.save") from error
+    return _Arrays(x, None)
+
+
+def _read_npz(path: Path, labels: str | None) -> _Arrays:
+    """An .npz file: arrays train/valid/test (with labels ``<labels>_<split>``), or one data array."""
+    with open_npz(path, _NPZ_FIX) as archive:
+        present = [split for split in SPLITS if split in archive.files]
+        if present:
+            return _read_npz_splits(archive, path, present, labels)
+        return _read_npz_single(archive, path, labels)
+
+
+def _read_npz_single(archive: NpzFile, path: Path, labels: str | None) -> _Arrays:
+    """One data array (key ``x``, ``X`` or the only key) and labels (key ``labels``, else ``y`` if any)."""
+    keys = list(archive.files)
+    if labels is not None and labels not in keys:
+        raise UserError(f"{path}: has no labels {labels!r} (keys: {_listed(keys)}); pass labels= one of the keys")
+    label_key = labels or (DEFAULT_LABEL_KEY if DEFAULT_LABEL_KEY in keys else None)
+    named = [key for key in DATA_KEYS if key in keys]
+    others = [key for key in keys if key != label_key]
+    if not named and len(others) != 1:
+        raise UserError(
+            f"{path}: cannot tell which array holds the data (keys: {_listed(keys)}); store it under 'x' "
+            "(labels under 'y'), or pass labels= naming the label array"
+        )
+    x = read_member(archive, named[0] if named else others[0], path, _NPZ_FIX)
+    y = None if label_key is None else read_member(archive, label_key, path, _NPZ_FIX)
+    return _Arrays(x, y)
+
+
+def _read_npz_splits(archive: NpzFile, path: Path, present: list[str], labels: str | None) -> _Arrays:
+    """Arrays stored per split, concatenated in train/valid/test order, with each split's row indices.
+
+    Labels are ``<labels>_<split>`` (default ``y_<split>``) for every split present, or absent for all.
+    """
+    xs = [read_member(archive, split, path, _NPZ_FIX) for split in present]
+    if len({x.shape[1:] for x in xs}) != 1:
+        shapes = ", ".join(f"{split} {x.shape}" for split, x in zip(present, xs, strict=True))
+        raise UserError(f"{path}: the splits differ in shape per example ({shapes}); store one shape in all")
+    label_keys = [f"{labels or DEFAULT_LABEL_KEY}_{split}" for split in present]
+    missing = [key for key in label_keys if key not in archive.files]
+    if missing and (labels is not None or len(missing) < len(label_keys)):
+        raise UserError(
+            f"{path}: has no {', '.join(missing)} (keys: {_listed(archive.files)}); store labels for every "
+            "split present, or for none"
+        )
+    y = None
+    if not missing:
+        ys = [read_member(archive, key, path, _NPZ_FIX) for key in label_keys]
+        for key, x_split, y_split in zip(label_keys, xs, ys, strict=True):
+            _check_label_count(y_split, len(x_split), path, key)
+        y = np.concatenate(ys)
+    ends = np.cumsum([len(x) for x in xs])
+    splits = {split: np.arange(end - len(x), end) for split, x, end in zip(present, xs, ends, strict=True)}
+    return _Arrays(np.concatenate(xs), y, splits)
+
+
+def _listed(keys: list[str]) -> str:
+    return ", ".join(keys) or "none"
+
+
+def _read_csv(path: Path, labels: str | None) -> _Arrays:
+    """A .csv with a header row and numbers only; ``labels`` names the label column."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [name.strip() for name in next(reader, [])]
+            if not header:
+                raise UserError(f"{path}: is empty; a .csv needs a header row naming the columns, then data rows")
+            if all(_is_number(name) for name in header):
+                raise UserError(f"{path}: the first line holds numbers, not column names; add a header row")
+            if labels is not None and labels not in header:
+                raise UserError(
+                    f"{path}: has no column {labels!r} (columns: {', '.join(header)}); pass labels= one of them"
+                )
+            table, integral = _parse_rows(reader, header, path)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise UserError(f"{path}: cannot read it as UTF-8 .csv ({one_line(error)}); save it as plain CSV") from error
+    keep = [i for i, name in enumerate(header) if name != labels]
+    x = table[:, keep]
+    if all(integral[i] for i in keep):
+        x = x.astype(np.int64)
+    y = None if labels is None else table[:, header.index(labels)]
+    return _Arrays(x, y, columns=[header[i] for i in keep])
+
+
+def _parse_rows(reader: Reader, header: list[str], path: Path) -> tuple[np.ndarray, list[bool]]:
+    """Data rows as a float64 (N, D) table, and per column whether every cell was an integer."""
+    rows: list[list[float]] = []
+    integral = [True] * len(header)
+    for row in reader:
+        if not row:
+            continue
+        where = f"row {len(rows) + 1} (line {reader.line_num})"
+        if len(row) != len(header):
+            raise UserError(
+                f"{path}: {where} has {len(row)} values but the header names {len(header)} columns; "
+                "give every row one value per column"
+            )
+        values = []
+        for column, cell in enumerate(row):
+            value, is_int = _parse_cell(cell)
+            if value is None or not math.isfinite(value):
+                raise UserError(
+                    f"{path}: value {cell!r} in column {header[column]!r} at {where} is not a finite "
+                    "number; a .csv must hold numbers only (encode, fill or drop it)"
+                )
+            integral[column] &= is_int
+            values.append(value)
+        rows.append(values)
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(header)), integral
+
+
+def _parse_cell(cell: str) -> tuple[float | None, bool]:
+    """A CSV cell as (number or None if not numeric, whether it is written as an integer)."""
+    try:
+        return float(int(cell)), True
+    except ValueError:
+        pass
+    try:
+        return float(cell), False
+    except ValueError:
+        return None, False
+
+
+def _is_number(text: str) -> bool:
+    return _parse_cell(text)[0] is not None
+
+
+def _to_dataset(arrays: _Arrays, path: Path) -> ArrayDataset:
+    """Apply the shape, dtype and label rules to everything the file holds."""
+    x = arrays.x
+    if x.ndim not in (2, 3, 4):
+        raise UserError(
+            f"{path}: data of shape {x.shape} is not (N, D), (N, H, W) or (N, C, H, W); reshape it to one of those"
+        )
+    if x.size == 0:
+        raise UserError(f"{path}: holds no data (shape {x.shape}); give it at least one example")
+    if x.ndim == 3:
+        x = x.reshape(len(x), 1, *x.shape[1:])
+    x, levels = _standardize_values(x, path, arrays.columns)
+    y, num_classes = (None, None) if arrays.y is None else _standardize_labels(arrays.y, len(x), path)
+    return ArrayDataset(x, y, levels, path.stem, num_classes)
+
+
+def _standardize_values(x: np.ndarray, path: Path, columns: list[str] | None) -> tuple[np.ndarray, int | None]:
+    """Stored values and levels under the dtype rules (see the module docstring)."""
+    kind = x.dtype.kind
+    if kind == "b":
+        return x.astype(np.uint8), 2
+    if x.dtype == np.uint8:
+        return x, 256
+    if kind in "iu" and x.min() >= 0:
+        levels = max(int(x.max()) + 1, 2)
+        if levels > np.iinfo(np.int32).max:
+            raise UserError(f"{path}: integer values up to {levels - 1} are too large for discrete data; store floats")
+        return x.astype(np.uint8 if levels <= 256 else np.int32), levels
+    if kind not in "iuf":
+        raise UserError(f"{path}: holds {x.dtype} values; store numbers (integers, floats or booleans)")
+    values = x.astype(np.float32)
+    _check_finite(values, path, "data", columns)
+    return values, None
+
+
+def _standardize_labels(y: np.ndarray, n: int, path: Path) -> tuple[np.ndarray, int | None]:
+    """int64 classes with ``num_classes = max + 1``, or float32 condition vectors (N, K)."""
+    _check_label_count(y, n, path, "the labels")
+    if y.dtype.kind not in "biuf":
+        raise UserError(f"{path}: labels of type {y.dtype}; store integer class labels or float condition vectors")
+    if y.ndim == 2:
+        vectors = y.astype(np.float32)
+        _check_finite(vectors, path, "labels", None)
+        return vectors, None
+    if y.ndim != 1:
+        raise UserError(f"{path}: labels of shape {y.shape}; store classes as (N,) or condition vectors as (N, K)")
+    if y.dtype.kind == "f":
+        _check_finite(y, path, "labels", None)
+    classes = y.astype(np.int64)
+    if not np.array_equal(classes, y):
+        row = int(np.flatnonzero(classes != y)[0])
+        raise UserError(
+            f"{path}: label {y[row]} at row {row} is not a whole number; class labels must be integers "
+            "0..K-1 (store a continuous condition as an (N, 1) array)"
+        )
+    if classes.min() < 0:
+        row = int(np.argmin(classes))
+        raise UserError(f"{path}: negative label {classes[row]} at row {row}; class labels must be 0..K-1")
+    return classes, int(classes.max()) + 1
+
+
+def _check_label_count(y: np.ndarray, n: int, path: Path, what: str) -> None:
+    if y.ndim == 0 or len(y) != n:
+        count = "a scalar" if y.ndim == 0 else f"{len(y)} labels"
+        raise UserError(f"{path}: {what} hold {count} for {n} examples; give exactly one label per example")
+
+
+def _check_finite(values: np.ndarray, path: Path, what: str, columns: list[str] | None) -> None:
+    """UserError naming the first row (and column, for tables) that holds NaN or an infinity."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    position = np.unravel_index(int(np.argmax(bad)), values.shape)
+    where = f"row {position[0]}"
+    if values.ndim == 2:
+        where += f", column {columns[position[1]]!r}" if columns else f", column {position[1]}"
+    raise UserError(
+        f"{path}: {what} hold NaN or an infinite value (or one too large for float32) at {where} "
+        "(rows count from 0); fill or drop it"
+    )
+
+
+_READERS: dict[str, Callable[[Path, str | None], _Arrays]] = {
+    ".npy": _read_npy,
+    ".npz": _read_npz,
+    ".csv": _read_csv,
+}

@@ -1,0 +1,62 @@
+"""Datasets by name or path: the explicit registry of named datasets, and the one entry point."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from vaelab.data.binarized_mnist import load_binarized_mnist
+from vaelab.data.dataset import ArrayDataset
+from vaelab.data.digits import load_digits
+from vaelab.data.files import FILE_TYPES, load_file
+from vaelab.data.idx import load_fashion_mnist, load_mnist
+from vaelab.errors import UserError
+
+DATA_DIR_ENV = "VAELAB_DATA_DIR"
+
+DATASETS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
+    "digits": load_digits,
+    "mnist": load_mnist,
+    "fashion-mnist": load_fashion_mnist,
+    "binarized-mnist": load_binarized_mnist,
+}
+"""Registered name -> loader(split, data_dir); downloaded datasets live in ``<data_dir>/<name>/``."""
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
+    """The data folder: ``data_dir`` if given, else ``$VAELAB_DATA_DIR`` if set, else None (the cache)."""
+    if data_dir is not None:
+        return Path(data_dir).expanduser()
+    from_env = os.environ.get(DATA_DIR_ENV)
+    return Path(from_env).expanduser() if from_env else None
+
+
+def load_dataset(
+    name_or_path: str,
+    split: str = "train",
+    data_dir: str | os.PathLike[str] | None = None,
+    labels: str | None = None,
+) -> ArrayDataset:
+    """Load ``split`` ("train", "valid", "test"; files also "all") of a registered dataset or a file.
+
+    ``name_or_path`` is a key of :data:`DATASETS` or a path to a ``.npy``, ``.npz`` or ``.csv`` file.
+    ``labels`` names the label array (.npz) or column (.csv) of a file. Raises UserError on bad input.
+    """
+    loader = DATASETS.get(name_or_path)
+    if loader is not None:
+        if labels is not None:
+            raise UserError(
+                f"{name_or_path}: labels= only applies to .npz and .csv files; leave it out for a registered dataset"
+            )
+        return loader(split, resolve_data_dir(data_dir))
+    path = Path(name_or_path).expanduser()
+    if path.suffix.lower() in FILE_TYPES or path.exists():
+        return load_file(path, split, labels)
+    close = difflib.get_close_matches(name_or_path.lower(), DATASETS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise UserError(
+        f"unknown dataset {name_or_path!r}{hint}; use one of: {', '.join(DATASETS)}, or a path to a "
+        f"{', '.join(FILE_TYPES)} file"
+    )

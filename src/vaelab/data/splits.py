@@ -1,0 +1,57 @@
+"""Split names and the fixed, seeded 80/10/10 split used by datasets that ship without one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from vaelab.data.dataset import ArrayDataset
+from vaelab.errors import UserError
+
+SPLITS: tuple[str, ...] = ("train", "valid", "test")
+"""The splits every dataset offers."""
+
+FILE_SPLITS: tuple[str, ...] = (*SPLITS, "all")
+"""Files also offer ``all``: every row, in file order."""
+
+SPLIT_SEED = 0
+VALID_FRACTION = 0.1
+TEST_FRACTION = 0.1
+
+
+def check_split(split: str, allowed: Sequence[str], name: str) -> None:
+    """Raise a UserError unless ``split`` is one of ``allowed``."""
+    if split not in allowed:
+        choices = ", ".join(allowed)
+        raise UserError(f"{name}: unknown split {split!r}; use one of: {choices}")
+
+
+def random_split_indices(n: int) -> dict[str, np.ndarray]:
+    """Disjoint train/valid/test row indices (80/10/10) from a fixed seeded permutation of ``range(n)``.
+
+    The same ``n`` always gives the same split. Indices within a split are sorted, so rows keep their
+    file order.
+    """
+    permutation = np.random.default_rng(SPLIT_SEED).permutation(n)
+    n_valid = round(n * VALID_FRACTION)
+    n_test = round(n * TEST_FRACTION)
+    n_train = n - n_valid - n_test
+    return {
+        "train": np.sort(permutation[:n_train]),
+        "valid": np.sort(permutation[n_train : n_train + n_valid]),
+        "test": np.sort(permutation[n_train + n_valid :]),
+    }
+
+
+def take_random_split(dataset: ArrayDataset, split: str) -> ArrayDataset:
+    """The rows of ``split`` under :func:`random_split_indices`; ``all`` gives the dataset unchanged."""
+    if split == "all":
+        return dataset
+    index = random_split_indices(len(dataset))[split]
+    if index.size == 0:
+        raise UserError(
+            f"{dataset.name}: split {split!r} is empty ({len(dataset)} rows are too few for an 80/10/10 "
+            "split); use split 'all' or a file with more rows"
+        )
+    return dataset.subset(index)

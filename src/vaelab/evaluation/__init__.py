@@ -1,0 +1,1 @@
+"""Evaluation: likelihoods, latent diagnostics, sample quality and disentanglement metrics."""

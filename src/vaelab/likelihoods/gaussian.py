@@ -1,0 +1,52 @@
+"""Gaussian likelihood with a fixed scale, a learned per-element scale, or a scale from the decoder."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+from torch.distributions import Normal
+from torch.nn import functional as F
+
+from vaelab.likelihoods.base import Likelihood
+
+GaussianScale = Literal["learned", "decoder"] | float
+
+
+def positive_scale(raw: torch.Tensor, min_scale: float) -> torch.Tensor:
+    """``softplus(raw) + min_scale``: a scale that cannot reach zero or overflow (DESIGN §1)."""
+    return F.softplus(raw) + min_scale
+
+
+class GaussianLikelihood(Likelihood):
+    """``scale`` is a float (fixed), ``"learned"`` (one parameter per data element, shared over
+    examples) or ``"decoder"`` (heteroscedastic: the decoder outputs a second map per element)."""
+
+    name = "gaussian"
+
+    def __init__(self, data_shape: tuple[int, ...], scale: GaussianScale = "learned", min_scale: float = 1e-3) -> None:
+        super().__init__(data_shape)
+        self.scale_mode = scale
+        self.min_scale = min_scale
+        self.params_per_element = 2 if scale == "decoder" else 1
+        if scale == "learned":
+            # softplus(0.5413) + 0 = 1: start at unit scale.
+            self.raw_scale = nn.Parameter(torch.full(self.data_shape, 0.5413))
+        elif not isinstance(scale, float | int) and scale != "decoder":
+            raise ValueError(f"scale must be a float, 'learned' or 'decoder', not {scale!r}")
+
+    def element_distribution(self, *params: torch.Tensor) -> Normal:
+        loc = params[0]
+        if self.scale_mode == "decoder":
+            scale = positive_scale(params[1], self.min_scale)
+        elif self.scale_mode == "learned":
+            scale = positive_scale(self.raw_scale, self.min_scale).expand_as(loc)
+        else:
+            scale = torch.full_like(loc, float(self.scale_mode))
+        return Normal(loc, scale, validate_args=False)
+
+    def support_problem(self, x: torch.Tensor) -> str | None:
+        if not bool(torch.isfinite(x).all()):
+            return "NaN or infinite values found; remove or impute them first"
+        return None

@@ -1,0 +1,234 @@
+"""The VAE container: encoder -> posterior q(z|x), prior p(z), decoder -> likelihood p(x|z).
+
+No losses live here: objectives (``vaelab.objectives``) turn a ``ModelPass`` into a loss. The methods
+below are what a user does with a trained model: encode, decode, sample, reconstruct, interpolate, and
+estimate the ELBO or log p(x) by importance sampling.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import save_file
+from torch import nn
+from torch.distributions import Distribution
+from torch.nn import functional as F
+
+from vaelab.atomic import atomic_write, atomic_write_text
+from vaelab.distributions import kl_estimate
+from vaelab.errors import UserError
+from vaelab.likelihoods import Likelihood
+from vaelab.models.latent_paths import PATHS
+
+MODEL_FORMAT = "vaelab.model"
+MODEL_FORMAT_VERSION = 1
+# Upper bound on decoder-output elements evaluated at once by chunked estimators (bounded memory).
+CHUNK_ELEMENTS = 1 << 23
+
+
+@dataclass(frozen=True)
+class ModelPass:
+    """Everything one forward pass produces; S is the number of z samples per example."""
+
+    q_z: Distribution  # batch (B,), event (D,)
+    p_z: Distribution  # event (D,)
+    z: torch.Tensor  # (S, B, D)
+    p_x: Distribution  # batch (S, B), event = data shape
+    log_p_x: torch.Tensor  # (S, B)
+
+    def log_weights(self) -> torch.Tensor:
+        """Importance weights ``log p(x, z) - log q(z|x)``, shape (S, B) (Burda et al. 2016, eq. 8)."""
+        return self.log_p_x + self.p_z.log_prob(self.z) - self.q_z.log_prob(self.z)
+
+    def kl(self) -> torch.Tensor:
+        """KL(q(z|x) || p(z)) per example, (B,): closed form where torch has one, else Monte Carlo."""
+        return kl_estimate(self.q_z, self.p_z, self.z)
+
+
+class VAE(nn.Module):
+    """A VAE assembled from parts.
+
+    ``num_classes`` makes it a conditional VAE on class labels (one-hot), ``condition_dim`` on condition
+    vectors (Sohn et al. 2015); the condition is appended to the encoder features and to z.
+    ``spec`` is the plain-data description the builder used; ``save`` stores it so ``vaelab.load``
+    can rebuild the model without running any code from the file.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        posterior: nn.Module,
+        prior: nn.Module,
+        decoder: nn.Module,
+        likelihood: Likelihood,
+        *,
+        data_shape: tuple[int, ...],
+        latent_dim: int,
+        num_classes: int | None = None,
+        condition_dim: int = 0,
+        spec: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.posterior = posterior
+        self.prior = prior
+        self.decoder = decoder
+        self.likelihood = likelihood
+        self.data_shape = tuple(data_shape)
+        self.latent_dim = latent_dim
+        self.num_classes = num_classes
+        self.condition_dim = num_classes if num_classes else condition_dim
+        self.spec = spec or {}
+
+    # ----------------------------------------------------------------- parts
+    @property
+    def is_conditional(self) -> bool:
+        return self.condition_dim > 0
+
+    def condition(self, y: torch.Tensor | None) -> torch.Tensor | None:
+        """Labels -> one-hot, vectors -> float; None for unconditional models."""
+        if not self.is_conditional:
+            return None
+        if y is None:
+            raise UserError("this model is conditional: pass labels (y) or --label")
+        if self.num_classes:
+            y = torch.as_tensor(y, device=self._device())
+            if y.dtype.is_floating_point or bool(((y < 0) | (y >= self.num_classes)).any()):
+                raise UserError(f"labels must be integers in [0, {self.num_classes - 1}]")
+            return F.one_hot(y.long(), self.num_classes).float()
+        return torch.as_tensor(y, dtype=torch.float32, device=self._device())
+
+    def _device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def p_z(self) -> Distribution:
+        return self.prior()
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Distribution:
+        """q(z|x): a distribution with batch shape (B,) and event shape (latent_dim,); ``.mean`` embeds."""
+        h = self.encoder(x)
+        c = self.condition(y)
+        if c is not None:
+            h = torch.cat([h, c], dim=-1)
+        return self.posterior(h)
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> Distribution:
+        """p(x|z) for codes ``z: (..., B, D)``; a condition ``(B, K)`` broadcasts over leading dims."""
+        c = self.condition(y)
+        if c is not None:
+            z = torch.cat([z, c.expand(*z.shape[:-1], c.shape[-1])], dim=-1)
+        return self.likelihood(self.decoder(z))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, num_samples: int = 1) -> ModelPass:
+        q_z = self.encode(x, y)
+        return self._pass(q_z, x, y, num_samples)
+
+    def _pass(self, q_z: Distribution, x: torch.Tensor, y: torch.Tensor | None, num_samples: int) -> ModelPass:
+        z = q_z.rsample((num_samples,))  # (S, B, D)
+        p_x = self.decode(z, y)
+        return ModelPass(q_z=q_z, p_z=self.p_z(), z=z, p_x=p_x, log_p_x=p_x.log_prob(x))
+
+    def check_data(self, x: torch.Tensor) -> None:
+        """Raise a one-line ``UserError`` when model-space data ``x: (N, *shape)`` cannot be scored."""
+        if tuple(x.shape[1:]) != self.data_shape:
+            raise UserError(
+                f"data have shape {tuple(x.shape[1:])} per example but the model expects {self.data_shape}; "
+                "use data like those the model was trained on"
+            )
+        if not bool(torch.isfinite(x).all()):
+            raise UserError("data contain NaN or infinite values; remove or impute them first")
+        self.likelihood.check_support(x)
+
+    # ------------------------------------------------------------ estimates
+    def _rows_per_chunk(self) -> int:
+        """How many decoder outputs (examples x samples) one chunk may hold."""
+        return max(1, CHUNK_ELEMENTS // max(1, math.prod(self.data_shape) * self.likelihood.params_per_element))
+
+    @torch.inference_mode()
+    def elbo(self, x: torch.Tensor, y: torch.Tensor | None = None, num_samples: int = 1) -> torch.Tensor:
+        """The evidence lower bound per example in nats, (B,): E_q[log p(x|z)] - KL(q(z|x) || p(z))."""
+        values = []
+        step = max(1, self._rows_per_chunk() // num_samples)
+        for start in range(0, len(x), step):
+            xb, yb = x[start : start + step], None if y is None else y[start : start + step]
+            out = self(xb, yb, num_samples)
+            values.append(out.log_p_x.mean(0) - out.kl())
+        return torch.cat(values)
+
+    @torch.inference_mode()
+    def log_likelihood(self, x: torch.Tensor, y: torch.Tensor | None = None, num_samples: int = 1000) -> torch.Tensor:
+        """Importance-sampled log p(x) per example in nats, (B,) (Burda et al. 2016, eq. 8 with q as the
+        proposal): ``logsumexp_k log w_k - log K``. Chunked over examples and samples so memory stays
+        bounded whatever K and B are; the running log-sum-exp is combined with ``logaddexp``."""
+        if num_samples < 1:
+            raise UserError("num_samples must be at least 1")
+        rows = self._rows_per_chunk()
+        batch = max(1, min(len(x), rows))
+        samples_per_chunk = max(1, rows // batch)
+        values = []
+        for start in range(0, len(x), batch):
+            xb, yb = x[start : start + batch], None if y is None else y[start : start + batch]
+            q_z = self.encode(xb, yb)
+            total = None
+            for s in range(0, num_samples, samples_per_chunk):
+                log_w = self._pass(q_z, xb, yb, min(samples_per_chunk, num_samples - s)).log_weights()
+                chunk = torch.logsumexp(log_w, dim=0)
+                total = chunk if total is None else torch.logaddexp(total, chunk)
+            assert total is not None
+            values.append(total - math.log(num_samples))
+        return torch.cat(values)
+
+    # ---------------------------------------------------------- applications
+    @torch.inference_mode()
+    def sample(self, n: int, y: torch.Tensor | int | None = None, mean: bool = True) -> torch.Tensor:
+        """Draw ``n`` examples x ~ p(x|z), z ~ p(z); with ``mean=True`` return E[x|z] (sharper pictures)."""
+        if isinstance(y, int):
+            y = torch.full((n,), y, dtype=torch.long)
+        z = self.p_z().sample((n,))  # (n, D)
+        p_x = self.decode(z, y)
+        return p_x.mean if mean else p_x.sample()
+
+    @torch.inference_mode()
+    def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """E[x | z = E_q[z|x]]: decode the posterior mean."""
+        return self.decode(self.encode(x, y).mean, y).mean
+
+    @torch.inference_mode()
+    def embed(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Posterior means E_q[z|x], (B, D)."""
+        return self.encode(x, y).mean
+
+    @torch.inference_mode()
+    def interpolate(
+        self,
+        x0: torch.Tensor,
+        x1: torch.Tensor,
+        steps: int = 8,
+        method: str = "lerp",
+        y: torch.Tensor | int | None = None,
+    ) -> torch.Tensor:
+        """Decode ``steps`` points on the path between the posterior means of two single examples."""
+        if method not in PATHS:
+            raise UserError(f"unknown interpolation method {method!r}; use one of {sorted(PATHS)}")
+        if isinstance(y, int):
+            y = torch.full((1,), y, dtype=torch.long)
+        z0 = self.encode(x0.unsqueeze(0), y).mean[0]
+        z1 = self.encode(x1.unsqueeze(0), y).mean[0]
+        t = torch.linspace(0, 1, steps, device=z0.device)
+        z = PATHS[method](z0, z1, t)  # (steps, D)
+        y_path = None if y is None else torch.as_tensor(y).expand(steps, *torch.as_tensor(y).shape[1:])
+        return self.decode(z, y_path).mean
+
+    # ----------------------------------------------------------- persistence
+    def save(self, directory: str | Path) -> None:
+        """Write ``model.json`` (the spec) and ``model.safetensors`` (the weights), each atomically."""
+        directory = Path(directory)
+        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
+        atomic_write(directory / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
+        header = {"format": MODEL_FORMAT, "format_version": MODEL_FORMAT_VERSION, "spec": self.spec}
+        atomic_write_text(directory / "model.json", json.dumps(header, indent=2))

@@ -1,0 +1,6 @@
+"""Networks: tensor -> tensor maps that know nothing of probability."""
+
+from vaelab.nn.conv import ConvDecoder, ConvEncoder
+from vaelab.nn.mlp import MLP
+
+__all__ = ["MLP", "ConvDecoder", "ConvEncoder"]

@@ -1,0 +1,34 @@
+"""Image grids as PNG files (matplotlib, no GUI backend), written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib import image as mpimg
+
+from vaelab.atomic import atomic_write
+
+
+def image_grid(images: np.ndarray, ncols: int, pad: int = 1) -> np.ndarray:
+    """``(N, C, H, W)`` in [0, 1] -> one ``(rows*(H+pad)+pad, cols*(W+pad)+pad, 3)`` RGB array.
+
+    One channel is shown grey, three as RGB; other channel counts show the first channel.
+    """
+    n, c, h, w = images.shape
+    rgb = images[:, :3] if c == 3 else np.repeat(images[:, :1], 3, axis=1)
+    rows = -(-n // ncols)
+    grid = np.ones((rows * (h + pad) + pad, ncols * (w + pad) + pad, 3), dtype=np.float32)
+    for i in range(n):
+        r, col = divmod(i, ncols)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        grid[top : top + h, left : left + w] = rgb[i].transpose(1, 2, 0)
+    return np.clip(grid, 0.0, 1.0)
+
+
+def save_png(path: str | Path, images: np.ndarray, ncols: int, scale: int | None = None) -> None:
+    """Save a grid of images; small images are enlarged by pixel repetition so they stay crisp."""
+    grid = image_grid(images, ncols)
+    scale = scale or max(1, 256 // max(images.shape[2], images.shape[3]) // 2)
+    grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    atomic_write(path, lambda tmp: mpimg.imsave(tmp, grid, format="png"))

@@ -1,0 +1,276 @@
+"""One training loop for every variant.
+
+It owns batching (in-memory fast path or DataLoader), seeding, the optimizer and learning-rate schedule,
+hyperparameter schedules, gradient clipping, validation with early stopping, atomic checkpoints with
+resume, a NaN guard, a progress bar and the metrics log. Loss values stay on the device and are read
+once per log interval, so there is no host synchronisation per step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from vaelab.atomic import atomic_write_text
+from vaelab.data.dataset import ArrayDataset
+from vaelab.errors import UserError
+from vaelab.models import VAE
+from vaelab.objectives import Objective
+from vaelab.training.batches import InMemoryBatches, LoaderBatches
+from vaelab.training.checkpoint import CHECKPOINT_NAME, int_keys, load_checkpoint, save_checkpoint
+from vaelab.training.schedules import Schedule
+from vaelab.training.seeding import seed_everything
+
+METRICS_NAME = "metrics.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    optimizer: str = "adam"  # "adam" | "adamw"
+    weight_decay: float = 0.0
+    lr_schedule: str = "constant"  # "constant" | "cosine"
+    grad_clip: float | None = None
+    patience: int | None = None  # epochs without improvement of the validation `monitor` before stopping
+    monitor: str = "elbo"  # a validation term; higher is better
+    seed: int = 0
+    device: str = "cpu"
+    in_memory: bool = True
+    num_workers: int = 0
+    log_every: int = 50
+    progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN or infinite."""
+
+
+def _make_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+    optimizers = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+    if settings.optimizer not in optimizers:
+        raise UserError(f"unknown optimizer {settings.optimizer!r}; use one of {sorted(optimizers)}")
+    return optimizers[settings.optimizer](
+        model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, foreach=True
+    )
+
+
+def _make_lr_schedule(
+    optimizer: torch.optim.Optimizer, settings: TrainSettings, total_steps: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    if settings.lr_schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    if settings.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total_steps))
+    raise UserError(f"unknown lr_schedule {settings.lr_schedule!r}; use 'constant' or 'cosine'")
+
+
+class _TermSums:
+    """Sums of per-example terms kept on the device; read once when a mean is needed."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.count = 0
+
+    def add(self, loss: torch.Tensor, terms: Mapping[str, torch.Tensor]) -> None:
+        n = next(iter(terms.values())).shape[0]
+        batch = {"loss": loss.detach() * n, **{k: v.detach().sum() for k, v in terms.items()}}
+        for k, v in batch.items():
+            self.sums[k] = v if k not in self.sums else self.sums[k] + v
+        self.count += n
+
+    def means(self) -> dict[str, float]:
+        if not self.sums:
+            return {}
+        values = torch.stack(list(self.sums.values())).double().cpu() / self.count  # one host sync
+        return dict(zip(self.sums, values.tolist(), strict=True))
+
+
+@torch.inference_mode()
+def evaluate_objective(model: VAE, objective: Objective, batches: Any) -> dict[str, float]:
+    """Mean loss and per-example terms of ``objective`` over all ``batches``."""
+    was_training = model.training
+    model.eval()
+    sums = _TermSums()
+    for x, y in batches:
+        out = objective(model, x, y)
+        sums.add(out.loss, out.terms)
+    model.train(was_training)
+    return sums.means()
+
+
+def fit(
+    model: VAE,
+    objective: Objective,
+    train: ArrayDataset,
+    valid: ArrayDataset | None = None,
+    settings: TrainSettings = TrainSettings(),
+    schedules: Mapping[str, Schedule] | None = None,
+    run_dir: str | Path | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Callable[[dict[str, Any]], None]] = (),
+) -> TrainResult:
+    """Train ``model`` in place on ``train`` by minimising ``objective``.
+
+    ``schedules`` maps an objective field (``"beta"``, ``"capacity"``) to a step -> value schedule.
+    With ``run_dir`` the loop writes ``checkpoint.safetensors`` and ``metrics.jsonl`` after every epoch;
+    ``resume=True`` continues from that checkpoint. At the end the model holds the weights of the best
+    validation epoch (the last epoch when there is no validation data).
+    """
+    schedules = dict(schedules or {})
+    for name in schedules:
+        if name not in {f.name for f in dataclasses.fields(objective)}:  # type: ignore[arg-type]
+            raise UserError(f"cannot schedule {name!r}: {type(objective).__name__} has no such hyperparameter")
+    device = torch.device(settings.device)
+    model.to(device)
+    generator = seed_everything(settings.seed)
+    make_batches = InMemoryBatches if settings.in_memory else _loader_batches(settings.num_workers)
+    train_batches = make_batches(train, settings.batch_size, device, generator)
+    valid_batches = None if valid is None else make_batches(valid, max(settings.batch_size, 512), device, None)
+    total_steps = settings.epochs * len(train_batches)
+    optimizer = _make_optimizer(model, settings)
+    lr_schedule = _make_lr_schedule(optimizer, settings, total_steps)
+
+    result = TrainResult()
+    start_epoch, step, best_value, best_state = 0, 0, -math.inf, None
+    checkpoint_path = None if run_dir is None else Path(run_dir) / CHECKPOINT_NAME
+    if resume:
+        if checkpoint_path is None or not checkpoint_path.exists():
+            raise UserError(f"nothing to resume: no {CHECKPOINT_NAME} in {run_dir}; start without --resume")
+        state = load_checkpoint(checkpoint_path)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict({**state["optimizer"], "state": int_keys(state["optimizer"]["state"])})
+        lr_schedule.load_state_dict(state["lr_schedule"])
+        torch.set_rng_state(state["rng"]["torch"])
+        generator.set_state(state["rng"]["shuffle"])
+        start_epoch, step = state["epoch"], state["step"]
+        best_value, best_state = state["best_value"], state.get("best_model")
+        result = TrainResult(state["history"], state["best_epoch"], state["stopped_early"])
+        if result.stopped_early:
+            start_epoch = settings.epochs
+
+    model.train()
+    for epoch in range(start_epoch + 1, settings.epochs + 1):
+        started = time.perf_counter()
+        sums = _TermSums()
+        bar = tqdm(
+            train_batches,
+            desc=f"epoch {epoch}/{settings.epochs}",
+            disable=not settings.progress,
+            file=sys.stderr,
+            leave=False,
+            dynamic_ncols=True,
+        )
+        hyper: dict[str, float] = {}
+        for i, (x, y) in enumerate(bar):
+            hyper = {name: schedule(step) for name, schedule in schedules.items()}
+            current = dataclasses.replace(objective, **hyper) if hyper else objective  # type: ignore[type-var]
+            out = current(model, x, y)
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            if settings.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip, foreach=True)
+            optimizer.step()
+            lr_schedule.step()
+            sums.add(out.loss, out.terms)
+            step += 1
+            if settings.progress and (i + 1) % settings.log_every == 0:
+                means = sums.means()
+                _check_finite(means, epoch, checkpoint_path)
+                bar.set_postfix(
+                    loss=f"{means['loss']:.2f}", rec=f"{means['reconstruction']:.2f}", kl=f"{means['kl']:.2f}"
+                )
+        bar.close()
+        record: dict[str, Any] = {"epoch": epoch, "step": step, "lr": lr_schedule.get_last_lr()[0], **hyper}
+        record["train"] = sums.means()
+        _check_finite(record["train"], epoch, checkpoint_path)
+        if valid_batches is not None:
+            record["valid"] = evaluate_objective(model, objective, valid_batches)
+        record["time_s"] = round(time.perf_counter() - started, 3)
+        result.history.append(record)
+
+        monitored = record.get("valid", record["train"]).get(settings.monitor, -math.inf)
+        if monitored > best_value:
+            best_value, result.best_epoch = monitored, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif settings.patience is not None and epoch - (result.best_epoch or 0) >= settings.patience:
+            result.stopped_early = True
+        if settings.progress:
+            print(_describe(record), file=sys.stderr)
+        for callback in callbacks:
+            callback(record)
+        if checkpoint_path is not None:
+            save_checkpoint(
+                checkpoint_path,
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "lr_schedule": lr_schedule.state_dict(),
+                    "rng": {"torch": torch.get_rng_state(), "shuffle": generator.get_state()},
+                    "epoch": epoch,
+                    "step": step,
+                    "best_value": best_value,
+                    "best_epoch": result.best_epoch,
+                    "best_model": best_state,
+                    "history": result.history,
+                    "stopped_early": result.stopped_early,
+                },
+            )
+            lines = "".join(json.dumps(r) + "\n" for r in result.history)
+            atomic_write_text(checkpoint_path.parent / METRICS_NAME, lines)
+        if result.stopped_early:
+            break
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return result
+
+
+def _loader_batches(num_workers: int) -> Callable[..., LoaderBatches]:
+    def make(
+        data: ArrayDataset, batch_size: int, device: torch.device, generator: torch.Generator | None
+    ) -> LoaderBatches:
+        return LoaderBatches(data, batch_size, device, generator, num_workers)
+
+    return make
+
+
+def _check_finite(means: Mapping[str, float], epoch: int, checkpoint_path: Path | None) -> None:
+    if all(math.isfinite(v) for v in means.values()):
+        return
+    kept = (
+        f"the last good checkpoint is kept at {checkpoint_path}"
+        if checkpoint_path is not None and checkpoint_path.exists()
+        else "no checkpoint was written yet"
+    )
+    raise TrainingDiverged(
+        f"training diverged in epoch {epoch}: the loss became NaN or infinite; {kept}; "
+        "lower --lr, set --grad-clip, or check the data for extreme values"
+    )
+
+
+def _describe(record: Mapping[str, Any]) -> str:
+    train = record["train"]
+    text = f"epoch {record['epoch']}: loss {train['loss']:.3f}  elbo {train['elbo']:.3f}  kl {train['kl']:.3f}"
+    if "valid" in record:
+        text += f"  | valid elbo {record['valid']['elbo']:.3f}"
+    return text + f"  ({record['time_s']:.1f}s)"
