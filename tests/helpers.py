@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
-from vaelab.config.build import build_model
+from vaelab.config.build import build_model, model_spec
 from vaelab.config.schema import ModelConfig
+from vaelab.data.dataset import ArrayDataset
 from vaelab.likelihoods import GaussianLikelihood
 from vaelab.models import VAE
 from vaelab.posteriors import DiagonalGaussianPosterior
@@ -22,17 +24,11 @@ def tiny_vae(
     num_classes: int | None = None,
     **model: object,
 ) -> VAE:
-    config = ModelConfig(likelihood=likelihood, latent_dim=3, hidden_dims=[16], **model)  # type: ignore[arg-type]
-    spec = {
-        "model": config.model_dump(),
-        "data_shape": list(data_shape),
-        "levels": levels,
-        "num_classes": num_classes,
-        "condition_dim": 0,
-    }
-    if config.network == "auto":
-        spec["model"]["network"] = "mlp"
-    return build_model(spec)
+    """A small MLP VAE built through the same builders as the CLI."""
+    config = ModelConfig(likelihood=likelihood, latent_dim=3, hidden_dims=[16], network="mlp", **model)  # type: ignore[arg-type]
+    x = np.zeros((2, *data_shape), dtype=np.uint8 if levels else np.float32)
+    y = None if num_classes is None else np.zeros(2, dtype=np.int64)
+    return build_model(model_spec(config, ArrayDataset(x, y, levels, "tiny", num_classes)))
 
 
 class LinearGaussian:

@@ -38,6 +38,31 @@ LIKELIHOODS: dict[str, Callable[[tuple[int, ...], ModelConfig, int | None], Like
 }
 
 
+PriorBuilder = Callable[[ModelConfig, nn.Module, nn.Module], nn.Module]  # (config, encoder, posterior) -> prior
+PRIORS: dict[str, PriorBuilder] = {
+    "standard-normal": lambda cfg, encoder, posterior: StandardNormalPrior(cfg.latent_dim),
+}
+
+PosteriorBuilder = Callable[[ModelConfig, int], nn.Module]  # (config, in_features) -> posterior head
+POSTERIORS: dict[str, PosteriorBuilder] = {
+    "gaussian": lambda cfg, in_features: DiagonalGaussianPosterior(in_features, cfg.latent_dim, cfg.min_scale),
+}
+
+
+def _elbo(config: ObjectiveConfig, chosen: Preset, beta: float) -> Objective:
+    return ELBO(beta=beta, free_bits=config.free_bits, capacity=config.capacity, **chosen.objective_options)
+
+
+def _iwae(config: ObjectiveConfig, chosen: Preset, beta: float) -> Objective:
+    if config.free_bits or config.capacity is not None:
+        raise UserError("free bits and capacity apply to the ELBO objective, not to IWAE")
+    return IWAE(num_samples=config.num_samples or max(chosen.num_samples, 5), beta=beta, **chosen.objective_options)
+
+
+ObjectiveBuilder = Callable[[ObjectiveConfig, Preset, float], Objective]  # (config, preset, beta) -> objective
+OBJECTIVE_BUILDERS: dict[str, ObjectiveBuilder] = {"elbo": _elbo, "iwae": _iwae}
+
+
 def _need_levels(levels: int | None, name: str) -> int:
     if levels is None:
         raise UserError(f"the {name} likelihood needs discrete data (integer values); use --likelihood gaussian")
@@ -79,7 +104,14 @@ def model_spec(config: ModelConfig, data: ArrayDataset) -> dict[str, Any]:
             num_classes = data.num_classes
         else:
             condition_dim = int(data.y.shape[1])
-    resolved = config.model_copy(update={"likelihood": likelihood, "network": network})
+    prior = config.prior or chosen.prior
+    posterior = config.posterior or chosen.posterior
+    for kind, name, registry in (("prior", prior, PRIORS), ("posterior", posterior, POSTERIORS)):
+        if name not in registry:
+            raise UserError(f"unknown {kind} {name!r}; choose one of: {', '.join(registry)}")
+    resolved = config.model_copy(
+        update={"likelihood": likelihood, "network": network, "prior": prior, "posterior": posterior}
+    )
     return {
         "model": resolved.model_dump(),
         "data_shape": list(data.data_shape),
@@ -105,10 +137,12 @@ def build_model(spec: dict[str, Any]) -> VAE:
         *hidden, features = config.hidden_dims
         encoder = MLP(data_shape, hidden, (features,), final_activation=True)
         decoder = MLP((config.latent_dim + condition_dim,), config.hidden_dims[::-1], out_shape)
+    assert config.prior is not None and config.posterior is not None  # resolved by model_spec
+    posterior = POSTERIORS[config.posterior](config, features + condition_dim)
     return VAE(
         encoder,
-        DiagonalGaussianPosterior(features + condition_dim, config.latent_dim, config.min_scale),
-        StandardNormalPrior(config.latent_dim),
+        posterior,
+        PRIORS[config.prior](config, encoder, posterior),
         decoder,
         likelihood,
         data_shape=data_shape,
@@ -122,12 +156,10 @@ def build_model(spec: dict[str, Any]) -> VAE:
 def build_objective(config: ObjectiveConfig, preset_name: str) -> Objective:
     chosen = preset(preset_name)
     name = config.name or chosen.objective
+    if name not in OBJECTIVE_BUILDERS:
+        raise UserError(f"unknown objective {name!r}; choose one of: {', '.join(OBJECTIVE_BUILDERS)}")
     beta = chosen.beta if config.beta is None else config.beta
-    if name == "iwae":
-        if config.free_bits or config.capacity is not None:
-            raise UserError("free bits and capacity apply to the ELBO objective, not to IWAE")
-        return IWAE(num_samples=config.num_samples or max(chosen.num_samples, 5), beta=beta)
-    return ELBO(beta=beta, free_bits=config.free_bits, capacity=config.capacity)
+    return OBJECTIVE_BUILDERS[name](config, chosen, beta)
 
 
 def build_schedules(

@@ -6,17 +6,23 @@ conditioned on labels. Adding a variant is one entry here (plus its part or obje
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Preset:
+    """Defaults a ``--model NAME`` fills in; each name refers to a registry in ``vaelab.config.build``."""
+
     description: str
     paper: str
-    objective: str = "elbo"
+    objective: str = "elbo"  # OBJECTIVE_BUILDERS
     beta: float = 1.0
     num_samples: int = 1
     conditional: bool = False
+    prior: str = "standard-normal"  # PRIORS
+    posterior: str = "gaussian"  # POSTERIORS
+    objective_options: dict[str, Any] = field(default_factory=dict)  # extra objective hyperparameters
 
 
 PRESETS: dict[str, Preset] = {

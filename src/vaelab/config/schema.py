@@ -28,13 +28,15 @@ class ModelConfig(_Strict):
     conv_channels: list[int] = Field(default_factory=lambda: [32, 32, 64, 64], min_length=1)
     conv_hidden: int = Field(256, ge=1)
     likelihood: str = "auto"  # see vaelab.config.build.LIKELIHOODS
+    prior: str | None = None  # None: the preset's; see vaelab.config.build.PRIORS
+    posterior: str | None = None  # None: the preset's; see vaelab.config.build.POSTERIORS
     gaussian_scale: Literal["learned", "decoder"] | float = "learned"
     logistic_components: int = Field(1, ge=1)
     min_scale: float = Field(1e-4, gt=0)
 
 
 class ObjectiveConfig(_Strict):
-    name: Literal["elbo", "iwae"] | None = None  # None: the preset's objective
+    name: str | None = None  # None: the preset's objective; see vaelab.config.build.OBJECTIVE_BUILDERS
     beta: float | None = Field(None, ge=0)  # None: the preset's beta
     free_bits: float = Field(0.0, ge=0)
     capacity: float | None = Field(None, ge=0)  # target KL C in nats (Burgess et al. 2018)
