@@ -201,6 +201,7 @@ def fit(
         bar.close()
         record: dict[str, Any] = {"epoch": epoch, "step": step, "lr": lr_schedule.get_last_lr()[0], **hyper}
         record["train"] = sums.means()
+        record["train_time_s"] = round(time.perf_counter() - started, 3)
         _check_finite(record["train"], epoch, checkpoint_path)
         if valid_batches is not None:
             record["valid"] = evaluate_objective(model, objective, valid_batches)
