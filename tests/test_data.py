@@ -429,12 +429,30 @@ def test_nan_and_inf_name_the_first_bad_row(tmp_path: Path) -> None:
 def test_files_are_never_unpickled(tmp_path: Path) -> None:
     path = tmp_path / "data.npy"
     np.save(path, np.array([{"a": 1}] * 3, dtype=object), allow_pickle=True)
-    assert "Object arrays cannot be loaded" in error_message(load_dataset, str(path))
+    assert "never unpickles" in error_message(load_dataset, str(path))
     npz = tmp_path / "data.npz"
     np.savez(npz, x=np.array([{"a": 1}] * 3, dtype=object))
     assert "cannot read array 'x'" in error_message(load_dataset, str(npz))
     (tmp_path / "garbage.npz").write_bytes(b"not a zip")
     assert "cannot read it as .npz" in error_message(load_dataset, str(tmp_path / "garbage.npz"))
+
+
+def test_memory_mapped_splits_stay_on_disk_and_read_the_right_rows(tmp_path: Path) -> None:
+    from vaelab.data.dataset import RowView
+
+    array = np.arange(400, dtype=np.uint8).reshape(100, 4) % 251
+    path = save_npy(tmp_path, array)
+    full = load_dataset(path, "all")
+    assert isinstance(full.x, np.memmap)
+    train = load_dataset(path, "train")
+    assert isinstance(train.x, RowView) and train.x.shape == (80, 4)
+    rows = np.asarray(train.x)
+    assert np.array_equal(train.x[3:7], rows[3:7])
+    assert np.array_equal(train.x[np.array([5, 1])], rows[[5, 1]])
+    assert np.array_equal(train.x[:, 0], rows[:, 0])
+    nested = train.subset(np.array([2, 0]))
+    assert np.array_equal(np.asarray(nested.x), rows[[2, 0]])
+    assert np.array_equal(np.concatenate(list(train.row_chunks(7))), rows)
 
 
 def test_npy_splits_80_10_10_and_all_keeps_file_order(tmp_path: Path) -> None:

@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
+
+
+class RowView:
+    """Rows ``index`` of ``base``, read only when indexed, so a split of a memory-mapped file stays on disk.
+
+    Supports what the library does with data arrays: ``len``, ``shape``, ``dtype``, indexing by an integer,
+    a slice or an index array, and ``numpy.asarray`` (which reads every row).
+    """
+
+    def __init__(self, base: np.ndarray, index: np.ndarray) -> None:
+        self.base, self.index = base, index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.index), *self.base.shape[1:])
+
+    @property
+    def ndim(self) -> int:
+        return self.base.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.base.dtype
+
+    def __getitem__(self, key: int | slice | np.ndarray | tuple[Any, ...]) -> np.ndarray:
+        rows, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        selected = np.asarray(self.base[self.index[rows]])
+        return selected[(slice(None), *rest)] if rest else selected
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        return np.asarray(self.base[self.index], dtype=dtype)
 
 
 @dataclass(frozen=True)
@@ -18,7 +54,7 @@ class ArrayDataset:
     ``y`` holds class labels ``(N,)`` int64 or condition vectors ``(N, K)`` float32, or is None.
     """
 
-    x: np.ndarray
+    x: np.ndarray | RowView  # a memory-mapped array (or a RowView of one) is read batch by batch
     y: np.ndarray | None
     levels: int | None
     name: str
@@ -36,8 +72,21 @@ class ArrayDataset:
         return len(self.data_shape) == 3
 
     def subset(self, index: np.ndarray) -> ArrayDataset:
+        """The rows ``index``: copied for arrays in memory, a lazy ``RowView`` for memory-mapped ones."""
         y = None if self.y is None else self.y[index]
-        return ArrayDataset(self.x[index], y, self.levels, self.name, self.num_classes)
+        x: np.ndarray | RowView
+        if isinstance(self.x, RowView):
+            x = RowView(self.x.base, self.x.index[index])
+        elif isinstance(self.x, np.memmap):
+            x = RowView(self.x, np.asarray(index))
+        else:
+            x = self.x[index]
+        return ArrayDataset(x, y, self.levels, self.name, self.num_classes)
+
+    def row_chunks(self, rows: int = 4096) -> Iterator[np.ndarray]:
+        """The stored rows in chunks, so scans of memory-mapped data stay within bounded memory."""
+        for start in range(0, len(self), rows):
+            yield np.asarray(self.x[start : start + rows])
 
 
 def to_model_space(x: torch.Tensor, levels: int | None) -> torch.Tensor:

@@ -35,6 +35,7 @@ DATA_KEYS = ("x", "X")
 DEFAULT_LABEL_KEY = "y"
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
 _NPZ_FIX = "save it with numpy.savez"
+CHECK_ELEMENTS = 1 << 24  # values scanned at once by the finiteness check
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,13 @@ def _read_npy(path: Path, labels: str | None) -> _Arrays:
             "labels under their own key, or a .csv with a label column"
         )
     try:
-        with path.open("rb") as handle:
-            x = np.lib.format.read_array(handle, allow_pickle=False)
+        # Memory-mapped: a file larger than memory is read batch by batch during training.
+        x = np.load(path, mmap_mode="r", allow_pickle=False)
     except _READ_ERRORS as error:
+        if "Python objects" in str(error):
+            raise UserError(
+                f"{path}: holds Python objects, and vaelab never unpickles files; save a numeric array"
+            ) from error
         raise UserError(f"{path}: cannot read it as .npy ({one_line(error)}); save it with numpy.save") from error
     return _Arrays(x, None)
 
@@ -250,17 +255,17 @@ def _standardize_values(x: np.ndarray, path: Path, columns: list[str] | None) ->
     """Stored values and levels under the dtype rules (see the module docstring)."""
     kind = x.dtype.kind
     if kind == "b":
-        return x.astype(np.uint8), 2
+        return np.asarray(x.astype(np.uint8)), 2
     if x.dtype == np.uint8:
         return x, 256
     if kind in "iu" and x.min() >= 0:
         levels = max(int(x.max()) + 1, 2)
         if levels > np.iinfo(np.int32).max:
             raise UserError(f"{path}: integer values up to {levels - 1} are too large for discrete data; store floats")
-        return x.astype(np.uint8 if levels <= 256 else np.int32), levels
+        return np.asarray(x.astype(np.uint8 if levels <= 256 else np.int32)), levels
     if kind not in "iuf":
         raise UserError(f"{path}: holds {x.dtype} values; store numbers (integers, floats or booleans)")
-    values = x.astype(np.float32)
+    values = x if x.dtype == np.float32 else np.asarray(x.astype(np.float32))  # a copy is no memmap
     _check_finite(values, path, "data", columns)
     return values, None
 
@@ -298,11 +303,18 @@ def _check_label_count(y: np.ndarray, n: int, path: Path, what: str) -> None:
 
 
 def _check_finite(values: np.ndarray, path: Path, what: str, columns: list[str] | None) -> None:
-    """UserError naming the first row (and column, for tables) that holds NaN or an infinity."""
-    bad = ~np.isfinite(values)
-    if not bad.any():
+    """UserError naming the first row (and column, for tables) that holds NaN or an infinity.
+
+    Scans in chunks of rows, so a memory-mapped array is never held in memory at once."""
+    rows = max(1, CHECK_ELEMENTS // max(1, values[:1].size))
+    for start in range(0, len(values), rows):
+        bad = ~np.isfinite(values[start : start + rows])
+        if bad.any():
+            break
+    else:
         return
-    position = np.unravel_index(int(np.argmax(bad)), values.shape)
+    position = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    position = (position[0] + start, *position[1:])
     where = f"row {position[0]}"
     if values.ndim == 2:
         where += f", column {columns[position[1]]!r}" if columns else f", column {position[1]}"
