@@ -20,6 +20,7 @@ from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.training import TrainResult, TrainSettings, fit
+from vaelab.training.distributed import setup
 
 CHECK_CHUNK = 4096
 # With no --epochs, train for at least this many optimisation steps (10 to 200 epochs): enough for a
@@ -40,13 +41,13 @@ class TrainedRun:
     config: RunConfig
     train: ArrayDataset
     valid: ArrayDataset | None
+    is_main: bool = True  # False in the other processes of a torchrun launch: they write nothing
 
 
 def check_dataset(model: VAE, data: ArrayDataset) -> None:
     """Shape, finiteness and likelihood support of a whole dataset, in chunks."""
-    for start in range(0, len(data), CHECK_CHUNK):
-        chunk = torch.from_numpy(data.x[start : start + CHECK_CHUNK])
-        model.check_data(to_model_space(chunk, data.levels))
+    for chunk in data.row_chunks(CHECK_CHUNK):
+        model.check_data(to_model_space(torch.from_numpy(chunk), data.levels))
 
 
 def default_run_dir(config: RunConfig) -> Path:
@@ -80,13 +81,16 @@ def train_from_config(
     if valid is not None:
         check_dataset(model, valid)
     steps_per_epoch = -(-len(train) // config.train.batch_size)
-    schedules = build_schedules(config.schedule, objective, steps_per_epoch, epochs)
+    schedules = build_schedules(config.schedule, objective, steps_per_epoch, epochs, preset_name=config.model.preset)
 
-    run_dir = out or default_run_dir(config)
+    processes, _ = setup(config.train.device)  # joins the process group when launched by torchrun
+    run_dir: Path = processes.broadcast(out or default_run_dir(config))
     if not resume and run_dir.exists() and any(run_dir.iterdir()):
         raise UserError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_config(run_dir, config)
+    processes.barrier()  # every process has checked the directory before rank 0 writes into it
+    if processes.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_config(run_dir, config)
     t = config.train
     settings = TrainSettings(
         epochs=epochs,
@@ -104,5 +108,6 @@ def train_from_config(
         progress=progress,
     )
     result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
-    model.save(run_dir)
-    return TrainedRun(run_dir, model, result, config, train, valid)
+    if processes.is_main:
+        model.save(run_dir)
+    return TrainedRun(run_dir, model, result, config, train, valid, processes.is_main)

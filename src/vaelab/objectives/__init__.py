@@ -1,9 +1,42 @@
 """Objectives: one estimator per file, each a frozen object ``(model, x, y) -> ObjectiveOutput``."""
 
+from vaelab.objectives.aae import AdversarialAutoencoder
 from vaelab.objectives.base import Objective, ObjectiveOutput
+from vaelab.objectives.beta_tcvae import BetaTCVAE
+from vaelab.objectives.ciwae import CIWAE
+from vaelab.objectives.dip_vae import DIPVAE
 from vaelab.objectives.elbo import ELBO
+from vaelab.objectives.factor_vae import FactorVAE
+from vaelab.objectives.info_vae import InfoVAE
 from vaelab.objectives.iwae import IWAE
+from vaelab.objectives.miwae import MIWAE
+from vaelab.objectives.protocols import AdversarialObjective, BindableObjective
 
-OBJECTIVES: dict[str, type] = {"elbo": ELBO, "iwae": IWAE}
+OBJECTIVES: dict[str, type] = {
+    "elbo": ELBO,
+    "iwae": IWAE,
+    "miwae": MIWAE,
+    "ciwae": CIWAE,
+    "beta-tcvae": BetaTCVAE,
+    "factor-vae": FactorVAE,
+    "dip-vae": DIPVAE,
+    "info-vae": InfoVAE,
+    "aae": AdversarialAutoencoder,
+}
 
-__all__ = ["ELBO", "IWAE", "OBJECTIVES", "Objective", "ObjectiveOutput"]
+__all__ = [
+    "CIWAE",
+    "DIPVAE",
+    "ELBO",
+    "IWAE",
+    "MIWAE",
+    "OBJECTIVES",
+    "AdversarialAutoencoder",
+    "AdversarialObjective",
+    "BetaTCVAE",
+    "BindableObjective",
+    "FactorVAE",
+    "InfoVAE",
+    "Objective",
+    "ObjectiveOutput",
+]

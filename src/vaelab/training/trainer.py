@@ -4,6 +4,10 @@ It owns batching (in-memory fast path or DataLoader), seeding, the optimizer and
 hyperparameter schedules, gradient clipping, validation with early stopping, atomic checkpoints with
 resume, a NaN guard, a progress bar and the metrics log. Loss values stay on the device and are read
 once per log interval, so there is no host synchronisation per step.
+
+Objectives with a discriminator (``AdversarialObjective``: FactorVAE, the adversarial autoencoder) go
+through the same loop: after each VAE step the discriminator takes one step with its own optimizer, and
+both are saved in the checkpoint so a resumed run continues exactly.
 """
 
 from __future__ import annotations
@@ -16,18 +20,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from vaelab.atomic import atomic_write_text
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.models import VAE
-from vaelab.objectives import Objective
+from vaelab.objectives import AdversarialObjective, BindableObjective, Objective
 from vaelab.training.batches import InMemoryBatches, LoaderBatches
 from vaelab.training.checkpoint import CHECKPOINT_NAME, int_keys, load_checkpoint, save_checkpoint
+from vaelab.training.distributed import Distributed, setup
 from vaelab.training.schedules import Schedule
 from vaelab.training.seeding import seed_everything
 
@@ -58,6 +64,7 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    objective: Objective | None = None  # the objective as trained: bound, holding its trained discriminator
 
 
 class TrainingDiverged(UserError):
@@ -97,16 +104,24 @@ class _TermSums:
             self.sums[k] = v if k not in self.sums else self.sums[k] + v
         self.count += n
 
-    def means(self) -> dict[str, float]:
+    def means(self, processes: Distributed = Distributed()) -> dict[str, float]:  # noqa: B008
+        """Means over every example seen, by all processes of a distributed run (one host sync)."""
         if not self.sums:
             return {}
-        values = torch.stack(list(self.sums.values())).double().cpu() / self.count  # one host sync
+        count = torch.tensor(float(self.count), device=next(iter(self.sums.values())).device)
+        totals = processes.all_reduce_sum(torch.stack([*self.sums.values(), count]).double())
+        values = (totals[:-1] / totals[-1]).cpu()
         return dict(zip(self.sums, values.tolist(), strict=True))
 
 
 @torch.inference_mode()
-def evaluate_objective(model: VAE, objective: Objective, batches: Any) -> dict[str, float]:
-    """Mean loss and per-example terms of ``objective`` over all ``batches``."""
+def evaluate_objective(
+    model: VAE,
+    objective: Objective,
+    batches: Any,
+    processes: Distributed = Distributed(),  # noqa: B008
+) -> dict[str, float]:
+    """Mean loss and per-example terms of ``objective`` over all ``batches`` (of all processes)."""
     was_training = model.training
     model.eval()
     sums = _TermSums()
@@ -114,7 +129,7 @@ def evaluate_objective(model: VAE, objective: Objective, batches: Any) -> dict[s
         out = objective(model, x, y)
         sums.add(out.loss, out.terms)
     model.train(was_training)
-    return sums.means()
+    return sums.means(processes)
 
 
 def fit(
@@ -131,23 +146,41 @@ def fit(
     """Train ``model`` in place on ``train`` by minimising ``objective``.
 
     ``schedules`` maps an objective field (``"beta"``, ``"capacity"``) to a step -> value schedule.
+    A ``BindableObjective`` is first bound to the model and the training-set size; an
+    ``AdversarialObjective``'s discriminator is trained by its own optimizer, one step per VAE step.
     With ``run_dir`` the loop writes ``checkpoint.safetensors`` and ``metrics.jsonl`` after every epoch;
     ``resume=True`` continues from that checkpoint. At the end the model holds the weights of the best
     validation epoch (the last epoch when there is no validation data).
+
+    Launched by ``torchrun``, each process trains on its slice of every global batch of ``batch_size``
+    through ``DistributedDataParallel``; metrics are reduced over processes and only rank 0 writes files.
     """
     schedules = dict(schedules or {})
     for name in schedules:
         if name not in {f.name for f in dataclasses.fields(objective)}:  # type: ignore[arg-type]
             raise UserError(f"cannot schedule {name!r}: {type(objective).__name__} has no such hyperparameter")
-    device = torch.device(settings.device)
+    processes, device = setup(settings.device)
     model.to(device)
     generator = seed_everything(settings.seed)
-    make_batches = InMemoryBatches if settings.in_memory else _loader_batches(settings.num_workers)
+    if processes.enabled:
+        torch.manual_seed(settings.seed + processes.rank)  # the same batches order, each process its own z
+    make_batches = _batch_maker(settings, processes)
     train_batches = make_batches(train, settings.batch_size, device, generator)
     valid_batches = None if valid is None else make_batches(valid, max(settings.batch_size, 512), device, None)
     total_steps = settings.epochs * len(train_batches)
     optimizer = _make_optimizer(model, settings)
     lr_schedule = _make_lr_schedule(optimizer, settings, total_steps)
+    if isinstance(objective, BindableObjective):
+        objective = objective.bind(model, len(train))
+    discriminator = _DiscriminatorTraining.of(objective, device)
+    if discriminator is not None and processes.enabled:
+        raise UserError(
+            f"{type(objective).__name__} trains a discriminator, which multi-process training does not support "
+            "yet; run it in one process (without torchrun)"
+        )
+    train_model: Any = model
+    if processes.enabled:
+        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     result = TrainResult()
     start_epoch, step, best_value, best_state = 0, 0, -math.inf, None
@@ -162,7 +195,11 @@ def fit(
         torch.set_rng_state(state["rng"]["torch"])
         generator.set_state(state["rng"]["shuffle"])
         start_epoch, step = state["epoch"], state["step"]
+        if processes.enabled:  # rank 0's sampling state was saved: give every process its own again
+            torch.manual_seed(settings.seed + processes.rank + processes.world_size * start_epoch)
         best_value, best_state = state["best_value"], state.get("best_model")
+        if discriminator is not None:
+            discriminator.load_state_dict(state, checkpoint_path)
         result = TrainResult(state["history"], state["best_epoch"], state["stopped_early"])
         if result.stopped_early:
             start_epoch = settings.epochs
@@ -174,7 +211,7 @@ def fit(
         bar = tqdm(
             train_batches,
             desc=f"epoch {epoch}/{settings.epochs}",
-            disable=not settings.progress,
+            disable=not (settings.progress and processes.is_main),
             file=sys.stderr,
             leave=False,
             dynamic_ncols=True,
@@ -183,28 +220,32 @@ def fit(
         for i, (x, y) in enumerate(bar):
             hyper = {name: schedule(step) for name, schedule in schedules.items()}
             current = dataclasses.replace(objective, **hyper) if hyper else objective  # type: ignore[type-var]
-            out = current(model, x, y)
+            out = current(train_model, x, y)
             optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
             if settings.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip, foreach=True)
             optimizer.step()
             lr_schedule.step()
-            sums.add(out.loss, out.terms)
+            terms = out.terms
+            if discriminator is not None:
+                discriminator_loss = discriminator.step(cast(AdversarialObjective, current), model, x, y)
+                terms = {**terms, "discriminator_loss": discriminator_loss.expand(len(x))}
+            sums.add(out.loss, terms)
             step += 1
             if settings.progress and (i + 1) % settings.log_every == 0:
-                means = sums.means()
+                means = sums.means(processes)
                 _check_finite(means, epoch, checkpoint_path)
                 bar.set_postfix(
                     loss=f"{means['loss']:.2f}", rec=f"{means['reconstruction']:.2f}", kl=f"{means['kl']:.2f}"
                 )
         bar.close()
         record: dict[str, Any] = {"epoch": epoch, "step": step, "lr": lr_schedule.get_last_lr()[0], **hyper}
-        record["train"] = sums.means()
+        record["train"] = sums.means(processes)
         record["train_time_s"] = round(time.perf_counter() - started, 3)
         _check_finite(record["train"], epoch, checkpoint_path)
         if valid_batches is not None:
-            record["valid"] = evaluate_objective(model, objective, valid_batches)
+            record["valid"] = evaluate_objective(model, objective, valid_batches, processes)
         record["time_s"] = round(time.perf_counter() - started, 3)
         result.history.append(record)
 
@@ -214,14 +255,15 @@ def fit(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         elif settings.patience is not None and epoch - (result.best_epoch or 0) >= settings.patience:
             result.stopped_early = True
-        if settings.progress:
+        if settings.progress and processes.is_main:
             print(_describe(record), file=sys.stderr)
         for callback in callbacks:
             callback(record)
-        if checkpoint_path is not None:
+        if checkpoint_path is not None and processes.is_main:
             save_checkpoint(
                 checkpoint_path,
                 {
+                    **({} if discriminator is None else discriminator.state_dict()),
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "lr_schedule": lr_schedule.state_dict(),
@@ -243,14 +285,61 @@ def fit(
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
+    result.objective = objective
     return result
 
 
-def _loader_batches(num_workers: int) -> Callable[..., LoaderBatches]:
+@dataclass
+class _DiscriminatorTraining:
+    """An adversarial objective's discriminator with its own optimizer: one step per VAE step, on the same
+    batch, after the VAE step; saved in and restored from the training checkpoint."""
+
+    module: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+
+    @classmethod
+    def of(cls, objective: Objective, device: torch.device) -> _DiscriminatorTraining | None:
+        if not isinstance(objective, AdversarialObjective):
+            return None
+        if objective.discriminator is None:
+            raise UserError(f"{type(objective).__name__} has no discriminator; pass one or make it bindable")
+        return cls(objective.discriminator.to(device), objective.discriminator_optimizer())
+
+    def step(
+        self, objective: AdversarialObjective, model: VAE, x: torch.Tensor, y: torch.Tensor | None
+    ) -> torch.Tensor:
+        loss = objective.discriminator_loss(model, x, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"discriminator": self.module.state_dict(), "discriminator_optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any], checkpoint_path: Path | None) -> None:
+        if "discriminator" not in state:
+            raise UserError(
+                f"{checkpoint_path} holds no discriminator: it was written by a run of another objective; "
+                "resume with that objective or start a new run"
+            )
+        self.module.load_state_dict(state["discriminator"])
+        saved = state["discriminator_optimizer"]
+        self.optimizer.load_state_dict({**saved, "state": int_keys(saved["state"])})
+
+
+def _batch_maker(
+    settings: TrainSettings, processes: Distributed
+) -> Callable[[ArrayDataset, int, torch.device, torch.Generator | None], InMemoryBatches | LoaderBatches]:
+    """In-memory or DataLoader batches, each process taking its slice of every global batch."""
+
     def make(
         data: ArrayDataset, batch_size: int, device: torch.device, generator: torch.Generator | None
-    ) -> LoaderBatches:
-        return LoaderBatches(data, batch_size, device, generator, num_workers)
+    ) -> InMemoryBatches | LoaderBatches:
+        shard = {"rank": processes.rank, "world_size": processes.world_size}
+        if settings.in_memory:
+            return InMemoryBatches(data, batch_size, device, generator, **shard)
+        return LoaderBatches(data, batch_size, device, generator, num_workers=settings.num_workers, **shard)
 
     return make
 

@@ -1,0 +1,34 @@
+"""What the training loop may ask of an objective beyond ``(model, x, y) -> ObjectiveOutput``."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import torch
+
+from vaelab.models import VAE
+from vaelab.objectives.base import Objective
+
+
+@runtime_checkable
+class BindableObjective(Protocol):
+    """An objective that must know what it trains. ``bind(model, num_examples)`` returns a copy completed
+    for training ``model`` on ``num_examples`` examples (a discriminator sized to the latent space, the
+    dataset size of a minibatch estimator); ``fit`` calls it once, before the first step."""
+
+    def bind(self, model: VAE, num_examples: int) -> Objective: ...
+
+
+@runtime_checkable
+class AdversarialObjective(Protocol):
+    """An objective with a discriminator trained by its own optimizer. After every VAE step the trainer
+    takes one step of ``discriminator_optimizer()`` on ``discriminator_loss(model, x, y)``. The
+    discriminator is a field holding a module, so ``dataclasses.replace`` (schedules) shares it; it is
+    saved in training checkpoints with its optimizer state, and never in the saved VAE."""
+
+    @property
+    def discriminator(self) -> torch.nn.Module | None: ...
+
+    def discriminator_optimizer(self) -> torch.optim.Optimizer: ...
+
+    def discriminator_loss(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor: ...
