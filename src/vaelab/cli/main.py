@@ -13,7 +13,10 @@ from typing import Annotated
 import typer
 
 from vaelab.cli import evaluate, generate, info, train
+from vaelab.cli.detect import detect
+from vaelab.cli.report import report_command
 from vaelab.cli.state import STATE
+from vaelab.cli.traverse import traverse_command
 from vaelab.errors import UserError
 
 app = typer.Typer(
@@ -38,6 +41,9 @@ app.command("sample")(generate.sample)
 app.command("reconstruct")(generate.reconstruct)
 app.command("interpolate")(generate.interpolate)
 app.command("encode")(generate.encode)
+app.command("detect")(detect)
+app.command("traverse")(traverse_command)
+app.command("report")(report_command)
 app.command("env")(info.env)
 app.add_typer(info.config_app, name="config")
 

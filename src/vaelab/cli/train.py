@@ -18,7 +18,7 @@ from vaelab.config.files import (
 )
 from vaelab.config.run import train_from_config
 from vaelab.errors import UserError
-from vaelab.report.pictures import write_pictures
+from vaelab.report.build import write_pictures_and_report
 
 Opt = typer.Option
 
@@ -36,7 +36,7 @@ def train(
     data: Annotated[str | None, Opt(help="dataset name or .npy/.npz/.csv path (default: digits)")] = None,
     data_dir: Annotated[str | None, Opt(help="data folder (default: $VAELAB_DATA_DIR)")] = None,
     labels: Annotated[str | None, Opt(help="label column (.csv) or array key (.npz)")] = None,
-    model: Annotated[str | None, Opt(help="vae | beta-vae | cvae | iwae")] = None,
+    model: Annotated[str | None, Opt(help="model preset (list them: vaelab config models)")] = None,
     likelihood: Annotated[
         str | None, Opt(help="bernoulli | continuous-bernoulli | gaussian | logistic | categorical")
     ] = None,
@@ -58,7 +58,7 @@ def train(
     device: Annotated[str | None, Opt(help="cpu | cuda | cuda:N")] = None,
     out: Annotated[Path | None, Opt(help="run directory (default: a new folder under runs/)")] = None,
     resume: Annotated[bool, Opt(help="continue the run in --out from its checkpoint")] = False,
-    report: Annotated[bool, Opt(help="write pictures at the end")] = True,
+    report: Annotated[bool, Opt(help="write pictures and report.html at the end")] = True,
     progress: Annotated[bool, Opt(help="show a progress bar")] = True,
     as_json: Annotated[bool, Opt("--json", help="print the result as JSON on stdout")] = False,
 ) -> None:
@@ -101,7 +101,9 @@ def train(
     resolved = resolve_config(*layers, flags, parse_assignments(assignments or []))
 
     run = train_from_config(resolved, out, resume=resume, progress=progress)
-    pictures = write_pictures(run.model, run.valid or run.train, run.run_dir / "images") if resolved.report else []
+    if not run.is_main:
+        return
+    pictures = write_pictures_and_report(run.model, run.valid or run.train, run.run_dir) if resolved.report else []
     last = run.result.history[-1] if run.result.history else {}
     summary = {
         "run_dir": str(run.run_dir),

@@ -1,7 +1,8 @@
-"""Image grids as PNG files (matplotlib, no GUI backend), written atomically."""
+"""Image grids as PNG files or PNG bytes (matplotlib's image writer, no GUI backend)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +27,18 @@ def image_grid(images: np.ndarray, ncols: int, pad: int = 1) -> np.ndarray:
     return np.clip(grid, 0.0, 1.0)
 
 
-def save_png(path: str | Path, images: np.ndarray, ncols: int, scale: int | None = None) -> None:
-    """Save a grid of images; small images are enlarged by pixel repetition so they stay crisp."""
+def png_bytes(images: np.ndarray, ncols: int, scale: int | None = None) -> bytes:
+    """A grid of ``(N, C, H, W)`` images as PNG bytes; small images are enlarged by pixel repetition
+    (by default to about 128 pixels a side) so they stay crisp."""
     grid = image_grid(images, ncols)
     scale = scale or max(1, 256 // max(images.shape[2], images.shape[3]) // 2)
     grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
-    atomic_write(path, lambda tmp: mpimg.imsave(tmp, grid, format="png"))
+    buffer = io.BytesIO()
+    mpimg.imsave(buffer, grid, format="png")
+    return buffer.getvalue()
+
+
+def save_png(path: str | Path, images: np.ndarray, ncols: int, scale: int | None = None) -> None:
+    """Save a grid of images as a PNG file, atomically."""
+    data = png_bytes(images, ncols, scale)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))

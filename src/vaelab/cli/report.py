@@ -1,0 +1,31 @@
+"""``vaelab report``: one self-contained HTML page about a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vaelab.cli.output import emit_json, say
+from vaelab.errors import UserError
+from vaelab.report.build import MAX_EXAMPLES, write_report
+
+Opt = typer.Option
+
+
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="run directory")],
+    out: Annotated[Path | None, Opt(help="output .html file (default: RUN_DIR/report.html)")] = None,
+    max_examples: Annotated[int, Opt(help="examples of the run's data used for the figures")] = MAX_EXAMPLES,
+    seed: Annotated[int, Opt(help="seed of the example subset and of the samples")] = 0,
+    as_json: Annotated[bool, Opt("--json", help="print the result as JSON on stdout")] = False,
+) -> None:
+    """Write one self-contained HTML page about a run: curves, metrics, pictures, latent map, KL, traversals."""
+    if out is not None and out.suffix.lower() not in {".html", ".htm"}:
+        raise UserError(f"--out must end in .html, got {out.name}")
+    written = write_report(run_dir, out, max_examples=max_examples, seed=seed)
+    if as_json:
+        emit_json({"report": str(written)})
+    else:
+        say(f"wrote {written}")
