@@ -162,3 +162,10 @@ def test_save_load_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
     b = loaded.log_likelihood(x, num_samples=10)
     assert torch.equal(a, b)
     assert isinstance(build_model(loaded.spec), type(model))
+
+
+def test_max_steps_is_a_budget_that_can_end_mid_epoch() -> None:
+    settings = TrainSettings(epochs=10, batch_size=32, progress=False, max_steps=11)
+    result = fit(tiny_vae(), ELBO(), binary_data(), None, settings)  # 8 steps per epoch
+    assert [r["step"] for r in result.history] == [8, 11]
+    assert result.stopped_early

@@ -106,6 +106,7 @@ def train_from_config(
         in_memory=t.in_memory,
         num_workers=t.num_workers,
         progress=progress,
+        max_steps=t.max_steps,
     )
     result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
     if processes.is_main:

@@ -5,9 +5,9 @@ Config objects live in ``vaelab.config`` only; the library below takes plain Pyt
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 
 class _Strict(BaseModel):
@@ -33,6 +33,19 @@ class ModelConfig(_Strict):
     gaussian_scale: Literal["learned", "decoder"] | float = "learned"
     logistic_components: int = Field(1, ge=1)
     min_scale: float = Field(1e-4, gt=0)
+    prior_components: int = Field(500, ge=1)  # mixture components / VampPrior pseudo-inputs (Tomczak & Welling: 500)
+    flow_steps: int = Field(4, ge=1)  # planar / IAF flow steps
+    # hierarchical VAE: sizes of z_1 (next to x) .. z_L, summing to latent_dim; None: two halves of latent_dim
+    hierarchy: Annotated[list[PositiveInt], Field(min_length=2)] | None = None
+
+    @model_validator(mode="after")
+    def _hierarchy_fills_latent_dim(self) -> ModelConfig:
+        if self.hierarchy is not None and sum(self.hierarchy) != self.latent_dim:
+            raise ValueError(
+                f"model.hierarchy {self.hierarchy} sums to {sum(self.hierarchy)} but model.latent_dim is "
+                f"{self.latent_dim}; set latent_dim to the sum (the decoder sees all layers)"
+            )
+        return self
 
 
 class ObjectiveConfig(_Strict):
@@ -41,6 +54,21 @@ class ObjectiveConfig(_Strict):
     free_bits: float = Field(0.0, ge=0)
     capacity: float | None = Field(None, ge=0)  # target KL C in nats (Burgess et al. 2018)
     num_samples: int | None = Field(None, ge=1)  # IWAE K; None: the preset's
+    # Variant hyperparameters; None: the preset's value, else the objective's default (see vaelab.objectives).
+    gradient: Literal["standard", "stl", "dreg"] | None = None  # iwae, miwae: encoder-gradient estimator
+    num_bounds: int | None = Field(None, ge=1)  # miwae: M bounds of K samples each
+    elbo_weight: float | None = Field(None, ge=0, le=1)  # ciwae: weight of the ELBO (Rainforth et al.'s beta)
+    alpha: float | None = Field(None, ge=0)  # beta-tcvae: weight of the index-code mutual information
+    gamma: float | None = Field(None, ge=0)  # beta-tcvae: dimension-wise KL weight; factor-vae: TC weight
+    tc_estimator: Literal["mss", "mws"] | None = None  # beta-tcvae: stratified or weighted minibatch sampling
+    dip_variant: Literal["i", "ii"] | None = None  # dip-vae
+    lambda_offdiag: float | None = Field(None, ge=0)  # dip-vae: off-diagonal covariance penalty
+    lambda_diag: float | None = Field(None, ge=0)  # dip-vae: diagonal covariance penalty
+    mmd_weight: float | None = Field(None, ge=0)  # info-vae
+    mmd_kernel: Literal["gaussian", "imq"] | None = None  # info-vae
+    adversarial_weight: float | None = Field(None, ge=0)  # aae: weight of the encoder's adversarial loss
+    discriminator_hidden: list[PositiveInt] | None = Field(None, min_length=1)  # factor-vae, aae: hidden layer sizes
+    discriminator_lr: float | None = Field(None, gt=0)  # factor-vae, aae: the discriminator's Adam learning rate
 
 
 class ScheduleConfig(_Strict):
@@ -65,6 +93,7 @@ class TrainConfig(_Strict):
     in_memory: bool = True
     num_workers: int = Field(0, ge=0)
     threads: int | None = Field(None, ge=1)  # torch intra-op threads; None: torch's default
+    max_steps: int | None = Field(None, ge=1)  # stop after this many optimisation steps
 
 
 class RunConfig(_Strict):

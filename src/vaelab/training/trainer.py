@@ -57,6 +57,7 @@ class TrainSettings:
     num_workers: int = 0
     log_every: int = 50
     progress: bool = True
+    max_steps: int | None = None  # stop after this many optimisation steps (a budget), mid-epoch if need be
 
 
 @dataclass
@@ -233,6 +234,9 @@ def fit(
                 terms = {**terms, "discriminator_loss": discriminator_loss.expand(len(x))}
             sums.add(out.loss, terms)
             step += 1
+            if settings.max_steps is not None and step >= settings.max_steps:
+                result.stopped_early = True
+                break
             if settings.progress and (i + 1) % settings.log_every == 0:
                 means = sums.means(processes)
                 _check_finite(means, epoch, checkpoint_path)
