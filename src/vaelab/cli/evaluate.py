@@ -1,19 +1,72 @@
-"""``vaelab eval``: likelihood figures of a saved model on a dataset split."""
+"""``vaelab eval``: evaluation figures of a saved model on a dataset split, written into the run directory."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 
-from vaelab.atomic import atomic_write_text
+from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.cli.common import load_run, run_data
 from vaelab.cli.output import emit_json, say
-from vaelab.evaluation.likelihood import evaluate_likelihood
+from vaelab.errors import UserError
+from vaelab.evaluation import suite
+from vaelab.evaluation.reference_classifier import ClassifierSettings
 
 Opt = typer.Option
+
+
+def _likelihood_line(r: dict[str, Any]) -> str:
+    bits = f"  bits/dim {r['bits_per_dim']:.4f}" if "bits_per_dim" in r else ""
+    return (
+        f"elbo {r['elbo']:.3f}  nll {r['nll']:.3f} ± {r['nll_stderr']:.3f} (K={r['num_samples']})  "
+        f"reconstruction {r['reconstruction']:.3f}  kl {r['kl']:.3f}{bits}"
+    )
+
+
+def _latent_line(r: dict[str, Any]) -> str:
+    kl = "" if r["kl_per_dim"] is None else "  kl per dim " + " ".join(f"{v:.2f}" for v in r["kl_per_dim"])
+    mi = (
+        f"mutual information {r['mutual_information']:.3f} (at most log N = {r['mutual_information_max']:.3f})  "
+        f"aggregate kl {r['aggregate_kl']:.3f}"
+        if r["mutual_information"] is not None
+        else "mutual information unavailable for this posterior"
+    )
+    return f"active units {r['active_units']} of {r['latent_dim']}  {mi}{kl}"
+
+
+def _quality_line(r: dict[str, Any]) -> str:
+    c = r["reference_classifier"]
+    return (
+        f"frechet distance {r['frechet_distance']:.3f}  precision {r['precision']:.3f}  recall {r['recall']:.3f} "
+        f"({r['num_generated']} {r['quality_samples']} samples; classifier on {c['labels']}, "
+        f"held-out accuracy {c['holdout_accuracy']:.3f})"
+    )
+
+
+def _downstream_line(r: dict[str, Any]) -> str:
+    fitted_on = r["latent_accuracy_train_examples"]
+    return f"latent accuracy {r['latent_accuracy']:.4f} (logistic regression fitted on {fitted_on} training codes)"
+
+
+LINES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "likelihood": _likelihood_line,
+    "latent": _latent_line,
+    "quality": _quality_line,
+    "downstream": _downstream_line,
+}
+
+
+def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
+
+    atomic_write(path, write)
 
 
 def evaluate(
@@ -22,24 +75,52 @@ def evaluate(
     data_dir: Annotated[str | None, Opt()] = None,
     labels: Annotated[str | None, Opt()] = None,
     split: Annotated[str, Opt(help="train | valid | test | all")] = "test",
+    metrics: Annotated[str, Opt(help="comma-separated: likelihood, latent, quality, downstream, or all")] = (
+        "likelihood,latent"
+    ),
+    all_metrics: Annotated[bool, Opt("--all", help="every metric that applies to the data")] = False,
     num_samples: Annotated[int, Opt(help="importance samples K for the NLL")] = 1000,
     limit: Annotated[int | None, Opt(help="evaluate a seeded random subset of N examples")] = None,
     seed: Annotated[int, Opt(help="seed of the subset and of the estimates")] = 0,
+    sample_mean: Annotated[
+        bool, Opt(help="quality: compare the decoder means E(x|z) instead of samples x ~ p(x|z)")
+    ] = False,
+    cache_dir: Annotated[Path | None, Opt(help="reference classifier cache (default: vaelab's cache)")] = None,
+    classifier_steps: Annotated[
+        int, Opt(help="quality: training steps of the reference classifier (compare figures at equal steps)")
+    ] = ClassifierSettings.steps,
     as_json: Annotated[bool, Opt("--json", help="print the result as JSON on stdout")] = False,
 ) -> None:
-    """Per-example means in nats: elbo, nll (importance-sampled), reconstruction, kl."""
-    import torch
-
+    """Likelihood (nats, bits/dim), latent diagnostics, sample quality and latent accuracy; per-example
+    means are written to RUN_DIR/eval-SPLIT.json, per-example values to eval-SPLIT-per-example.npz."""
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels, limit, seed)
-    torch.manual_seed(seed)
-    result = {"split": split, **evaluate_likelihood(model, dataset, num_samples)}
-    atomic_write_text(run_dir / f"eval-{split}.json", json.dumps(result, indent=2))
+    names, skipped = suite.resolve_metrics("all" if all_metrics else metrics, dataset)
+    needs_train = bool({"quality", "downstream"} & set(names))
+    train = run_data(run_dir, model, data, "train", data_dir, labels) if needs_train else None
+    if classifier_steps < 1:
+        raise UserError("--classifier-steps must be at least 1")
+    settings = suite.EvalSettings(
+        num_samples=num_samples,
+        seed=seed,
+        sample_mean=sample_mean,
+        cache_dir=cache_dir,
+        classifier=ClassifierSettings(steps=classifier_steps),
+    )
+    result = suite.evaluate(model, dataset, names, train, settings)
+    figures = {"split": split, "dataset": dataset.name, **result.figures, "warnings": result.warnings}
+    if skipped:
+        figures["skipped"] = skipped
+    atomic_write_text(run_dir / f"eval-{split}.json", json.dumps(figures, indent=2))
+    if result.per_example:
+        _save_npz(run_dir / f"eval-{split}-per-example.npz", result.per_example)
     if as_json:
-        emit_json(result)
+        emit_json(figures)
     else:
-        say(
-            f"{dataset.name} {split} ({result['num_examples']} examples): elbo {result['elbo']:.3f}  "
-            f"nll {result['nll']:.3f} ± {result['nll_stderr']:.3f} (K={num_samples})  "
-            f"reconstruction {result['reconstruction']:.3f}  kl {result['kl']:.3f}"
-        )
+        say(f"{dataset.name} {split} ({len(dataset)} examples)")
+        for name in names:
+            say(f"  {name}: {LINES[name](figures)}")
+        for name, reason in skipped.items():
+            say(f"  {name}: skipped ({reason})")
+    for warning in result.warnings:
+        say(f"warning: {warning}")

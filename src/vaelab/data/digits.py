@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits as _sklearn_digits
 
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.splits import SPLITS, check_split, take_random_split
@@ -22,7 +21,9 @@ def load_digits(split: str, data_dir: Path | None = None) -> ArrayDataset:
     ``data_dir`` is unused: the data ships inside scikit-learn.
     """
     check_split(split, SPLITS, NAME)
-    bunch = _sklearn_digits()
+    from sklearn.datasets import load_digits as sklearn_digits  # imported on use: scikit-learn is slow to import
+
+    bunch = sklearn_digits()
     x = bunch.images.astype(np.uint8).reshape(-1, 1, 8, 8)
     dataset = ArrayDataset(x, bunch.target.astype(np.int64), LEVELS, NAME, NUM_CLASSES)
     return take_random_split(dataset, split)

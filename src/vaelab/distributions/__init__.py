@@ -1,7 +1,18 @@
 """Only what torch.distributions lacks, plus the KL helper that falls back to Monte Carlo."""
 
 from vaelab.distributions.discretized_logistic import DiscretizedLogisticMixture
+from vaelab.distributions.flow import FlowDistribution
+from vaelab.distributions.gaussian_mixture import DiagonalGaussianMixture
 from vaelab.distributions.grid_categorical import GridCategorical
 from vaelab.distributions.kl import has_closed_form_kl, kl_estimate
+from vaelab.distributions.top_down import TopDownChain
 
-__all__ = ["DiscretizedLogisticMixture", "GridCategorical", "has_closed_form_kl", "kl_estimate"]
+__all__ = [
+    "DiagonalGaussianMixture",
+    "DiscretizedLogisticMixture",
+    "FlowDistribution",
+    "GridCategorical",
+    "TopDownChain",
+    "has_closed_form_kl",
+    "kl_estimate",
+]

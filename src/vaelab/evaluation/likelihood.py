@@ -1,4 +1,17 @@
-"""Likelihood figures of a model on a dataset: ELBO and its terms, importance-sampled log p(x)."""
+"""Likelihood figures of a model on a dataset: ELBO and its terms, importance-sampled log p(x), bits/dim.
+
+Per example, in nats:
+
+- ``elbo = reconstruction - kl`` with ``reconstruction = log p(x|z)`` at one z ~ q(z|x) and ``kl`` =
+  KL(q(z|x) || p(z)) (Kingma & Welling 2014, eq. 3; closed form where torch has one);
+- ``nll = -log p̂(x)``, ``log p̂(x) = logsumexp_k log w_k - log K``, ``w_k = p(x, z_k) / q(z_k|x)``,
+  z_k ~ q(z|x) (Burda et al. 2016, eq. 8). ``E[log p̂]`` rises with K towards log p(x) and is never
+  below the ELBO, so nll <= -elbo up to Monte Carlo noise;
+- ``bits_per_dim`` from ``nll`` for discrete data (see :mod:`vaelab.evaluation.bits`).
+
+All estimates run under ``torch.inference_mode()`` in chunks (``VAE.log_likelihood`` bounds the
+decoder outputs held at once), so memory stays bounded whatever K and N are.
+"""
 
 from __future__ import annotations
 
@@ -7,40 +20,48 @@ import math
 import numpy as np
 import torch
 
-from vaelab.data.dataset import ArrayDataset, to_model_space
+from vaelab.data.dataset import ArrayDataset
+from vaelab.errors import UserError
+from vaelab.evaluation.bits import bits_per_dim
+from vaelab.evaluation.inputs import EVAL_BATCH, mean_and_stderr, model_batches
 from vaelab.models import VAE
-
-EVAL_BATCH = 1000
-
-
-def _mean_and_stderr(values: np.ndarray) -> tuple[float, float]:
-    n = len(values)
-    stderr = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
-    return float(values.mean()), stderr
 
 
 @torch.inference_mode()
-def evaluate_likelihood(model: VAE, data: ArrayDataset, num_samples: int = 1000) -> dict[str, float]:
-    """Per-example means in nats (and standard errors): ``elbo``, ``reconstruction``, ``kl`` from one
-    posterior sample, and ``nll`` = -log p(x) importance-sampled with ``num_samples`` samples."""
-    device = next(model.parameters()).device
-    per_example: dict[str, list[np.ndarray]] = {"elbo": [], "reconstruction": [], "kl": [], "nll": []}
-    for start in range(0, len(data), EVAL_BATCH):
-        x = to_model_space(torch.from_numpy(data.x[start : start + EVAL_BATCH]), data.levels).to(device)
-        y = (
-            None
-            if data.y is None or not model.is_conditional
-            else torch.from_numpy(data.y[start : start + EVAL_BATCH]).to(device)
-        )
+def likelihood_per_example(model: VAE, data: ArrayDataset, num_samples: int = 1000) -> dict[str, np.ndarray]:
+    """Per-example ``elbo``, ``reconstruction``, ``kl``, ``nll`` (nats) and, for discrete data,
+    ``bits_per_dim``; each a float64 array (N,) in data order."""
+    chunks: dict[str, list[np.ndarray]] = {"elbo": [], "reconstruction": [], "kl": [], "nll": []}
+    for x, y in model_batches(model, data, EVAL_BATCH):
         out = model(x, y)
-        reconstruction, kl = out.log_p_x.mean(0), out.kl()
-        per_example["reconstruction"].append(reconstruction.cpu().numpy())
-        per_example["kl"].append(kl.cpu().numpy())
-        per_example["elbo"].append((reconstruction - kl).cpu().numpy())
-        per_example["nll"].append((-model.log_likelihood(x, y, num_samples)).cpu().numpy())
+        reconstruction, kl = out.log_p_x.mean(0), out.kl()  # (b,), (b,)
+        chunks["reconstruction"].append(reconstruction.double().cpu().numpy())
+        chunks["kl"].append(kl.double().cpu().numpy())
+        chunks["elbo"].append((reconstruction - kl).double().cpu().numpy())
+        chunks["nll"].append((-model.log_likelihood(x, y, num_samples)).double().cpu().numpy())
+    values = {name: np.concatenate(parts) for name, parts in chunks.items()}
+    bits = bits_per_dim(
+        values["nll"], data_dim=math.prod(model.data_shape), levels=data.levels, likelihood=model.likelihood.name
+    )
+    if bits is not None:
+        values["bits_per_dim"] = bits
+    return values
+
+
+def summarise(per_example: dict[str, np.ndarray]) -> dict[str, float]:
+    """``name`` -> mean and ``name_stderr`` -> standard error of the mean, for each per-example array."""
     result: dict[str, float] = {}
-    for name, chunks in per_example.items():
-        result[name], result[f"{name}_stderr"] = _mean_and_stderr(np.concatenate(chunks).astype(np.float64))
+    for name, values in per_example.items():
+        result[name], result[f"{name}_stderr"] = mean_and_stderr(values)
+    return result
+
+
+def evaluate_likelihood(model: VAE, data: ArrayDataset, num_samples: int = 1000) -> dict[str, float]:
+    """Per-example means (nats) with standard errors: ``elbo``, ``reconstruction``, ``kl``, ``nll`` with
+    ``num_samples`` importance samples, and ``bits_per_dim`` for discrete data."""
+    if len(data) == 0:
+        raise UserError("the dataset is empty; evaluate a split that holds examples")
+    result = summarise(likelihood_per_example(model, data, num_samples))
     result["num_examples"] = len(data)
     result["num_samples"] = num_samples
     return result

@@ -1,0 +1,281 @@
+"""``VAEDetector``: a scikit-learn outlier detector whose score is a VAE's likelihood bound.
+
+It follows ``sklearn.ensemble.IsolationForest``'s conventions: ``score_samples`` (higher = more normal),
+``decision_function = score_samples - offset_`` (negative = outlier), ``predict`` (+1 inlier, -1 outlier),
+``fit_predict``, and ``contamination`` ("auto" or the expected fraction of outliers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from collections.abc import Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from vaelab.applications.anomaly import defaults
+from vaelab.applications.anomaly.diagnostics import PosteriorCollapseWarning, latent_activity
+from vaelab.applications.anomaly.images import ImagePreprocessor
+from vaelab.applications.anomaly.preprocessing import TabularPreprocessor
+from vaelab.applications.anomaly.scores import DEFAULT_SAMPLES, SCORES, score_rows
+from vaelab.applications.anomaly.training import LIKELIHOODS, detector_spec, torch_threads, train_vae
+from vaelab.applications.anomaly.validation import InvalidInput, check_min_rows
+from vaelab.training import TrainSettings
+
+TUKEY_FENCE = 1.5
+"""contamination="auto": rows scoring below Q1 - 1.5 IQR of the training scores are outliers (Tukey 1977)."""
+GRAD_CLIP = 10.0
+DIAGNOSTIC_ROWS = 10_000
+
+
+def _is_frame(x: Any) -> bool:
+    return hasattr(x, "columns") and hasattr(x, "dtypes") and hasattr(x, "iloc")
+
+
+class VAEDetector(OutlierMixin, BaseEstimator):
+    """Unsupervised anomaly detection with a variational autoencoder (Kingma & Welling 2014).
+
+    The VAE is trained on the ELBO; a row's score is a likelihood estimate under it, so higher is more
+    normal. Tables (arrays or pandas DataFrames) are preprocessed by a fitted :class:`TabularPreprocessor`
+    (scaling robust to outliers, one-hot categories, constant columns dropped, missing values rejected or
+    imputed); image arrays ``(N, H, W)`` / ``(N, C, H, W)`` use a convolutional VAE.
+
+    Parameters
+    ----------
+    score_type : one of ``SCORES``: "elbo" (default), "beta-elbo" (E_q log p(x|z) - beta KL, the objective a
+        model trained with ``beta`` maximises), "iwae" (importance-weighted log p(x), Burda et al. 2016),
+        "reconstruction" (E_q log p(x|z)), "kl" (-KL(q(z|x) || p(z))), "latent-density" (log p(E_q[z])).
+    num_samples : posterior samples per row for the score (None: ``DEFAULT_SAMPLES[score]``).
+    contamination : "auto" (threshold at Tukey's lower fence of the training scores) or the expected
+        fraction of outliers in (0, 0.5] (threshold at that quantile of the training scores).
+    scaling : numeric column scaling, "robust" (median / IQR) | "standard" | "quantile" (tables only).
+    missing : "error" (reject NaN / None, naming column and row) or "impute" (tables only).
+    categorical_columns : extra categorical columns by position (or name, for DataFrames); non-numeric
+        DataFrame columns are categorical anyway.
+    likelihood : "auto" (Gaussian with a learned per-feature scale for tables, continuous Bernoulli for
+        images), "gaussian", "gaussian-unit" (scale fixed to 1 on the scaled columns), "gaussian-decoder"
+        (heteroscedastic) or "continuous-bernoulli" (images).
+    beta : KL weight of the training objective (beta-VAE, Higgins et al. 2017); beta > 1 pushes the model
+        towards a collapsed posterior.
+    latent_dim, hidden_dims, epochs, batch_size : None chooses them from the data's size (``defaults``).
+    lr : Adam learning rate (cosine-annealed to zero over the run).
+    n_models : an ensemble of independently seeded VAEs whose scores are averaged.
+    random_state : seeds weights, batches and score samples; fitting never changes the global RNGs.
+    device : torch device for training and scoring.
+    n_threads : torch intra-op threads while fitting and scoring (restored afterwards); None: 1 for tables
+        (their small networks run fastest on one thread, several times faster on a busy machine), torch's
+        setting for images.
+    verbose : show the training progress.
+
+    Attributes
+    ----------
+    offset_ : float, ``decision_function = score_samples - offset_``.
+    models_ : the trained ``vaelab.VAE`` models.
+    kl_per_dim_ : (n_models, latent_dim) mean KL per latent dimension on the training rows, nats.
+    active_units_ : (n_models,) latent dimensions with Cov_x(E_q[z]) > 0.01; a PosteriorCollapseWarning is
+        raised when a model has none.
+    n_features_in_, feature_names_in_ : as in scikit-learn (tables).
+    """
+
+    def __init__(
+        self,
+        *,
+        score_type: str = "elbo",
+        num_samples: int | None = None,
+        contamination: str | float = "auto",
+        scaling: str = "robust",
+        missing: str = "error",
+        categorical_columns: Sequence[int | str] | None = None,
+        likelihood: str = "auto",
+        beta: float = 1.0,
+        latent_dim: int | None = None,
+        hidden_dims: Sequence[int] | None = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        lr: float = 1e-3,
+        n_models: int = 1,
+        random_state: int | np.random.RandomState | None = None,
+        device: str = "cpu",
+        n_threads: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.score_type = score_type
+        self.num_samples = num_samples
+        self.contamination = contamination
+        self.scaling = scaling
+        self.missing = missing
+        self.categorical_columns = categorical_columns
+        self.likelihood = likelihood
+        self.beta = beta
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.n_models = n_models
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ API
+    def fit(self, X: Any, y: Any = None) -> VAEDetector:
+        """Fit the preprocessing and the VAE(s) on ``X`` (no labels; ``y`` is ignored)."""
+        self._check_params()
+        X = self._check_input(X, reset=True)
+        check_min_rows(len(X))
+        images = not _is_frame(X) and X.ndim > 2
+        self.preprocessor_ = (
+            ImagePreprocessor() if images else TabularPreprocessor(self.scaling, self.missing, self.categorical_columns)
+        ).fit(X)
+        with torch_threads(self._threads()):
+            self._fit_models(self.preprocessor_.transform(X), images)
+        return self
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Per-row score, higher = more normal: the chosen ``score`` in nats, averaged over ``n_models``."""
+        check_is_fitted(self)
+        X = self._check_input(X, reset=False)
+        with torch_threads(self._threads()):
+            return self._score_model_space(self.preprocessor_.transform(X))
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """``score_samples(X) - offset_``: negative for outliers, positive for inliers."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """+1 for inliers, -1 for outliers."""
+        decision = self.decision_function(X)
+        is_inlier = np.ones(len(decision), dtype=int)
+        is_inlier[decision < 0] = -1
+        return is_inlier
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "impute"
+        return tags
+
+    # ------------------------------------------------------------- internals
+    def _fit_models(self, x: np.ndarray, images: bool) -> None:
+        spec = detector_spec(x, self._likelihood(images), **self._architecture(x, images))
+        batch = self.batch_size or defaults.batch_size(len(x))
+        settings = TrainSettings(
+            epochs=self.epochs or defaults.epochs(len(x), batch),
+            batch_size=batch,
+            lr=self.lr,
+            lr_schedule="cosine",
+            grad_clip=GRAD_CLIP,
+            device=self.device,
+            progress=self.verbose,
+        )
+        rng = check_random_state(self.random_state)
+        self.seeds_ = [int(s) for s in rng.randint(0, np.iinfo(np.int32).max, size=self.n_models)]
+        self.models_ = [train_vae(x, spec, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_]
+        self._check_collapse(x)
+        train_scores = self._score_model_space(x)
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(train_scores, [25.0, 75.0])
+            self.offset_ = float(q1 - TUKEY_FENCE * (q3 - q1))
+        else:
+            self.offset_ = float(np.percentile(train_scores, 100.0 * float(self.contamination)))
+
+    def _score_model_space(self, x: np.ndarray) -> np.ndarray:
+        device = torch.device(self.device)
+        tensor = torch.from_numpy(x).to(device)
+        num_samples = self.num_samples or DEFAULT_SAMPLES[self.score_type]
+        total = np.zeros(len(x), dtype=np.float64)
+        for model, seed in zip(self.models_, self.seeds_, strict=True):
+            eps = torch.randn((num_samples, model.latent_dim), generator=torch.Generator().manual_seed(seed))
+            total += score_rows(model, tensor, self.score_type, eps.to(device), self.beta).double().cpu().numpy()
+        return total / len(self.models_)
+
+    def _check_input(self, X: Any, reset: bool) -> Any:
+        """A DataFrame as given, anything else as an ndarray; sets or checks the feature count and names."""
+        if not _is_frame(X):
+            X = check_array(X, dtype=None, ensure_all_finite=False, allow_nd=True, estimator=self)
+        if _is_frame(X) or X.ndim == 2:
+            validate_data(self, X, reset=reset, skip_check_array=True)
+        elif reset:
+            for name in ("n_features_in_", "feature_names_in_"):
+                if hasattr(self, name):
+                    delattr(self, name)
+        if not reset and isinstance(self.preprocessor_, ImagePreprocessor) == (_is_frame(X) or X.ndim == 2):
+            kind = "images" if isinstance(self.preprocessor_, ImagePreprocessor) else "tables (N, D)"
+            raise InvalidInput(f"the detector was fitted on {kind}; got data of shape {np.shape(X)}")
+        return X
+
+    def _check_params(self) -> None:
+        def positive_int(name: str, value: Any, optional: bool = True) -> None:
+            if value is None and optional:
+                return
+            if not (isinstance(value, Integral) and not isinstance(value, bool) and int(value) >= 1):
+                raise InvalidInput(f"{name} must be a positive integer{' or None' if optional else ''}; got {value!r}")
+
+        if self.score_type not in SCORES:
+            raise InvalidInput(f"unknown score_type {self.score_type!r}; use one of: {', '.join(SCORES)}")
+        contamination = self.contamination
+        if contamination != "auto" and not (
+            isinstance(contamination, Real) and not isinstance(contamination, bool) and 0 < contamination <= 0.5
+        ):
+            raise InvalidInput(f"contamination must be 'auto' or a fraction in (0, 0.5]; got {contamination!r}")
+        if self.likelihood != "auto" and self.likelihood not in LIKELIHOODS:
+            raise InvalidInput(f"unknown likelihood {self.likelihood!r}; use auto or one of: {', '.join(LIKELIHOODS)}")
+        for name in ("num_samples", "latent_dim", "epochs", "batch_size", "n_threads"):
+            positive_int(name, getattr(self, name))
+        positive_int("n_models", self.n_models, optional=False)
+        if self.hidden_dims is not None:
+            if len(self.hidden_dims) == 0:
+                raise InvalidInput("hidden_dims must hold at least one layer width, or be None")
+            for width in self.hidden_dims:
+                positive_int("each of hidden_dims", width, optional=False)
+        for name in ("lr", "beta"):
+            value = getattr(self, name)
+            if not (isinstance(value, Real) and not isinstance(value, bool) and float(value) > 0):
+                raise InvalidInput(f"{name} must be a positive number; got {value!r}")
+
+    def _threads(self) -> int | None:
+        if self.n_threads is not None:
+            return self.n_threads
+        return None if isinstance(self.preprocessor_, ImagePreprocessor) else 1
+
+    def _likelihood(self, images: bool) -> str:
+        if self.likelihood == "auto":
+            return "continuous-bernoulli" if images else "gaussian"
+        if self.likelihood == "continuous-bernoulli" and not images:
+            raise InvalidInput("the continuous-bernoulli likelihood needs images in [0, 1]; use gaussian for tables")
+        return self.likelihood
+
+    def _architecture(self, x: np.ndarray, images: bool) -> dict[str, Any]:
+        if images:
+            return {
+                "network": "conv",
+                "conv_channels": list(defaults.IMAGE_CHANNELS),
+                "conv_hidden": defaults.IMAGE_HIDDEN,
+                "latent_dim": self.latent_dim or defaults.IMAGE_LATENT,
+            }
+        num_features = x.shape[1]
+        return {
+            "network": "mlp",
+            "hidden_dims": list(self.hidden_dims or defaults.table_hidden_dims(num_features)),
+            "latent_dim": self.latent_dim or defaults.table_latent_dim(num_features),
+        }
+
+    def _check_collapse(self, x: np.ndarray) -> None:
+        rows = torch.from_numpy(x[:DIAGNOSTIC_ROWS]).to(self.device)
+        activity = [latent_activity(model, rows) for model in self.models_]
+        self.kl_per_dim_ = np.stack([a.kl_per_dim for a in activity])
+        self.active_units_ = np.array([a.active_units for a in activity])
+        if (self.active_units_ == 0).any():
+            warnings.warn(
+                f"posterior collapse: no latent dimension is active (mean KL per dimension "
+                f"{self.kl_per_dim_.mean():.2g} nats), so the VAE scores rows like a fit of each column alone; "
+                "train longer (epochs=...) or check that the columns are related",
+                PosteriorCollapseWarning,
+                stacklevel=4,  # the caller of fit()
+            )

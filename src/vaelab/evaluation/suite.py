@@ -1,0 +1,177 @@
+"""Every evaluation figure of a model on a dataset split, selectable by name: what ``vaelab eval`` runs.
+
+Metrics (the keys of :data:`METRICS`):
+
+- ``likelihood``: ``elbo``, ``reconstruction``, ``kl``, ``nll`` (K importance samples), ``bits_per_dim``
+  (discrete data), each a per-example mean with ``*_stderr`` (:mod:`vaelab.evaluation.likelihood`);
+- ``latent``: ``kl_per_dim``, ``active_units``, ``mutual_information``, ``aggregate_kl`` and the
+  posterior-collapse warning (:mod:`vaelab.evaluation.latent`);
+- ``quality``: ``frechet_distance``, ``precision``, ``recall`` between the split and as many generated
+  examples, in the feature space of the reference classifier trained on the training split
+  (:mod:`vaelab.evaluation.sample_quality`, :mod:`vaelab.evaluation.reference_classifier`);
+- ``downstream``: ``latent_accuracy`` of a logistic regression on latent means, fitted on the training
+  split and scored on the evaluated split (:mod:`vaelab.evaluation.downstream`); needs class labels.
+
+Each metric starts from ``torch.manual_seed(seed)``, so its figures do not depend on which others run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vaelab.data.dataset import ArrayDataset
+from vaelab.errors import UserError
+from vaelab.evaluation.downstream import latent_accuracy
+from vaelab.evaluation.inputs import EVAL_BATCH, model_batches
+from vaelab.evaluation.latent import latent_diagnostics
+from vaelab.evaluation.likelihood import likelihood_per_example, summarise
+from vaelab.evaluation.reference_classifier import ClassifierSettings, reference_classifier
+from vaelab.evaluation.sample_quality import frechet_distance, precision_recall
+from vaelab.models import VAE
+
+DEFAULT_METRICS = ("likelihood", "latent")
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    num_samples: int = 1000  # importance samples K for the NLL
+    seed: int = 0
+    sample_mean: bool = False  # quality: compare E[x|z] rather than draws x ~ p(x|z)
+    cache_dir: Path | None = None  # reference classifiers (None: vaelab's cache folder)
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
+    downstream_examples: int = 20_000  # training examples (seeded subset) for the latent probe
+
+
+@dataclass
+class Evaluation:
+    figures: dict[str, Any]  # JSON-ready figures, flat keys
+    per_example: dict[str, np.ndarray] = field(default_factory=dict)  # (N,) arrays in data order
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    model: VAE
+    data: ArrayDataset
+    train: ArrayDataset | None
+    settings: EvalSettings
+
+
+def _likelihood(inputs: _Inputs, result: Evaluation) -> None:
+    values = likelihood_per_example(inputs.model, inputs.data, inputs.settings.num_samples)
+    result.per_example.update(values)
+    result.figures.update(summarise(values), num_samples=inputs.settings.num_samples)
+
+
+def _latent(inputs: _Inputs, result: Evaluation) -> None:
+    figures = latent_diagnostics(inputs.model, inputs.data)
+    result.warnings += figures.pop("warnings")
+    result.figures.update(figures)
+
+
+def _need_train(inputs: _Inputs, metric: str) -> ArrayDataset:
+    if inputs.train is None:
+        raise UserError(f"the {metric} metric needs the training split; pass train= (the CLI loads it)")
+    return inputs.train
+
+
+def _features_of_real(inputs: _Inputs, extract: Callable[[torch.Tensor], np.ndarray]) -> np.ndarray:
+    return np.concatenate([extract(x.cpu()) for x, _ in model_batches(inputs.model, inputs.data, EVAL_BATCH)])
+
+
+def _quality(inputs: _Inputs, result: Evaluation) -> None:
+    settings, model, data = inputs.settings, inputs.model, inputs.data
+    classifier = reference_classifier(_need_train(inputs, "quality"), settings.cache_dir, settings.classifier)
+    extract = classifier.network.features
+    real = _features_of_real(inputs, extract)
+    fake = []
+    for start in range(0, len(data), EVAL_BATCH):
+        n = min(EVAL_BATCH, len(data) - start)
+        y = None if data.y is None or not model.is_conditional else torch.from_numpy(data.y[start : start + n])
+        fake.append(extract(model.sample(n, y=y, mean=settings.sample_mean).cpu()))
+    generated = np.concatenate(fake)
+    result.figures.update(
+        frechet_distance=frechet_distance(real, generated),
+        **precision_recall(real, generated),
+        quality_samples="mean" if settings.sample_mean else "random",
+        num_generated=len(generated),
+        reference_classifier={k: classifier.info[k] for k in ("labels", "num_classes", "holdout_accuracy", "path")},
+    )
+
+
+def _class_labels(data: ArrayDataset) -> np.ndarray | None:
+    return data.y if data.y is not None and data.y.ndim == 1 else None
+
+
+def _codes(model: VAE, data: ArrayDataset) -> np.ndarray:
+    return np.concatenate([model.embed(x, y).double().cpu().numpy() for x, y in model_batches(model, data)])
+
+
+def _downstream(inputs: _Inputs, result: Evaluation) -> None:
+    train, data = _need_train(inputs, "downstream"), inputs.data
+    train_labels, test_labels = _class_labels(train), _class_labels(data)
+    if train_labels is None or test_labels is None:
+        raise UserError("the downstream metric needs class labels in the training and evaluated splits")
+    if len(train) > inputs.settings.downstream_examples:
+        rng = np.random.default_rng(inputs.settings.seed)
+        train = train.subset(np.sort(rng.choice(len(train), inputs.settings.downstream_examples, replace=False)))
+        train_labels = _class_labels(train)
+        assert train_labels is not None
+    accuracy = latent_accuracy(_codes(inputs.model, train), train_labels, _codes(inputs.model, data), test_labels)
+    result.figures.update(latent_accuracy=accuracy, latent_accuracy_train_examples=len(train))
+
+
+METRICS: dict[str, Callable[[_Inputs, Evaluation], None]] = {
+    "likelihood": _likelihood,
+    "latent": _latent,
+    "quality": _quality,
+    "downstream": _downstream,
+}
+"""Metric name -> the function that adds its figures to an :class:`Evaluation`."""
+
+
+def resolve_metrics(requested: str, data: ArrayDataset) -> tuple[list[str], dict[str, str]]:
+    """Comma-separated metric names (``all`` for every metric that applies) -> (names, skipped with
+    the reason). Raises UserError for an unknown name or ``downstream`` on data without class labels."""
+    names = [name.strip() for name in requested.split(",") if name.strip()]
+    unknown = [name for name in names if name not in METRICS and name != "all"]
+    if unknown or not names:
+        raise UserError(
+            f"unknown metric {(unknown or [requested])[0]!r}; use a comma-separated list of: all, {', '.join(METRICS)}"
+        )
+    labelled = _class_labels(data) is not None
+    if "all" in names:
+        skipped = {} if labelled else {"downstream": "the data have no class labels"}
+        return [name for name in METRICS if name not in skipped], skipped
+    if "downstream" in names and not labelled:
+        raise UserError("the downstream metric needs data with class labels; leave it out or pass --labels")
+    return [name for name in METRICS if name in names], {}
+
+
+def evaluate(
+    model: VAE,
+    data: ArrayDataset,
+    metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
+    train: ArrayDataset | None = None,
+    settings: EvalSettings = EvalSettings(),
+) -> Evaluation:
+    """The figures of ``metrics`` (names in :data:`METRICS`) for ``model`` on ``data``; ``train`` (the
+    training split) is needed by ``quality`` and ``downstream``. Not to be called under
+    ``torch.inference_mode()``: ``quality`` may train the reference classifier."""
+    if len(data) < 2:
+        raise UserError("evaluation needs at least 2 examples; evaluate more of the split")
+    if settings.num_samples < 1:
+        raise UserError("the number of importance samples K (--num-samples) must be at least 1")
+    model.eval()
+    result = Evaluation(figures={"num_examples": len(data), "metrics": list(metrics)})
+    inputs = _Inputs(model, data, train, settings)
+    for name in metrics:
+        torch.manual_seed(settings.seed)
+        METRICS[name](inputs, result)
+    return result
