@@ -87,9 +87,9 @@ def test_latent_scores_match_their_closed_forms() -> None:
     assert torch.allclose(score_rows(model, x, "kl", eps), -kl, atol=1e-10)
     log_prior = -0.5 * (mu**2).sum(-1) - lg.latent_dim / 2 * math.log(2 * math.pi)
     assert torch.allclose(score_rows(model, x, "latent-density", eps), log_prior, atol=1e-10)
-    assert torch.allclose(
-        score_rows(model, x, "reconstruction", eps) - kl, score_rows(model, x, "elbo", eps), atol=1e-10
-    )
+    reconstruction = score_rows(model, x, "reconstruction", eps)
+    assert torch.allclose(reconstruction - kl, score_rows(model, x, "elbo", eps), atol=1e-10)
+    assert torch.allclose(reconstruction - 3 * kl, score_rows(model, x, "beta-elbo", eps, beta=3.0), atol=1e-10)
 
 
 @pytest.mark.parametrize("score", sorted(SCORES))
@@ -250,6 +250,7 @@ def test_wrong_column_count_at_predict_time(planar: tuple[VAEDetector, np.ndarra
         ({"score_type": "nll"}, 30, "unknown score_type 'nll'"),
         ({"scaling": "minmax"}, 30, "unknown scaling 'minmax'"),
         ({"hidden_dims": ()}, 30, "hidden_dims must hold at least one"),
+        ({"beta": 0}, 30, "beta must be a positive number"),
         ({"likelihood": "continuous-bernoulli"}, 30, "needs images"),
         ({"categorical_columns": [9]}, 30, "categorical column 9 is neither"),
     ],

@@ -77,12 +77,13 @@ class _Table:
         return f"column {self.names[i]!r}" if self.is_frame else f"column {i}"
 
 
-def _is_frame(x: Any) -> bool:
+def is_frame(x: Any) -> bool:
+    """True for a pandas DataFrame (checked by its attributes, so pandas need not be installed)."""
     return hasattr(x, "columns") and hasattr(x, "dtypes") and hasattr(x, "iloc")
 
 
 def _read_table(x: Any) -> _Table:
-    if _is_frame(x):
+    if is_frame(x):
         import pandas as pd  # a DataFrame was passed, so pandas is importable
 
         columns, numeric = [], []

@@ -58,8 +58,10 @@ def reconstruction(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float =
 
 
 def kl(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
-    """``-KL(q(z|x) || p(z))`` in closed form: how little the code of x departs from the prior (the rate
-    term of the ELBO, Kingma & Welling 2014, appendix B), (B,)."""
+    """``-KL(q(z|x) || p(z))`` in closed form (Kingma & Welling 2014, appendix B), (B,): minus the rate, the
+    nats the encoder spends on describing x. Rows unlike the training data get codes far from the prior
+    or unusually precise ones, so a high rate marks them (the rate as an out-of-distribution signal:
+    Alemi, Fischer & Dillon 2018, "Uncertainty in the variational information bottleneck")."""
     return -kl_divergence(model.encode(x), model.p_z())
 
 
