@@ -204,3 +204,14 @@ def test_every_shipped_config_validates(config: Path) -> None:
 
     resolved = resolve_config(read_yaml(config))
     assert resolved.model.preset
+
+
+def test_train_on_an_npz_without_a_valid_array(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(0)
+    path = tmp_path / "splits.npz"
+    np.savez(path, train=rng.integers(0, 2, (64, 6), dtype=np.uint8), test=rng.integers(0, 2, (16, 6), dtype=np.uint8))
+    code, _, err = run_cli(
+        ["train", *FAST, "--data", str(path), "--out", str(tmp_path / "run"), "--no-report"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert (tmp_path / "run" / "model.safetensors").is_file()

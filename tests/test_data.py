@@ -511,8 +511,11 @@ def test_npz_with_predefined_splits(tmp_path: Path) -> None:
 def test_npz_split_errors(tmp_path: Path) -> None:
     path = tmp_path / "d.npz"
     np.savez(path, train=np.ones((5, 2)), test=np.ones((2, 2)))
-    assert "has no 'valid' array (splits: train, test)" in error_message(load_dataset, str(path), "valid")
+    assert len(load_dataset(str(path), "valid")) == 0  # validation is optional: training runs without it
     assert "has no cls_train, cls_test" in error_message(load_dataset, str(path), labels="cls")
+    no_test = tmp_path / "no_test.npz"
+    np.savez(no_test, train=np.ones((5, 2)), valid=np.ones((2, 2)))
+    assert "has no 'test' array (splits: train, valid)" in error_message(load_dataset, str(no_test), "test")
     np.savez(path, train=np.ones((5, 2)), test=np.ones((2, 2)), y_train=np.zeros(5))
     assert "has no y_test" in error_message(load_dataset, str(path))
     np.savez(path, train=np.ones((5, 2)), test=np.ones((2, 3)))

@@ -5,7 +5,8 @@ Shapes: (N, D) tables, (N, H, W) images (given one channel) and (N, C, H, W) ima
 Values: bool -> uint8 with 2 levels; uint8 -> 256 levels; other non-negative integers -> ``max + 1``
 levels (uint8 up to 256 levels, else int32); negative integers and floats -> float32, continuous.
 Labels: whole numbers -> int64 classes ``0..max``; a 2-D array -> float32 condition vectors.
-Files without train/valid/test arrays are split 80/10/10 by a fixed seeded permutation.
+Files without train/valid/test arrays are split 80/10/10 by a fixed seeded permutation; an .npz with
+split arrays but no ``valid`` array gives an empty validation split (training runs without one).
 Nothing is ever unpickled.
 """
 
@@ -62,6 +63,8 @@ def load_file(path: Path, split: str, labels: str | None = None) -> ArrayDataset
         return take_random_split(dataset, split)
     if split == "all":
         return dataset
+    if split == "valid" and "valid" not in arrays.splits:
+        return dataset.subset(np.arange(0))  # optional: a run trains without validation
     if split not in arrays.splits:
         raise UserError(
             f"{path}: has no {split!r} array (splits: {', '.join(arrays.splits)}); add one, or use split 'all'"

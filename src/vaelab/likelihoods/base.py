@@ -18,6 +18,7 @@ from vaelab.errors import UserError
 class Likelihood(nn.Module, ABC):
     name: str
     params_per_element: int
+    independent: type[Independent] = Independent  # folds the data dims; a subclass may compute log_prob faster
 
     def __init__(self, data_shape: tuple[int, ...]) -> None:
         super().__init__()
@@ -25,7 +26,7 @@ class Likelihood(nn.Module, ABC):
 
     def forward(self, eta: torch.Tensor) -> Distribution:
         params = eta.unbind(dim=-len(self.data_shape) - 1)
-        return Independent(self.element_distribution(*params), len(self.data_shape), validate_args=False)
+        return self.independent(self.element_distribution(*params), len(self.data_shape), validate_args=False)
 
     @abstractmethod
     def element_distribution(self, *params: torch.Tensor) -> Distribution:
