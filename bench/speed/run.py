@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,20 @@ from worker import vaelab_model  # noqa: E402
 TRAINERS = ("reference", "pythae", "vaelab")
 
 
-def run_worker(trainer: str, network: str, batch_size: int, args: argparse.Namespace) -> dict[str, float]:
+# vaelab's hardware options (vaelab.training.hardware), each timed against the defaults in one run.
+OPTIONS: dict[str, list[str]] = {
+    "defaults": [],
+    "fused Adam": ["optimizer_impl=fused"],
+    "foreach Adam": ["optimizer_impl=foreach"],
+    "torch.compile": ["compile=true"],
+    "bf16 autocast": ["precision=bf16"],
+    "channels-last": ["channels_last=on"],
+}
+
+
+def run_worker(
+    trainer: str, network: str, batch_size: int, args: argparse.Namespace, options: Sequence[str] = ()
+) -> dict[str, float]:
     command = [
         sys.executable,
         str(HERE / "worker.py"),
@@ -54,6 +68,7 @@ def run_worker(trainer: str, network: str, batch_size: int, args: argparse.Names
         str(args.repeats),
         "--data-dir",
         args.data_dir,
+        *(f"--option={option}" for option in options),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -84,6 +99,21 @@ def eval_throughput(data_dir: str, num_samples: int, examples: int) -> dict[str,
     return {"rows_per_s": rows / seconds, "achieved": achieved, "ceiling": decoder_flops / decoder_seconds}
 
 
+def options_table(args: argparse.Namespace) -> None:
+    """vaelab samples/s with each hardware option against its defaults (channels-last: conv nets only)."""
+    batch_size = int(args.batch_sizes.split(",")[0])
+    print("\n| network | batch | vaelab option | samples/s | x defaults |")
+    print("|---|---|---|---|---|")
+    for network in args.networks.split(","):
+        base = None
+        for name, options in OPTIONS.items():
+            if name == "channels-last" and network != "conv":
+                continue
+            rate = run_worker("vaelab", network, batch_size, args, options)["samples_per_s"]
+            base = base or rate
+            print(f"| {network} | {batch_size} | {name} | {rate:,.0f} | {rate / base:.2f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default=str(HERE.parents[2] / "shared" / "data"))
@@ -93,13 +123,25 @@ def main() -> None:
     parser.add_argument("--networks", default="mlp,conv")
     parser.add_argument("--eval-examples", type=int, default=200)
     parser.add_argument("--eval-samples", type=int, default=1000)
+    parser.add_argument("--parts", default="trainers,options,eval", help="which tables to measure")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     started = time.time()
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; binarized MNIST, "
         f"{args.examples} examples per timed epoch, median of {args.repeats}\n"
     )
+    if "trainers" in parts:
+        trainers_table(args)
+    if "options" in parts:
+        options_table(args)
+    if "eval" in parts:
+        eval_table(args)
+    print(f"\ntotal {time.time() - started:.0f} s")
+
+
+def trainers_table(args: argparse.Namespace) -> None:
     print("| network | batch | trainer | samples/s | x reference | x pythae | GFLOP/s | % of ceiling | peak RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for network in args.networks.split(","):
@@ -118,13 +160,14 @@ def main() -> None:
                 )
             print(f"| {network} | {batch_size} | ceiling (bare) | | | | {ceiling / 1e9:.1f} | 100% | |", flush=True)
 
+
+def eval_table(args: argparse.Namespace) -> None:
     ev = eval_throughput(args.data_dir, args.eval_samples, args.eval_examples)
     print(
         f"\nIS evaluation (MLP, K = {args.eval_samples}, {args.eval_examples} examples): "
         f"{ev['rows_per_s']:,.0f} examples x samples per s; decoder at {ev['achieved'] / 1e9:.1f} GFLOP/s = "
         f"{100 * ev['achieved'] / ev['ceiling']:.0f}% of its bare forward ({ev['ceiling'] / 1e9:.1f} GFLOP/s)"
     )
-    print(f"\ntotal {time.time() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,10 @@ def train(
     patience: Annotated[int | None, Opt(help="early stopping patience (epochs)")] = None,
     seed: Annotated[int | None, Opt()] = None,
     device: Annotated[str | None, Opt(help="cpu | cuda | cuda:N")] = None,
+    precision: Annotated[str | None, Opt(help="fp32 | bf16 | fp16 (mixed precision, mainly for GPUs)")] = None,
+    compile_networks: Annotated[
+        bool | None, Opt("--compile/--no-compile", help="torch.compile the encoder and decoder")
+    ] = None,
     out: Annotated[Path | None, Opt(help="run directory (default: a new folder under runs/)")] = None,
     resume: Annotated[bool, Opt(help="continue the run in --out from its checkpoint")] = False,
     report: Annotated[bool, Opt(help="write pictures and report.html at the end")] = True,
@@ -86,6 +90,8 @@ def train(
         "train.patience": patience,
         "train.seed": seed,
         "train.device": device,
+        "train.precision": precision,
+        "train.compile": compile_networks,
     }.items():
         if value is not None:
             set_dotted(flags, key, value)

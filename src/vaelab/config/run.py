@@ -107,6 +107,10 @@ def train_from_config(
         num_workers=t.num_workers,
         progress=progress,
         max_steps=t.max_steps,
+        optimizer_impl=t.optimizer_impl,
+        compile=t.compile,
+        channels_last=t.channels_last,
+        precision=t.precision,
     )
     result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
     if processes.is_main:

@@ -94,6 +94,10 @@ class TrainConfig(_Strict):
     num_workers: int = Field(0, ge=0)
     threads: int | None = Field(None, ge=1)  # torch intra-op threads; None: torch's default
     max_steps: int | None = Field(None, ge=1)  # stop after this many optimisation steps
+    optimizer_impl: Literal["auto", "foreach", "fused"] = "auto"  # see vaelab.training.hardware
+    compile: bool = False  # torch.compile the encoder and decoder
+    channels_last: Literal["auto", "on", "off"] = "auto"  # NHWC conv nets; auto: on CUDA only
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast; fp16 adds a GradScaler
 
 
 class RunConfig(_Strict):

@@ -7,6 +7,7 @@ estimate the ELBO or log p(x) by importance sampling.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass
@@ -29,6 +30,18 @@ MODEL_FORMAT = "vaelab.model"
 MODEL_FORMAT_VERSION = 1
 # Upper bound on decoder-output elements evaluated at once by chunked estimators (bounded memory).
 CHUNK_ELEMENTS = 1 << 23
+
+
+def _no_autocast(t: torch.Tensor) -> contextlib.AbstractContextManager[None]:
+    """Autocast switched off where it is on (mixed-precision training), else nothing."""
+    if torch.is_autocast_enabled(t.device.type):
+        return torch.autocast(t.device.type, enabled=False)
+    return contextlib.nullcontext()
+
+
+def _full_precision(t: torch.Tensor) -> torch.Tensor:
+    """Half-precision network outputs (autocast) as float32; float32 and float64 unchanged."""
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
 
 @dataclass(frozen=True)
@@ -115,14 +128,15 @@ class VAE(nn.Module):
         c = self.condition(y)
         if c is not None:
             h = torch.cat([h, c], dim=-1)
-        return self.posterior(h)
+        with _no_autocast(h):  # the posterior's densities at full precision even under mixed precision
+            return self.posterior(_full_precision(h))
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> Distribution:
         """p(x|z) for codes ``z: (..., B, D)``; a condition ``(B, K)`` broadcasts over leading dims."""
         c = self.condition(y)
         if c is not None:
             z = torch.cat([z, c.expand(*z.shape[:-1], c.shape[-1])], dim=-1)
-        return self.likelihood(self.decoder(z))
+        return self.likelihood(_full_precision(self.decoder(z)))  # full-precision log-densities
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, num_samples: int = 1) -> ModelPass:
         q_z = self.encode(x, y)

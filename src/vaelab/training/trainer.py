@@ -34,6 +34,13 @@ from vaelab.objectives import AdversarialObjective, BindableObjective, Objective
 from vaelab.training.batches import InMemoryBatches, LoaderBatches
 from vaelab.training.checkpoint import CHECKPOINT_NAME, int_keys, load_checkpoint, save_checkpoint
 from vaelab.training.distributed import Distributed, setup
+from vaelab.training.hardware import (
+    Precision,
+    optimizer_implementation,
+    prepare_networks,
+    to_memory_format,
+    uses_channels_last,
+)
 from vaelab.training.schedules import Schedule
 from vaelab.training.seeding import seed_everything
 
@@ -58,6 +65,10 @@ class TrainSettings:
     log_every: int = 50
     progress: bool = True
     max_steps: int | None = None  # stop after this many optimisation steps (a budget), mid-epoch if need be
+    optimizer_impl: str = "auto"  # "auto" | "foreach" | "fused" (see vaelab.training.hardware)
+    compile: bool = False  # torch.compile the encoder and decoder
+    channels_last: str = "auto"  # "auto" | "on" | "off": NHWC layout for conv nets
+    precision: str = "fp32"  # "fp32" | "bf16" | "fp16" autocast (fp16 with a GradScaler)
 
 
 @dataclass
@@ -72,12 +83,13 @@ class TrainingDiverged(UserError):
     """The loss became NaN or infinite."""
 
 
-def _make_optimizer(model: torch.nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
+def _make_optimizer(model: torch.nn.Module, settings: TrainSettings, device: torch.device) -> torch.optim.Optimizer:
     optimizers = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
     if settings.optimizer not in optimizers:
         raise UserError(f"unknown optimizer {settings.optimizer!r}; use one of {sorted(optimizers)}")
+    implementation = optimizer_implementation(settings.optimizer_impl, device)
     return optimizers[settings.optimizer](
-        model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, foreach=True
+        model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, **implementation
     )
 
 
@@ -162,6 +174,9 @@ def fit(
             raise UserError(f"cannot schedule {name!r}: {type(objective).__name__} has no such hyperparameter")
     processes, device = setup(settings.device)
     model.to(device)
+    channels_last = uses_channels_last(settings.channels_last, device)
+    prepare_networks(model, settings.compile, channels_last)
+    precision = Precision(settings.precision, device)
     generator = seed_everything(settings.seed)
     if processes.enabled:
         torch.manual_seed(settings.seed + processes.rank)  # the same batches order, each process its own z
@@ -169,7 +184,7 @@ def fit(
     train_batches = make_batches(train, settings.batch_size, device, generator)
     valid_batches = None if valid is None else make_batches(valid, max(settings.batch_size, 512), device, None)
     total_steps = settings.epochs * len(train_batches)
-    optimizer = _make_optimizer(model, settings)
+    optimizer = _make_optimizer(model, settings, device)
     lr_schedule = _make_lr_schedule(optimizer, settings, total_steps)
     if isinstance(objective, BindableObjective):
         objective = objective.bind(model, len(train))
@@ -193,6 +208,8 @@ def fit(
         model.load_state_dict(state["model"])
         optimizer.load_state_dict({**state["optimizer"], "state": int_keys(state["optimizer"]["state"])})
         lr_schedule.load_state_dict(state["lr_schedule"])
+        if state.get("grad_scaler"):  # saved by an fp16 run
+            precision.scaler.load_state_dict(state["grad_scaler"])
         torch.set_rng_state(state["rng"]["torch"])
         generator.set_state(state["rng"]["shuffle"])
         start_epoch, step = state["epoch"], state["step"]
@@ -221,12 +238,10 @@ def fit(
         for i, (x, y) in enumerate(bar):
             hyper = {name: schedule(step) for name, schedule in schedules.items()}
             current = dataclasses.replace(objective, **hyper) if hyper else objective  # type: ignore[type-var]
-            out = current(train_model, x, y)
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            if settings.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip, foreach=True)
-            optimizer.step()
+            x = to_memory_format(x, channels_last)
+            with precision.autocast():
+                out = current(train_model, x, y)
+            precision.step(out.loss, optimizer, model, settings.grad_clip)
             lr_schedule.step()
             terms = out.terms
             if discriminator is not None:
@@ -271,6 +286,7 @@ def fit(
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
                     "lr_schedule": lr_schedule.state_dict(),
+                    "grad_scaler": precision.scaler.state_dict(),
                     "rng": {"torch": torch.get_rng_state(), "shuffle": generator.get_state()},
                     "epoch": epoch,
                     "step": step,

@@ -1,0 +1,98 @@
+"""How a training step uses the hardware: optimizer implementation, torch.compile, channels-last memory
+format for conv nets, and mixed precision. Each option is measured by ``bench/speed/run.py --options``
+and the defaults follow those measurements (bench/speed/results.md):
+
+- ``optimizer_impl``: ``"foreach"`` (multi-tensor) or ``"fused"`` (one kernel per step); ``"auto"`` takes
+  fused Adam on CUDA, where PyTorch recommends it, and ``CPU_OPTIMIZER`` on CPU;
+- ``compile``: ``nn.Module.compile`` of the encoder and decoder networks in place (state-dict keys do not
+  change, so checkpoints and saved models are the same with or without it); off by default;
+- ``channels_last``: NHWC memory format for the weights and image batches of conv nets; ``"auto"`` turns
+  it on for CUDA only;
+- ``precision``: ``"fp32"``, ``"bf16"`` or ``"fp16"`` autocast around the forward pass and loss; fp16
+  adds a ``GradScaler`` so small gradients do not underflow (Micikevicius et al. 2018). The networks'
+  outputs are cast back to float32 before any distribution sees them (``VAE.encode`` / ``VAE.decode``),
+  so log-densities and KL terms are always summed in float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vaelab.errors import UserError
+
+CPU_OPTIMIZER = "foreach"  # the faster of the two on CPU in bench/speed/results.md
+OPTIMIZER_IMPLS = ("auto", "foreach", "fused")
+CHANNELS_LAST_CHOICES = ("auto", "on", "off")
+PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...] | list[str]) -> None:
+    if value not in choices:
+        raise UserError(f"unknown {name} {value!r}; use one of: {', '.join(choices)}")
+
+
+def optimizer_implementation(choice: str, device: torch.device) -> dict[str, bool]:
+    """Keyword arguments for torch.optim.Adam/AdamW: ``{"fused": True}`` or ``{"foreach": True}``."""
+    _check_choice("optimizer_impl", choice, OPTIMIZER_IMPLS)
+    if choice == "auto":
+        choice = "fused" if device.type == "cuda" else CPU_OPTIMIZER
+    return {choice: True}
+
+
+def uses_channels_last(choice: str, device: torch.device) -> bool:
+    _check_choice("channels_last", choice, CHANNELS_LAST_CHOICES)
+    return choice == "on" or (choice == "auto" and device.type == "cuda")
+
+
+def prepare_networks(model: nn.Module, compile_networks: bool, channels_last: bool) -> None:
+    """Channels-last weights for conv layers, then ``compile`` of the encoder and decoder, both in place."""
+    if channels_last:
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    if compile_networks:
+        for name in ("encoder", "decoder"):
+            network = getattr(model, name, None)
+            if isinstance(network, nn.Module):
+                network.compile()
+
+
+def to_memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """Image batches (B, C, H, W) in NHWC layout when the conv nets use it; anything else unchanged."""
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
+@dataclass
+class Precision:
+    """Autocast for the forward pass and loss, and the loss scaling fp16 needs."""
+
+    name: str
+    device: torch.device
+
+    def __post_init__(self) -> None:
+        _check_choice("precision", self.name, list(PRECISIONS))
+        self.dtype = PRECISIONS[self.name]
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.name == "fp16")
+
+    @contextlib.contextmanager
+    def autocast(self) -> Iterator[None]:
+        if self.dtype is None:
+            yield
+            return
+        with torch.autocast(self.device.type, dtype=self.dtype):
+            yield
+
+    def step(
+        self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, model: nn.Module, grad_clip: float | None
+    ) -> None:
+        """Backward, optional gradient-norm clipping (on unscaled gradients) and the optimizer step."""
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if grad_clip is not None:
+            self.scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip, foreach=True)
+        self.scaler.step(optimizer)
+        self.scaler.update()
