@@ -22,7 +22,11 @@ class IndependentBernoulli(Independent):
         n = self.reinterpreted_batch_ndims
         logits = self.base_dist.logits.flatten(-n)  # (..., D)
         x = value.flatten(-n).to(logits.dtype)  # broadcasts against the leading dims of logits
-        return torch.einsum("...d,...d->...", logits, x) - F.softplus(logits).sum(-1)
+        if logits.shape[:-1].numel() > x.shape[:-1].numel():  # several z samples share each x: one bmm
+            dot = torch.einsum("...d,...d->...", logits, x)
+        else:  # one z per x (training): a product and a sum, which beat a batch of tiny matmuls
+            dot = (logits * x).sum(-1)
+        return dot - F.softplus(logits).sum(-1)
 
 
 class BernoulliLikelihood(Likelihood):
