@@ -45,6 +45,7 @@ def test_kl_estimate_falls_back_to_monte_carlo_without_a_closed_form() -> None:
 
 
 def test_linear_gaussian_exact_posterior_makes_elbo_equal_log_marginal() -> None:
+    torch.manual_seed(0)
     lg = LinearGaussian()
     model = lg.vae()
     x = lg.sample(64)
@@ -53,7 +54,9 @@ def test_linear_gaussian_exact_posterior_makes_elbo_equal_log_marginal() -> None
     log_w = model(x, num_samples=10).log_weights()
     assert torch.allclose(log_w, log_p.expand_as(log_w), atol=1e-8)
     assert torch.allclose(model.log_likelihood(x, num_samples=7), log_p, atol=1e-8)
-    assert torch.allclose(model.elbo(x, num_samples=20_000), log_p, atol=0.02)
+    # The ELBO's reconstruction term is a Monte Carlo mean (standard error about 0.01 nats per example
+    # at 20,000 samples): the tolerance is 5 standard errors.
+    assert torch.allclose(model.elbo(x, num_samples=20_000), log_p, atol=0.05)
 
 
 def test_bounds_are_ordered_elbo_below_iwae_below_log_marginal() -> None:

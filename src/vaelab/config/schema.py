@@ -96,7 +96,7 @@ class TrainConfig(_Strict):
     max_steps: int | None = Field(None, ge=1)  # stop after this many optimisation steps
     optimizer_impl: Literal["auto", "foreach", "fused"] = "auto"  # see vaelab.training.hardware
     compile: bool = False  # torch.compile the encoder and decoder
-    channels_last: Literal["auto", "on", "off"] = "auto"  # NHWC conv nets; auto: on CUDA only
+    channels_last: Literal["on", "off"] = "on"  # NHWC layout for conv nets
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast; fp16 adds a GradScaler
 
 

@@ -67,7 +67,7 @@ class TrainSettings:
     max_steps: int | None = None  # stop after this many optimisation steps (a budget), mid-epoch if need be
     optimizer_impl: str = "auto"  # "auto" | "foreach" | "fused" (see vaelab.training.hardware)
     compile: bool = False  # torch.compile the encoder and decoder
-    channels_last: str = "auto"  # "auto" | "on" | "off": NHWC layout for conv nets
+    channels_last: str = "on"  # "on" | "off": NHWC layout for conv nets
     precision: str = "fp32"  # "fp32" | "bf16" | "fp16" autocast (fp16 with a GradScaler)
 
 
@@ -174,7 +174,7 @@ def fit(
             raise UserError(f"cannot schedule {name!r}: {type(objective).__name__} has no such hyperparameter")
     processes, device = setup(settings.device)
     model.to(device)
-    channels_last = uses_channels_last(settings.channels_last, device)
+    channels_last = uses_channels_last(settings.channels_last)
     prepare_networks(model, settings.compile, channels_last)
     precision = Precision(settings.precision, device)
     generator = seed_everything(settings.seed)
