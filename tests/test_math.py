@@ -54,8 +54,8 @@ def test_linear_gaussian_exact_posterior_makes_elbo_equal_log_marginal() -> None
     log_w = model(x, num_samples=10).log_weights()
     assert torch.allclose(log_w, log_p.expand_as(log_w), atol=1e-8)
     assert torch.allclose(model.log_likelihood(x, num_samples=7), log_p, atol=1e-8)
-    # The ELBO's reconstruction term is a Monte Carlo mean (standard error about 0.01 nats per example
-    # at 20,000 samples): the tolerance is 5 standard errors.
+    # The ELBO's reconstruction term is a Monte Carlo mean (standard error up to 0.012 nats per example
+    # at 20,000 samples, measured): the tolerance is 4 standard errors.
     assert torch.allclose(model.elbo(x, num_samples=20_000), log_p, atol=0.05)
 
 
