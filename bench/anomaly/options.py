@@ -41,6 +41,8 @@ CONFIGS: dict[str, Callable[[int], dict[str, Any]]] = {
     "likelihood=gaussian-unit": lambda d: {"likelihood": "gaussian-unit"},
     "likelihood=gaussian-decoder": lambda d: {"likelihood": "gaussian-decoder"},
     "larger network": _larger_network,
+    "ensemble of 3": lambda d: {"n_models": 3},
+    "ensemble of 5": lambda d: {"n_models": 5},
 }
 """Name -> VAEDetector parameters given the number of columns D; everything else stays at its default."""
 

@@ -1,6 +1,7 @@
 """Training from an on-disk array larger than the memory a run may use, with bounded private memory.
 
-Writes an uint8 .npy of at least ``--gigabytes`` GB (binarized-MNIST rows tiled), then trains on it with
+Writes a bool .npy (one byte per pixel; vaelab reads bool arrays as binary data) of at least
+``--gigabytes`` GB (binarized-MNIST rows tiled), then trains on it with
 `vaelab train` from the memory-mapped file through the DataLoader path (worker processes read batches
 from disk) for ``--max-steps`` steps, sampling the private (anonymous) resident memory of the training
 process and its workers every 0.2 s. Page-cache pages of the mapped file are shared and clean, so they
@@ -25,12 +26,14 @@ HERE = Path(__file__).resolve().parent
 def write_big_array(path: Path, gigabytes: float, data_dir: str) -> tuple[int, ...]:
     source = np.load(Path(data_dir) / "binarized-mnist" / "binarized_mnist_uint8.npz")["train"]  # (50000, 784)
     rows = int(np.ceil(gigabytes * 1e9 / source.shape[1]))
-    if path.exists() and np.load(path, mmap_mode="r").shape == (rows, source.shape[1]):
-        return (rows, source.shape[1])
-    array = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(rows, source.shape[1]))
+    if path.exists():
+        existing = np.load(path, mmap_mode="r")
+        if existing.shape == (rows, source.shape[1]) and existing.dtype == np.bool_:
+            return (rows, source.shape[1])
+    array = np.lib.format.open_memmap(path, mode="w+", dtype=np.bool_, shape=(rows, source.shape[1]))
     for start in range(0, rows, len(source)):
         stop = min(rows, start + len(source))
-        array[start:stop] = source[: stop - start]
+        array[start:stop] = source[: stop - start] > 0
     array.flush()
     del array
     return (rows, source.shape[1])
@@ -41,6 +44,18 @@ def private_kib(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def proportional_anon_kib(pid: int) -> int:
+    """Pss_Anon of one process in KiB: its anonymous pages, each shared page divided among its sharers (so
+    pages a forked worker still shares with its parent are not counted twice); 0 once it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss_Anon:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -70,7 +85,7 @@ def main() -> None:
     path = out / "big.npy"
     started = time.perf_counter()
     shape = write_big_array(path, args.gigabytes, args.data_dir)
-    print(f"array {shape} uint8 = {path.stat().st_size / 1e9:.2f} GB on disk ({time.perf_counter() - started:.0f} s)")
+    print(f"array {shape} bool = {path.stat().st_size / 1e9:.2f} GB on disk ({time.perf_counter() - started:.0f} s)")
 
     run_dir = out / f"run-{int(time.time())}"
     command = [
@@ -97,11 +112,14 @@ def main() -> None:
     ]
     started = time.perf_counter()
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    peak_main, peak_total = 0, 0
+    peak_main, peak_total, peak_proportional = 0, 0, 0
     while process.poll() is None:
+        workers = children(process.pid)
         main_kib = private_kib(process.pid)
-        total_kib = main_kib + sum(private_kib(c) for c in children(process.pid))
+        total_kib = main_kib + sum(private_kib(c) for c in workers)
+        proportional_kib = sum(proportional_anon_kib(p) for p in [process.pid, *workers])
         peak_main, peak_total = max(peak_main, main_kib), max(peak_total, total_kib)
+        peak_proportional = max(peak_proportional, proportional_kib)
         time.sleep(0.2)
     stderr = process.stderr.read() if process.stderr else ""
     if process.returncode != 0:
@@ -112,8 +130,9 @@ def main() -> None:
         f"in {elapsed:.0f} s (including the data checks and the validation pass)"
     )
     print(
-        f"peak private (anonymous) memory: training process {peak_main / 1024:.0f} MiB; "
-        f"with its workers {peak_total / 1024:.0f} MiB"
+        f"peak private (anonymous) memory: training process {peak_main / 1024:.0f} MiB (RssAnon); with its "
+        f"workers {peak_total / 1024:.0f} MiB summed RssAnon (counts pages shared with the parent once per "
+        f"process), {peak_proportional / 1024:.0f} MiB summed Pss_Anon (shared pages divided among sharers)"
     )
 
 

@@ -258,7 +258,7 @@ def _standardize_values(x: np.ndarray, path: Path, columns: list[str] | None) ->
     """Stored values and levels under the dtype rules (see the module docstring)."""
     kind = x.dtype.kind
     if kind == "b":
-        return np.asarray(x.astype(np.uint8)), 2
+        return x.view(np.uint8), 2  # the same bytes: a memory-mapped file stays mapped, nothing is copied
     if x.dtype == np.uint8:
         return x, 256
     if kind in "iu" and x.min() >= 0:
