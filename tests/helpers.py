@@ -1,13 +1,17 @@
-"""Small models for tests: a tiny MLP VAE and an exactly solvable linear-Gaussian VAE."""
+"""Small models for tests (a tiny MLP VAE and an exactly solvable linear-Gaussian VAE) and an in-process
+runner of the ``vaelab`` command."""
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
+from vaelab.cli.main import main
 from vaelab.config.build import build_model, model_spec
 from vaelab.config.schema import ModelConfig
 from vaelab.data.dataset import ArrayDataset
@@ -86,3 +90,17 @@ class LinearGaussian:
         model.add_module("decoder_linear", decoder)
         assert math.isclose(self.sigma, model.likelihood.scale_mode)  # type: ignore[arg-type]
         return model.double()
+
+
+def run_cli(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    """Run ``vaelab ARGS`` in-process through the real entry point; return (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["vaelab", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -10,23 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vaelab.cli.main import main
+from helpers import run_cli
 
 FAST = ["--epochs", "2", "--hidden-dims", "32", "--latent-dim", "4", "--no-progress"]
-
-
-def run_cli(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    """Run ``vaelab ARGS`` in-process through the real entry point; return (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["vaelab", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")

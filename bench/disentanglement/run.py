@@ -19,12 +19,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vaelab.applications.traversal import order_by_kl, traverse
 from vaelab.config.build import build_model, build_objective, model_spec
 from vaelab.config.schema import ModelConfig, ObjectiveConfig
 from vaelab.data.dataset import to_model_space
 from vaelab.data.shapes import ShapesOracle, load_shapes_with_factors
 from vaelab.evaluation.disentanglement import factor_vae_score, mig
 from vaelab.models import VAE
+from vaelab.report.analysis import mean_kl_per_dimension
+from vaelab.report.images import save_png
 from vaelab.training import TrainSettings, fit
 
 
@@ -62,6 +65,7 @@ def run_one(preset: str, args: argparse.Namespace, train: object, codes_x: np.nd
             seed=args.seed,
         ),
     }
+    save_traversal(model, codes_x, args.out / f"traversal-{preset}.png")
     last = result.history[-1]["train"]
     return {
         "preset": preset,
@@ -72,6 +76,18 @@ def run_one(preset: str, args: argparse.Namespace, train: object, codes_x: np.nd
         "train_kl_last_epoch": last["kl"],
         **scores,
     }
+
+
+def save_traversal(model: VAE, codes_x: np.ndarray, path: Path, steps: int = 9) -> None:
+    """Latent traversal picture: one row per latent dimension (most KL first), each moving that dimension
+    from -2.5 to 2.5 around the posterior mean of a held-out image, the others fixed."""
+    x = to_model_space(torch.from_numpy(codes_x[:256]), 2)
+    dims = order_by_kl(mean_kl_per_dimension(model, x, None))
+    with torch.inference_mode():
+        base = model.embed(x[:1])[0]  # (D,)
+        images = traverse(model, base, dims, torch.linspace(-2.5, 2.5, steps))  # (D, T, C, H, W)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_png(path, images.reshape(-1, *images.shape[2:]).numpy(), ncols=steps, scale=2)
 
 
 def main() -> None:

@@ -39,27 +39,26 @@ def write_big_array(path: Path, gigabytes: float, data_dir: str) -> tuple[int, .
     return (rows, source.shape[1])
 
 
-def private_kib(pid: int) -> int:
-    """RssAnon of one process in KiB (0 once it has gone)."""
+def _kib_field(path: str, field: str) -> int:
+    """The KiB figure of ``field`` in a /proc file (0 once the process has gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("RssAnon:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def private_kib(pid: int) -> int:
+    """RssAnon of one process in KiB."""
+    return _kib_field(f"/proc/{pid}/status", "RssAnon")
 
 
 def proportional_anon_kib(pid: int) -> int:
     """Pss_Anon of one process in KiB: its anonymous pages, each shared page divided among its sharers (so
-    pages a forked worker still shares with its parent are not counted twice); 0 once it has gone."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss_Anon:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    pages a forked worker still shares with its parent are not counted twice)."""
+    return _kib_field(f"/proc/{pid}/smaps_rollup", "Pss_Anon")
 
 
 def children(pid: int) -> list[int]:
