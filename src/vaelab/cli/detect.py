@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vaelab.applications.anomaly.detector import DEFAULT_SCORE
+from vaelab.applications.anomaly.defaults import DEFAULT_SCORE
 from vaelab.cli.output import emit_json, say
 from vaelab.errors import UserError
 

@@ -10,9 +10,6 @@ representations", §5: downstream task accuracy from the learned codes).
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 MAX_ITER = 1000
 
@@ -27,6 +24,11 @@ def latent_accuracy(
             raise ValueError(f"{name} codes must be (N, D) with labels (N,), got {codes.shape} and {labels.shape}")
     if len(np.unique(train_labels)) < 2:
         raise ValueError("the training labels hold a single class; a classifier needs at least two")
+    # scikit-learn is imported here, not at module level: it adds about a second to every CLI start.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=MAX_ITER))
     probe.fit(train_codes, train_labels)
     return float((probe.predict(test_codes) == test_labels).mean())

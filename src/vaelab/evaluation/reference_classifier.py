@@ -30,7 +30,6 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
-from sklearn.cluster import KMeans
 from torch import nn
 from torch.nn import functional as F
 
@@ -136,6 +135,8 @@ def _train(train: ArrayDataset, settings: ClassifierSettings) -> tuple[Reference
                 f"{settings.pseudo_classes} k-means pseudo-labels; use a larger dataset"
             )
         flat = to_model_space(torch.from_numpy(x), train.levels).reshape(len(x), -1).numpy()
+        from sklearn.cluster import KMeans  # lazily: scikit-learn slows every CLI start by about a second
+
         kmeans = KMeans(n_clusters=settings.pseudo_classes, n_init=3, random_state=settings.seed)
         y, source = kmeans.fit_predict(flat).astype(np.int64), f"k-means pseudo-labels (k={settings.pseudo_classes})"
     num_classes = int(y.max()) + 1

@@ -20,6 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from vaelab.applications.anomaly import defaults
+from vaelab.applications.anomaly.defaults import DEFAULT_SCORE
 from vaelab.applications.anomaly.diagnostics import PosteriorCollapseWarning, latent_activity
 from vaelab.applications.anomaly.images import ImagePreprocessor
 from vaelab.applications.anomaly.preprocessing import TabularPreprocessor, is_frame
@@ -28,9 +29,6 @@ from vaelab.applications.anomaly.training import LIKELIHOODS, detector_spec, tor
 from vaelab.applications.anomaly.validation import InvalidInput, check_min_rows
 from vaelab.training import TrainSettings
 
-DEFAULT_SCORE = "elbo"
-"""The default score (see bench/anomaly/results.md): the rate ("kl") ranks the ADBench tables better, but it
-misses rows off the data manifold and fails on one-class digits, which the ELBO catches."""
 TUKEY_FENCE = 1.5
 """contamination="auto": rows scoring below Q1 - 1.5 IQR of the training scores are outliers (Tukey 1977)."""
 GRAD_CLIP = 10.0
