@@ -123,20 +123,26 @@ def _read_npz(path: Path, labels: str | None) -> _Arrays:
 
 def _read_npz_single(archive: NpzFile, path: Path, labels: str | None) -> _Arrays:
     """One data array (key ``x``, ``X`` or the only key) and labels (key ``labels``, else ``y`` if any)."""
-    keys = list(archive.files)
+    data_key, label_key = npz_data_and_label_keys(list(archive.files), labels, path, "labels=")
+    x = read_member(archive, data_key, path, _NPZ_FIX)
+    y = None if label_key is None else read_member(archive, label_key, path, _NPZ_FIX)
+    return _Arrays(x, y)
+
+
+def npz_data_and_label_keys(keys: list[str], labels: str | None, path: Path, label_flag: str) -> tuple[str, str | None]:
+    """Which keys of an .npz hold the data and the labels: the data under ``x``/``X`` or the only other key,
+    the labels under ``labels`` (as the user named them with ``label_flag``) or else ``y`` when present."""
     if labels is not None and labels not in keys:
-        raise UserError(f"{path}: has no labels {labels!r} (keys: {_listed(keys)}); pass labels= one of the keys")
+        raise UserError(f"{path}: has no labels {labels!r} (keys: {_listed(keys)}); pass {label_flag} one of the keys")
     label_key = labels or (DEFAULT_LABEL_KEY if DEFAULT_LABEL_KEY in keys else None)
     named = [key for key in DATA_KEYS if key in keys]
     others = [key for key in keys if key != label_key]
     if not named and len(others) != 1:
         raise UserError(
             f"{path}: cannot tell which array holds the data (keys: {_listed(keys)}); store it under 'x' "
-            "(labels under 'y'), or pass labels= naming the label array"
+            f"(labels under 'y'), or pass {label_flag} naming the label array"
         )
-    x = read_member(archive, named[0] if named else others[0], path, _NPZ_FIX)
-    y = None if label_key is None else read_member(archive, label_key, path, _NPZ_FIX)
-    return _Arrays(x, y)
+    return named[0] if named else others[0], label_key
 
 
 def _read_npz_splits(archive: NpzFile, path: Path, present: list[str], labels: str | None) -> _Arrays:

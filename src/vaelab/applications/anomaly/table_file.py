@@ -18,11 +18,9 @@ import numpy as np
 
 from vaelab.applications.anomaly.validation import InvalidInput
 from vaelab.data.download import one_line
-from vaelab.data.files import open_npz, read_member
+from vaelab.data.files import npz_data_and_label_keys, open_npz, read_member
 
 FILE_TYPES = (".csv", ".npy", ".npz")
-DATA_KEYS = ("x", "X")
-DEFAULT_LABEL_KEY = "y"
 MISSING_CELLS = frozenset({"", "na", "nan", "null", "none"})
 _NPZ_FIX = "save the rows under 'x' (labels under 'y') with numpy.savez"
 
@@ -75,15 +73,8 @@ def _check_array(x: np.ndarray, path: Path) -> np.ndarray:
 
 def _read_npz(path: Path, label_column: str | None) -> DetectInput:
     with open_npz(path, _NPZ_FIX) as archive:
-        keys = list(archive.files)
-        if label_column is not None and label_column not in keys:
-            raise InvalidInput(f"{path}: has no key {label_column!r} (keys: {', '.join(keys)}); name the label array")
-        label_key = label_column or (DEFAULT_LABEL_KEY if DEFAULT_LABEL_KEY in keys else None)
-        named = [key for key in DATA_KEYS if key in keys]
-        others = [key for key in keys if key != label_key]
-        if not named and len(others) != 1:
-            raise InvalidInput(f"{path}: cannot tell which array holds the rows (keys: {', '.join(keys)}); {_NPZ_FIX}")
-        x = _check_array(read_member(archive, named[0] if named else others[0], path, _NPZ_FIX), path)
+        data_key, label_key = npz_data_and_label_keys(list(archive.files), label_column, path, "--label-column")
+        x = _check_array(read_member(archive, data_key, path, _NPZ_FIX), path)
         y = None if label_key is None else read_member(archive, label_key, path, _NPZ_FIX)
     return DetectInput(x, None if y is None else _labels(y, len(x), f"{path}: labels {label_key!r}"), [])
 
