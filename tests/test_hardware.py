@@ -38,7 +38,8 @@ def test_fused_and_foreach_adam_train_to_the_same_weights() -> None:
 def test_choices_follow_the_device_and_the_setting() -> None:
     assert optimizer_implementation("auto", torch.device("cuda")) == {"fused": True}
     assert optimizer_implementation("fused", torch.device("cpu")) == {"fused": True}
-    assert uses_channels_last("on") and not uses_channels_last("off")
+    assert uses_channels_last("on", conv_vae()) and not uses_channels_last("off", conv_vae())
+    assert not uses_channels_last("on", tiny_vae())  # no conv layers: nothing to gain from NHWC batches
 
 
 @pytest.mark.parametrize(

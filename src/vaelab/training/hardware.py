@@ -1,6 +1,6 @@
 """How a training step uses the hardware: optimizer implementation, torch.compile, channels-last memory
-format for conv nets, and mixed precision. Each option is measured by ``bench/speed/run.py --options``
-and the defaults follow those measurements (bench/speed/results.md):
+format for conv nets, and mixed precision. Each option is measured by ``bench/speed/run.py --parts
+options`` and the defaults follow those measurements (bench/speed/results.md):
 
 - ``optimizer_impl``: ``"foreach"`` (multi-tensor) or ``"fused"`` (one kernel per step); ``"auto"`` takes
   fused Adam on CUDA, where PyTorch recommends it, and ``CPU_OPTIMIZER`` on CPU;
@@ -44,9 +44,11 @@ def optimizer_implementation(choice: str, device: torch.device) -> dict[str, boo
     return {choice: True}
 
 
-def uses_channels_last(choice: str) -> bool:
+def uses_channels_last(choice: str, model: nn.Module) -> bool:
+    """Whether to train in NHWC layout: asked for, and the model has conv layers (4-D weights) to use it;
+    an MLP reading image batches would only pay for a copy of each batch."""
     _check_choice("channels_last", choice, CHANNELS_LAST_CHOICES)
-    return choice == "on"
+    return choice == "on" and any(p.dim() == 4 for p in model.parameters())
 
 
 def prepare_networks(model: nn.Module, compile_networks: bool, channels_last: bool) -> None:

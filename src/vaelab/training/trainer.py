@@ -174,7 +174,7 @@ def fit(
             raise UserError(f"cannot schedule {name!r}: {type(objective).__name__} has no such hyperparameter")
     processes, device = setup(settings.device)
     model.to(device)
-    channels_last = uses_channels_last(settings.channels_last)
+    channels_last = uses_channels_last(settings.channels_last, model)
     prepare_networks(model, settings.compile, channels_last)
     precision = Precision(settings.precision, device)
     generator = seed_everything(settings.seed)
