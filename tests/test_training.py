@@ -169,3 +169,17 @@ def test_max_steps_is_a_budget_that_can_end_mid_epoch() -> None:
     result = fit(tiny_vae(), ELBO(), binary_data(), None, settings)  # 8 steps per epoch
     assert [r["step"] for r in result.history] == [8, 11]
     assert result.stopped_early
+
+
+def test_max_minutes_is_a_wall_clock_budget_summed_over_resumes(tmp_path: Path) -> None:
+    data = binary_data()  # 8 steps per epoch
+    ample = TrainSettings(epochs=2, batch_size=32, progress=False, max_minutes=10)
+    first = fit(tiny_vae(), ELBO(), data, data, ample, run_dir=tmp_path)
+    assert [r["step"] for r in first.history] == [8, 16] and not first.stopped_early
+
+    # Resumed with a budget the first two epochs already spent: one more step, then it stops.
+    spent_minutes = sum(r["time_s"] for r in first.history) / 60
+    exhausted = TrainSettings(epochs=4, batch_size=32, progress=False, max_minutes=spent_minutes)
+    resumed = fit(tiny_vae(), ELBO(), data, data, exhausted, run_dir=tmp_path, resume=True)
+    assert [r["step"] for r in resumed.history] == [8, 16, 17]
+    assert resumed.stopped_early

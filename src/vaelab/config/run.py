@@ -107,6 +107,7 @@ def train_from_config(
         num_workers=t.num_workers,
         progress=progress,
         max_steps=t.max_steps,
+        max_minutes=t.max_minutes,
         optimizer_impl=t.optimizer_impl,
         compile=t.compile,
         channels_last=t.channels_last,

@@ -94,6 +94,7 @@ class TrainConfig(_Strict):
     num_workers: int = Field(0, ge=0)
     threads: int | None = Field(None, ge=1)  # torch intra-op threads; None: torch's default
     max_steps: int | None = Field(None, ge=1)  # stop after this many optimisation steps
+    max_minutes: float | None = Field(None, gt=0)  # stop when training + validation reach this wall-clock time
     optimizer_impl: Literal["auto", "foreach", "fused"] = "auto"  # see vaelab.training.hardware
     compile: bool = False  # torch.compile the encoder and decoder
     channels_last: Literal["on", "off"] = "on"  # NHWC layout for conv nets

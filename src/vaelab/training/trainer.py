@@ -65,6 +65,7 @@ class TrainSettings:
     log_every: int = 50
     progress: bool = True
     max_steps: int | None = None  # stop after this many optimisation steps (a budget), mid-epoch if need be
+    max_minutes: float | None = None  # wall-clock budget for training and validation, summed over resumes
     optimizer_impl: str = "auto"  # "auto" | "foreach" | "fused" (see vaelab.training.hardware)
     compile: bool = False  # torch.compile the encoder and decoder
     channels_last: str = "on"  # "on" | "off": NHWC layout for conv nets
@@ -222,6 +223,10 @@ def fit(
         if result.stopped_early:
             start_epoch = settings.epochs
 
+    # The wall-clock budget ends an epoch early enough that its validation pass still fits in it.
+    budget_s = math.inf if settings.max_minutes is None else 60 * settings.max_minutes
+    spent_s = sum(record["time_s"] for record in result.history)
+    valid_s = 0.0
     model.train()
     for epoch in range(start_epoch + 1, settings.epochs + 1):
         started = time.perf_counter()
@@ -249,7 +254,8 @@ def fit(
                 terms = {**terms, "discriminator_loss": discriminator_loss.expand(len(x))}
             sums.add(out.loss, terms)
             step += 1
-            if settings.max_steps is not None and step >= settings.max_steps:
+            out_of_time = spent_s + time.perf_counter() - started + valid_s >= budget_s
+            if out_of_time or (settings.max_steps is not None and step >= settings.max_steps):
                 result.stopped_early = True
                 break
             if settings.progress and (i + 1) % settings.log_every == 0:
@@ -265,7 +271,9 @@ def fit(
         _check_finite(record["train"], epoch, checkpoint_path)
         if valid_batches is not None:
             record["valid"] = evaluate_objective(model, objective, valid_batches, processes)
+            valid_s = time.perf_counter() - started - record["train_time_s"]
         record["time_s"] = round(time.perf_counter() - started, 3)
+        spent_s += record["time_s"]
         result.history.append(record)
 
         monitored = record.get("valid", record["train"]).get(settings.monitor, -math.inf)
