@@ -23,7 +23,7 @@ from vaelab.likelihoods import (
     Likelihood,
 )
 from vaelab.models import VAE
-from vaelab.nn import MLP, ConvDecoder, ConvEncoder
+from vaelab.nn import conv_pair, mlp_pair
 from vaelab.objectives import (
     CIWAE,
     DIPVAE,
@@ -228,16 +228,12 @@ def build_model(spec: dict[str, Any]) -> VAE:
     likelihood = LIKELIHOODS[config.likelihood](data_shape, config, spec["levels"])
     out_shape = (likelihood.params_per_element, *data_shape)
     condition_dim = spec["num_classes"] or spec["condition_dim"]
-    encoder: nn.Module
-    decoder: nn.Module
-    if config.network == "conv":
-        encoder = ConvEncoder(data_shape, config.conv_channels, config.conv_hidden)
-        decoder = ConvDecoder(config.latent_dim + condition_dim, config.conv_channels, config.conv_hidden, out_shape)
-        features = config.conv_hidden
-    else:
-        *hidden, features = config.hidden_dims
-        encoder = MLP(data_shape, hidden, (features,), final_activation=True)
-        decoder = MLP((config.latent_dim + condition_dim,), config.hidden_dims[::-1], out_shape)
+    decoder_in = config.latent_dim + condition_dim
+    encoder, decoder, features = (
+        conv_pair(data_shape, config.conv_channels, config.conv_hidden, decoder_in, out_shape)
+        if config.network == "conv"
+        else mlp_pair(data_shape, config.hidden_dims, decoder_in, out_shape)
+    )
     assert config.prior is not None and config.posterior is not None  # resolved by model_spec
     posterior = POSTERIORS[config.posterior](config, features + condition_dim)
     return VAE(

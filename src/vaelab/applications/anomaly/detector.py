@@ -8,6 +8,7 @@ It follows ``sklearn.ensemble.IsolationForest``'s conventions: ``score_samples``
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
@@ -25,7 +26,7 @@ from vaelab.applications.anomaly.diagnostics import PosteriorCollapseWarning, la
 from vaelab.applications.anomaly.images import ImagePreprocessor
 from vaelab.applications.anomaly.preprocessing import TabularPreprocessor, is_frame
 from vaelab.applications.anomaly.scores import DEFAULT_SAMPLES, SCORES, score_rows
-from vaelab.applications.anomaly.training import LIKELIHOODS, detector_spec, torch_threads, train_vae
+from vaelab.applications.anomaly.training import LIKELIHOODS, build_vae, torch_threads, train_vae
 from vaelab.applications.anomaly.validation import InvalidInput, check_min_rows
 from vaelab.training import TrainSettings
 
@@ -162,7 +163,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- internals
     def _fit_models(self, x: np.ndarray, images: bool) -> None:
-        spec = detector_spec(x, self._likelihood(images), **self._architecture(x, images))
+        build = functools.partial(build_vae, x.shape[1:], self._likelihood(images), **self._architecture(x, images))
         batch = self.batch_size or defaults.batch_size(len(x))
         settings = TrainSettings(
             epochs=self.epochs or defaults.epochs(len(x), batch),
@@ -175,7 +176,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         )
         rng = check_random_state(self.random_state)
         self.seeds_ = [int(s) for s in rng.randint(0, np.iinfo(np.int32).max, size=self.n_models)]
-        self.models_ = [train_vae(x, spec, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_]
+        self.models_ = [train_vae(x, build, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_]
         self._check_collapse(x)
         train_scores = self._score_model_space(x)
         if self.contamination == "auto":
@@ -253,14 +254,12 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     def _architecture(self, x: np.ndarray, images: bool) -> dict[str, Any]:
         if images:
             return {
-                "network": "conv",
                 "conv_channels": list(defaults.IMAGE_CHANNELS),
                 "conv_hidden": defaults.IMAGE_HIDDEN,
                 "latent_dim": self.latent_dim or defaults.IMAGE_LATENT,
             }
         num_features = x.shape[1]
         return {
-            "network": "mlp",
             "hidden_dims": list(self.hidden_dims or defaults.table_hidden_dims(num_features)),
             "latent_dim": self.latent_dim or defaults.table_latent_dim(num_features),
         }

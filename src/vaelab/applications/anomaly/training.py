@@ -1,31 +1,32 @@
-"""Build one VAE for the detector through the library's builders and train it with the library's loop,
+"""Build one VAE for the detector from the library's parts and train it with the library's loop,
 without disturbing the caller's global random state."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import numpy as np
 import torch
 
-from vaelab.config.build import build_model, model_spec
-from vaelab.config.schema import ModelConfig
 from vaelab.data.dataset import ArrayDataset
+from vaelab.likelihoods import ContinuousBernoulliLikelihood, GaussianLikelihood, Likelihood
 from vaelab.models import VAE
+from vaelab.nn import conv_pair, mlp_pair
 from vaelab.objectives import ELBO
+from vaelab.posteriors import DiagonalGaussianPosterior
+from vaelab.priors import StandardNormalPrior
 from vaelab.training import TrainSettings, fit
 
-LIKELIHOODS: dict[str, dict[str, Any]] = {
-    "gaussian": {"likelihood": "gaussian", "gaussian_scale": "learned"},
-    "gaussian-decoder": {"likelihood": "gaussian", "gaussian_scale": "decoder"},
-    "gaussian-unit": {"likelihood": "gaussian", "gaussian_scale": 1.0},
-    "continuous-bernoulli": {"likelihood": "continuous-bernoulli"},
+LIKELIHOODS: dict[str, Callable[[tuple[int, ...]], Likelihood]] = {
+    "gaussian": lambda shape: GaussianLikelihood(shape, "learned"),
+    "gaussian-decoder": lambda shape: GaussianLikelihood(shape, "decoder"),
+    "gaussian-unit": lambda shape: GaussianLikelihood(shape, 1.0),
+    "continuous-bernoulli": ContinuousBernoulliLikelihood,
 }
-"""Detector likelihood name -> ModelConfig fields: a Gaussian with a learned per-feature scale, with unit
-scale, or heteroscedastic (the decoder outputs the scale), or the continuous Bernoulli for grey levels."""
+"""Detector likelihood name -> builder: a Gaussian with a learned per-feature scale, with unit scale, or
+heteroscedastic (the decoder outputs the scale), or the continuous Bernoulli for grey levels."""
 
 
 @contextmanager
@@ -54,17 +55,36 @@ def torch_threads(count: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def detector_spec(x: np.ndarray, likelihood: str, **model: Any) -> dict[str, Any]:
-    """The model spec for model-space data ``x`` (float32; (N, D) tables or (N, C, H, W) images)."""
-    config = ModelConfig(preset="vae", **LIKELIHOODS[likelihood], **model)
-    return model_spec(config, ArrayDataset(x[:2], None, None, "vaelab-detector"))
+def build_vae(
+    data_shape: Sequence[int],
+    likelihood: str,
+    latent_dim: int,
+    hidden_dims: Sequence[int] = (),
+    conv_channels: Sequence[int] = (),
+    conv_hidden: int = 0,
+) -> VAE:
+    """The detector's VAE for model-space rows of ``data_shape``: (D,) tables through MLPs of
+    ``hidden_dims``, (C, H, W) images through conv nets of ``conv_channels`` and ``conv_hidden`` features;
+    a diagonal Gaussian posterior and a standard normal prior."""
+    shape = tuple(data_shape)
+    p_x = LIKELIHOODS[likelihood](shape)
+    out_shape = (p_x.params_per_element, *shape)
+    encoder, decoder, features = (
+        conv_pair(shape, conv_channels, conv_hidden, latent_dim, out_shape)
+        if conv_channels
+        else mlp_pair(shape, hidden_dims, latent_dim, out_shape)
+    )
+    posterior = DiagonalGaussianPosterior(features, latent_dim)
+    return VAE(
+        encoder, posterior, StandardNormalPrior(latent_dim), decoder, p_x, data_shape=shape, latent_dim=latent_dim
+    )
 
 
-def train_vae(x: np.ndarray, spec: dict[str, Any], settings: TrainSettings, beta: float = 1.0) -> VAE:
-    """A VAE built from ``spec`` (weights initialised from ``settings.seed``), trained on the ELBO with KL
+def train_vae(x: np.ndarray, build: Callable[[], VAE], settings: TrainSettings, beta: float = 1.0) -> VAE:
+    """A VAE from ``build()`` (weights initialised from ``settings.seed``), trained on the ELBO with KL
     weight ``beta``."""
     with isolated_global_rng(torch.device(settings.device)):
         torch.manual_seed(settings.seed)
-        model = build_model(spec)
+        model = build()
         fit(model, ELBO(beta=beta), ArrayDataset(x, None, None, "vaelab-detector"), None, settings)
     return model
