@@ -157,6 +157,14 @@ def test_works_inside_a_pipeline() -> None:
     assert pipeline.score_samples(x_train).shape == (65,)
 
 
+def test_min_scale_bounds_the_learned_likelihood_scale() -> None:
+    x_train, _ = planar_table(60, 5, seed=7)
+    detector = VAEDetector(min_scale=0.5, random_state=0, **FAST).fit(x_train)
+    likelihood = detector.models_[0].likelihood
+    scale = likelihood.element_distribution(torch.zeros(1, 6)).scale
+    assert likelihood.min_scale == 0.5 and bool((scale > 0.5).all())
+
+
 def test_collapsed_posterior_is_reported() -> None:
     independent = np.random.default_rng(0).normal(size=(300, 4))  # nothing for a latent code to explain
     with pytest.warns(PosteriorCollapseWarning, match="posterior collapse"):
@@ -251,6 +259,7 @@ def test_wrong_column_count_at_predict_time(planar: tuple[VAEDetector, np.ndarra
         ({"scaling": "minmax"}, 30, "unknown scaling 'minmax'"),
         ({"hidden_dims": ()}, 30, "hidden_dims must hold at least one"),
         ({"beta": 0}, 30, "beta must be a positive number"),
+        ({"min_scale": -0.1}, 30, "min_scale must be a positive number"),
         ({"likelihood": "continuous-bernoulli"}, 30, "needs images"),
         ({"categorical_columns": [9]}, 30, "categorical column 9 is neither"),
     ],

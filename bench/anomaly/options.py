@@ -10,6 +10,7 @@ and seed (the same stratified 60/40 splits as run.py), one detector is fitted; t
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import time
@@ -47,11 +48,18 @@ CONFIGS: dict[str, Callable[[int], dict[str, Any]]] = {
 """Name -> VAEDetector parameters given the number of columns D; everything else stays at its default."""
 
 
+def config_params(name: str, num_features: int) -> dict[str, Any]:
+    """A named config, or ad-hoc parameters written ``key=value+key=value`` (``beta=4+min_scale=0.3``)."""
+    if name in CONFIGS:
+        return CONFIGS[name](num_features)
+    return {key: ast.literal_eval(value) for key, value in (pair.split("=", 1) for pair in name.split("+"))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data")
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--configs", nargs="+", default=list(CONFIGS))
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), help="names, or key=value+key=value")
     parser.add_argument("--tables", nargs="+", default=list(TABLES))
     parser.add_argument("--json", type=Path, help="append every measured row to this JSON-lines file")
     args = parser.parse_args()
@@ -62,7 +70,7 @@ def main() -> None:
             x_train, x_test, y_test = split_table(args.data_dir / "adbench" / f"{table}.npz", seed)
             for name in args.configs:
                 started = time.perf_counter()
-                params = CONFIGS[name](x_train.shape[1])
+                params = config_params(name, x_train.shape[1])
                 fitted = VAEDetector(random_state=seed, **params).fit(x_train)
                 fit_s = time.perf_counter() - started
                 for score in SCORES:

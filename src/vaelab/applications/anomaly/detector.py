@@ -61,6 +61,8 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     likelihood : "auto" (Gaussian with a learned per-feature scale for tables, continuous Bernoulli for
         images), "gaussian", "gaussian-unit" (scale fixed to 1 on the scaled columns), "gaussian-decoder"
         (heteroscedastic) or "continuous-bernoulli" (images).
+    min_scale : lower bound of a learned Gaussian scale, in units of the scaled columns: how precise the
+        model may claim a column's reconstruction to be.
     beta : KL weight of the training objective (beta-VAE, Higgins et al. 2017); beta > 1 pushes the model
         towards a collapsed posterior.
     latent_dim, hidden_dims, epochs, batch_size : None chooses them from the data's size (``defaults``).
@@ -93,6 +95,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         missing: str = "error",
         categorical_columns: Sequence[int | str] | None = None,
         likelihood: str = "auto",
+        min_scale: float = 1e-3,
         beta: float = 1.0,
         latent_dim: int | None = None,
         hidden_dims: Sequence[int] | None = None,
@@ -112,6 +115,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         self.missing = missing
         self.categorical_columns = categorical_columns
         self.likelihood = likelihood
+        self.min_scale = min_scale
         self.beta = beta
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
@@ -163,7 +167,9 @@ class VAEDetector(OutlierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- internals
     def _fit_models(self, x: np.ndarray, images: bool) -> None:
-        build = functools.partial(build_vae, x.shape[1:], self._likelihood(images), **self._architecture(x, images))
+        build = functools.partial(
+            build_vae, x.shape[1:], self._likelihood(images), min_scale=self.min_scale, **self._architecture(x, images)
+        )
         batch = self.batch_size or defaults.batch_size(len(x))
         settings = TrainSettings(
             epochs=self.epochs or defaults.epochs(len(x), batch),
@@ -234,7 +240,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
                 raise InvalidInput("hidden_dims must hold at least one layer width, or be None")
             for width in self.hidden_dims:
                 positive_int("each of hidden_dims", width, optional=False)
-        for name in ("lr", "beta"):
+        for name in ("lr", "beta", "min_scale"):
             value = getattr(self, name)
             if not (isinstance(value, Real) and not isinstance(value, bool) and float(value) > 0):
                 raise InvalidInput(f"{name} must be a positive number; got {value!r}")

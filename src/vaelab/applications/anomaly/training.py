@@ -19,14 +19,15 @@ from vaelab.posteriors import DiagonalGaussianPosterior
 from vaelab.priors import StandardNormalPrior
 from vaelab.training import TrainSettings, fit
 
-LIKELIHOODS: dict[str, Callable[[tuple[int, ...]], Likelihood]] = {
-    "gaussian": lambda shape: GaussianLikelihood(shape, "learned"),
-    "gaussian-decoder": lambda shape: GaussianLikelihood(shape, "decoder"),
-    "gaussian-unit": lambda shape: GaussianLikelihood(shape, 1.0),
-    "continuous-bernoulli": ContinuousBernoulliLikelihood,
+LIKELIHOODS: dict[str, Callable[[tuple[int, ...], float], Likelihood]] = {
+    "gaussian": lambda shape, min_scale: GaussianLikelihood(shape, "learned", min_scale),
+    "gaussian-decoder": lambda shape, min_scale: GaussianLikelihood(shape, "decoder", min_scale),
+    "gaussian-unit": lambda shape, min_scale: GaussianLikelihood(shape, 1.0),
+    "continuous-bernoulli": lambda shape, min_scale: ContinuousBernoulliLikelihood(shape),
 }
-"""Detector likelihood name -> builder: a Gaussian with a learned per-feature scale, with unit scale, or
-heteroscedastic (the decoder outputs the scale), or the continuous Bernoulli for grey levels."""
+"""Detector likelihood name -> builder ``(data_shape, min_scale)``: a Gaussian with a learned per-feature
+scale, with unit scale, or heteroscedastic (the decoder outputs the scale), each learned scale bounded
+below by ``min_scale``; or the continuous Bernoulli for grey levels."""
 
 
 @contextmanager
@@ -62,12 +63,14 @@ def build_vae(
     hidden_dims: Sequence[int] = (),
     conv_channels: Sequence[int] = (),
     conv_hidden: int = 0,
+    min_scale: float = 1e-3,
 ) -> VAE:
     """The detector's VAE for model-space rows of ``data_shape``: (D,) tables through MLPs of
     ``hidden_dims``, (C, H, W) images through conv nets of ``conv_channels`` and ``conv_hidden`` features;
-    a diagonal Gaussian posterior and a standard normal prior."""
+    a diagonal Gaussian posterior and a standard normal prior. ``min_scale`` bounds a learned Gaussian
+    scale from below, in the units of the scaled columns."""
     shape = tuple(data_shape)
-    p_x = LIKELIHOODS[likelihood](shape)
+    p_x = LIKELIHOODS[likelihood](shape, min_scale)
     out_shape = (p_x.params_per_element, *shape)
     encoder, decoder, features = (
         conv_pair(shape, conv_channels, conv_hidden, latent_dim, out_shape)
