@@ -81,7 +81,7 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def test_registry_names_the_datasets() -> None:
-    assert set(DATASETS) == {"digits", "mnist", "fashion-mnist", "binarized-mnist"}
+    assert set(DATASETS) == {"digits", "mnist", "fashion-mnist", "binarized-mnist", "shapes", "shapes-32"}
 
 
 def test_resolve_data_dir_prefers_argument_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:

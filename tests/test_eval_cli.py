@@ -85,8 +85,29 @@ def test_unlabelled_data_skip_downstream_under_all_and_reject_it_when_asked(
     result = json.loads(out)
     assert "latent_accuracy" not in result and "labels" in result["skipped"]["downstream"]
     assert result["reference_classifier"]["labels"].startswith("k-means pseudo-labels")
+    assert "factors" in result["skipped"]["disentanglement"]
     code, out, err = run_cli([*base, "--metrics", "downstream"], capsys, monkeypatch)
     assert code == 1 and out == "" and err.count("\n") == 1 and "class labels" in err
+    code, out, err = run_cli([*base, "--disentanglement"], capsys, monkeypatch)
+    assert code == 1 and out == "" and err.count("\n") == 1 and "known generating factors" in err
+
+
+def test_disentanglement_metrics_of_a_run_on_shapes(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    run_dir = tmp_path / "shapes"
+    model = {"network": "mlp", "hidden_dims": [32], "latent_dim": 4}
+    train = {"epochs": 1, "max_steps": 30, "batch_size": 64}
+    config = resolve_config({"data": {"name": "shapes-32"}, "model": model, "train": train, "report": False})
+    train_from_config(config, run_dir, progress=False)
+    args = ["eval", str(run_dir), "--disentanglement", "--limit", "300", "--votes", "40", "--num-samples", "4"]
+    code, out, err = run_cli([*args, "--json"], capsys, monkeypatch)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["metrics"] == ["likelihood", "latent", "disentanglement"]
+    assert result["disentanglement_codes"] == 300 and result["disentanglement_votes"] == 40
+    names = ("mig", "disentanglement", "completeness", "informativeness", "sap", "beta_vae_score", "factor_vae_score")
+    for name in names:
+        assert 0 <= result[name] <= 1, name
+    assert len(result["mig_per_factor"]) == 5  # shape, scale, orientation, x and y position
 
 
 @pytest.mark.parametrize(

@@ -315,9 +315,14 @@ def test_reference_classifier_uses_k_means_pseudo_labels_without_labels(tmp_path
 
 def test_resolve_metrics() -> None:
     labelled, unlabelled = load_dataset("digits", "test"), _binary_data(10)
-    assert resolve_metrics("all", labelled) == (["likelihood", "latent", "quality", "downstream"], {})
+    names, skipped = resolve_metrics("all", labelled)
+    assert names == ["likelihood", "latent", "quality", "downstream"] and list(skipped) == ["disentanglement"]
     names, skipped = resolve_metrics("all", unlabelled)
     assert "downstream" not in names and "labels" in skipped["downstream"]
+    shapes = load_dataset("shapes-32", "test")
+    assert resolve_metrics("all", shapes)[0] == ["likelihood", "latent", "quality", "disentanglement"]
+    with pytest.raises(UserError, match="known generating factors"):
+        resolve_metrics("disentanglement", labelled)
     assert resolve_metrics("latent, likelihood", labelled) == (["likelihood", "latent"], {})
     with pytest.raises(UserError, match="unknown metric 'fid'"):
         resolve_metrics("likelihood,fid", labelled)

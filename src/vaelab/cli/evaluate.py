@@ -53,11 +53,21 @@ def _downstream_line(r: dict[str, Any]) -> str:
     return f"latent accuracy {r['latent_accuracy']:.4f} (logistic regression fitted on {fitted_on} training codes)"
 
 
+def _disentanglement_line(r: dict[str, Any]) -> str:
+    return (
+        f"MIG {r['mig']:.3f}  DCI disentanglement {r['disentanglement']:.3f} completeness {r['completeness']:.3f} "
+        f"informativeness {r['informativeness']:.3f}  SAP {r['sap']:.3f}  BetaVAE score {r['beta_vae_score']:.3f}  "
+        f"FactorVAE score {r['factor_vae_score']:.3f} ({r['disentanglement_codes']} codes, "
+        f"{r['disentanglement_votes']} votes)"
+    )
+
+
 LINES: dict[str, Callable[[dict[str, Any]], str]] = {
     "likelihood": _likelihood_line,
     "latent": _latent_line,
     "quality": _quality_line,
     "downstream": _downstream_line,
+    "disentanglement": _disentanglement_line,
 }
 
 
@@ -75,10 +85,16 @@ def evaluate(
     data_dir: Annotated[str | None, Opt()] = None,
     labels: Annotated[str | None, Opt()] = None,
     split: Annotated[str, Opt(help="train | valid | test | all")] = "test",
-    metrics: Annotated[str, Opt(help="comma-separated: likelihood, latent, quality, downstream, or all")] = (
-        "likelihood,latent"
-    ),
+    metrics: Annotated[
+        str, Opt(help="comma-separated: likelihood, latent, quality, downstream, disentanglement, or all")
+    ] = ("likelihood,latent"),
     all_metrics: Annotated[bool, Opt("--all", help="every metric that applies to the data")] = False,
+    with_disentanglement: Annotated[
+        bool, Opt("--disentanglement", help="add MIG, DCI, SAP, BetaVAE and FactorVAE scores (data with factors)")
+    ] = False,
+    votes: Annotated[
+        int, Opt(help="disentanglement: BetaVAE / FactorVAE training groups (disentanglement_lib: 10000)")
+    ] = suite.EvalSettings.votes,
     num_samples: Annotated[int, Opt(help="importance samples K for the NLL")] = 1000,
     limit: Annotated[int | None, Opt(help="evaluate a seeded random subset of N examples")] = None,
     seed: Annotated[int, Opt(help="seed of the subset and of the estimates")] = 0,
@@ -91,21 +107,26 @@ def evaluate(
     ] = ClassifierSettings.steps,
     as_json: Annotated[bool, Opt("--json", help="print the result as JSON on stdout")] = False,
 ) -> None:
-    """Likelihood (nats, bits/dim), latent diagnostics, sample quality and latent accuracy; per-example
-    means are written to RUN_DIR/eval-SPLIT.json, per-example values to eval-SPLIT-per-example.npz."""
+    """Likelihood (nats, bits/dim), latent diagnostics, sample quality, latent accuracy and, on data with
+    known factors, disentanglement; per-example means are written to RUN_DIR/eval-SPLIT.json,
+    per-example values to eval-SPLIT-per-example.npz."""
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels, limit, seed)
-    names, skipped = suite.resolve_metrics("all" if all_metrics else metrics, dataset)
+    requested = "all" if all_metrics else metrics + (",disentanglement" if with_disentanglement else "")
+    names, skipped = suite.resolve_metrics(requested, dataset)
     needs_train = bool({"quality", "downstream"} & set(names))
     train = run_data(run_dir, model, data, "train", data_dir, labels) if needs_train else None
     if classifier_steps < 1:
         raise UserError("--classifier-steps must be at least 1")
+    if votes < 1:
+        raise UserError("--votes must be at least 1")
     settings = suite.EvalSettings(
         num_samples=num_samples,
         seed=seed,
         sample_mean=sample_mean,
         cache_dir=cache_dir,
         classifier=ClassifierSettings(steps=classifier_steps),
+        votes=votes,
     )
     result = suite.evaluate(model, dataset, names, train, settings)
     figures = {"split": split, "dataset": dataset.name, **result.figures, "warnings": result.warnings}

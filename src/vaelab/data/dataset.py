@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from vaelab.data.factors import FactorOracle
+
 
 class RowView:
     """Rows ``index`` of ``base``, read only when indexed, so a split of a memory-mapped file stays on disk.
@@ -52,6 +54,8 @@ class ArrayDataset:
     ``levels <= 256``), where a stored value ``k`` means ``k / (levels - 1)`` in model space; continuous
     data as float32. Images have shape ``(N, C, H, W)``, tables and sequences ``(N, D)``.
     ``y`` holds class labels ``(N,)`` int64 or condition vectors ``(N, K)`` float32, or is None.
+    A dataset whose generating factors are known also holds them, ``factors`` ``(N, K)`` int64 indices,
+    and the ``oracle`` that renders any factor vector (for the disentanglement metrics).
     """
 
     x: np.ndarray | RowView  # a memory-mapped array (or a RowView of one) is read batch by batch
@@ -59,6 +63,8 @@ class ArrayDataset:
     levels: int | None
     name: str
     num_classes: int | None = None
+    factors: np.ndarray | None = None
+    oracle: FactorOracle | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -81,7 +87,8 @@ class ArrayDataset:
             x = RowView(self.x, np.asarray(index))
         else:
             x = self.x[index]
-        return ArrayDataset(x, y, self.levels, self.name, self.num_classes)
+        factors = None if self.factors is None else self.factors[index]
+        return ArrayDataset(x, y, self.levels, self.name, self.num_classes, factors, self.oracle)
 
     def row_chunks(self, rows: int = 4096) -> Iterator[np.ndarray]:
         """The stored rows in chunks, so scans of memory-mapped data stay within bounded memory."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from vaelab.data.dataset import ArrayDataset
 from vaelab.data.digits import load_digits
 from vaelab.data.files import FILE_TYPES, load_file
 from vaelab.data.idx import load_fashion_mnist, load_mnist
+from vaelab.data.shapes import load_shapes
 from vaelab.errors import UserError
 
 DATA_DIR_ENV = "VAELAB_DATA_DIR"
@@ -21,6 +23,8 @@ DATASETS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
     "mnist": load_mnist,
     "fashion-mnist": load_fashion_mnist,
     "binarized-mnist": load_binarized_mnist,
+    "shapes": load_shapes,  # procedural dSprites-style sprites, 64 x 64, with their factors
+    "shapes-32": functools.partial(load_shapes, resolution=32),  # the same drawn at 32 x 32
 }
 """Registered name -> loader(split, data_dir); downloaded datasets live in ``<data_dir>/<name>/``."""
 

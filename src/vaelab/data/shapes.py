@@ -198,7 +198,8 @@ def load_shapes_with_factors(
     if resolution < 8:
         raise UserError(f"resolution must be at least 8 pixels, got {resolution}")
     factors = _split_factors(split, num_examples, seed)
-    dataset = ArrayDataset(render_shapes(factors, resolution), None, levels=2, name="shapes")
+    images = render_shapes(factors, resolution)
+    dataset = ArrayDataset(images, None, 2, "shapes", factors=factors, oracle=ShapesOracle(resolution))
     return dataset, factors
 
 
@@ -210,13 +211,13 @@ def load_shapes(
     resolution: int = 64,
     seed: int = 0,
 ) -> ArrayDataset:
-    """Procedural dSprites-style shapes: ``x`` uint8 ``(N, 1, R, R)`` in {0, 1}, ``levels=2``, no labels.
+    """Procedural dSprites-style shapes: ``x`` uint8 ``(N, 1, R, R)`` in {0, 1}, ``levels=2``, no labels;
+    the dataset holds its ``factors`` and a ``ShapesOracle`` (``vaelab eval --disentanglement`` uses them).
 
     ``seed`` shuffles the 737,280 factor combinations once; the shuffled grid is cut 80/10/10 into
     train/valid/test, so the splits never share a combination, and each split takes the first
     ``num_examples`` of its part (no repeats; a larger ``num_examples`` gives a superset).
     ``data_dir`` is accepted for a uniform loader signature and ignored: nothing is read from disk.
-    Use ``load_shapes_with_factors`` to also get the factors.
     """
     del data_dir
     dataset, _ = load_shapes_with_factors(split, num_examples=num_examples, resolution=resolution, seed=seed)

@@ -10,7 +10,12 @@ Metrics (the keys of :data:`METRICS`):
   examples, in the feature space of the reference classifier trained on the training split
   (:mod:`vaelab.evaluation.sample_quality`, :mod:`vaelab.evaluation.reference_classifier`);
 - ``downstream``: ``latent_accuracy`` of a logistic regression on latent means, fitted on the training
-  split and scored on the evaluated split (:mod:`vaelab.evaluation.downstream`); needs class labels.
+  split and scored on the evaluated split (:mod:`vaelab.evaluation.downstream`); needs class labels;
+- ``disentanglement``: ``mig``, ``disentanglement`` / ``completeness`` / ``informativeness`` (DCI),
+  ``sap`` on the latent means of a seeded subset of ``disentanglement_examples`` rows, and the
+  interventional ``beta_vae_score`` and ``factor_vae_score`` with ``votes`` training groups (half as many
+  evaluation groups) drawn from the dataset's generator (:mod:`vaelab.evaluation.disentanglement`);
+  needs a dataset with known factors (``shapes``).
 
 Each metric starts from ``torch.manual_seed(seed)``, so its figures do not depend on which others run.
 """
@@ -25,8 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaelab.data.dataset import ArrayDataset
+from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.errors import UserError
+from vaelab.evaluation import disentanglement
 from vaelab.evaluation.downstream import latent_accuracy
 from vaelab.evaluation.inputs import EVAL_BATCH, model_batches
 from vaelab.evaluation.latent import latent_diagnostics
@@ -46,6 +52,8 @@ class EvalSettings:
     cache_dir: Path | None = None  # reference classifiers (None: vaelab's cache folder)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     downstream_examples: int = 20_000  # training examples (seeded subset) for the latent probe
+    disentanglement_examples: int = 10_000  # codes for MIG, DCI and SAP (disentanglement_lib: 10,000)
+    votes: int = 800  # BetaVAE / FactorVAE training groups of 64 (disentanglement_lib: 10,000)
 
 
 @dataclass
@@ -127,30 +135,69 @@ def _downstream(inputs: _Inputs, result: Evaluation) -> None:
     result.figures.update(latent_accuracy=accuracy, latent_accuracy_train_examples=len(train))
 
 
+def _disentanglement(inputs: _Inputs, result: Evaluation) -> None:
+    settings, model, data = inputs.settings, inputs.model, inputs.data
+    if data.factors is None or data.oracle is None:
+        raise UserError(
+            f"the disentanglement metric needs a dataset with known factors (e.g. shapes); {data.name} has none"
+        )
+    if len(data) > settings.disentanglement_examples:
+        rng = np.random.default_rng(settings.seed)
+        data = data.subset(np.sort(rng.choice(len(data), settings.disentanglement_examples, replace=False)))
+    assert data.factors is not None and data.oracle is not None
+    codes = _codes(model, data)  # (N, D) latent means
+    device = next(model.parameters()).device
+    levels = data.levels
+
+    def encode(observations: np.ndarray) -> np.ndarray:  # as the dataset stores rows -> latent means
+        with torch.inference_mode():
+            return model.embed(to_model_space(torch.from_numpy(observations), levels).to(device)).cpu().numpy()
+
+    votes = {"num_train": settings.votes, "num_eval": max(1, settings.votes // 2), "seed": settings.seed}
+    beta_vae = disentanglement.beta_vae_score(data.oracle, encode, **votes)
+    factor_vae = disentanglement.factor_vae_score(data.oracle, encode, num_variance_estimate=len(codes), **votes)
+    result.figures.update(
+        **disentanglement.mig(codes, data.factors),
+        **disentanglement.dci(codes, data.factors, seed=settings.seed),
+        **disentanglement.sap(codes, data.factors, seed=settings.seed),
+        beta_vae_score=beta_vae["beta_vae_score"],
+        factor_vae_score=factor_vae["factor_vae_score"],
+        factor_vae_active_dims=factor_vae["num_active_dims"],
+        disentanglement_codes=len(codes),
+        disentanglement_votes=settings.votes,
+    )
+
+
 METRICS: dict[str, Callable[[_Inputs, Evaluation], None]] = {
     "likelihood": _likelihood,
     "latent": _latent,
     "quality": _quality,
     "downstream": _downstream,
+    "disentanglement": _disentanglement,
 }
 """Metric name -> the function that adds its figures to an :class:`Evaluation`."""
 
 
 def resolve_metrics(requested: str, data: ArrayDataset) -> tuple[list[str], dict[str, str]]:
     """Comma-separated metric names (``all`` for every metric that applies) -> (names, skipped with
-    the reason). Raises UserError for an unknown name or ``downstream`` on data without class labels."""
+    the reason). Raises UserError for an unknown name, ``downstream`` on data without class labels or
+    ``disentanglement`` on data without known factors."""
     names = [name.strip() for name in requested.split(",") if name.strip()]
     unknown = [name for name in names if name not in METRICS and name != "all"]
     if unknown or not names:
         raise UserError(
             f"unknown metric {(unknown or [requested])[0]!r}; use a comma-separated list of: all, {', '.join(METRICS)}"
         )
-    labelled = _class_labels(data) is not None
+    missing = {}
+    if _class_labels(data) is None:
+        missing["downstream"] = "the data have no class labels"
+    if data.factors is None:
+        missing["disentanglement"] = "the data have no known generating factors"
     if "all" in names:
-        skipped = {} if labelled else {"downstream": "the data have no class labels"}
-        return [name for name in METRICS if name not in skipped], skipped
-    if "downstream" in names and not labelled:
-        raise UserError("the downstream metric needs data with class labels; leave it out or pass --labels")
+        return [name for name in METRICS if name not in missing], missing
+    for name in names:
+        if name in missing:
+            raise UserError(f"the {name} metric does not apply: {missing[name]}; leave it out")
     return [name for name in METRICS if name in names], {}
 
 
