@@ -121,14 +121,18 @@ def _codes(model: VAE, data: ArrayDataset) -> np.ndarray:
     return np.concatenate([model.embed(x, y).double().cpu().numpy() for x, y in model_batches(model, data)])
 
 
+def _seeded_subset(data: ArrayDataset, size: int, seed: int) -> ArrayDataset:
+    """``size`` rows of ``data`` drawn without replacement by ``seed``, kept in data order."""
+    return data.subset(np.sort(np.random.default_rng(seed).choice(len(data), size, replace=False)))
+
+
 def _downstream(inputs: _Inputs, result: Evaluation) -> None:
     train, data = _need_train(inputs, "downstream"), inputs.data
     train_labels, test_labels = _class_labels(train), _class_labels(data)
     if train_labels is None or test_labels is None:
         raise UserError("the downstream metric needs class labels in the training and evaluated splits")
     if len(train) > inputs.settings.downstream_examples:
-        rng = np.random.default_rng(inputs.settings.seed)
-        train = train.subset(np.sort(rng.choice(len(train), inputs.settings.downstream_examples, replace=False)))
+        train = _seeded_subset(train, inputs.settings.downstream_examples, inputs.settings.seed)
         train_labels = _class_labels(train)
         assert train_labels is not None
     accuracy = latent_accuracy(_codes(inputs.model, train), train_labels, _codes(inputs.model, data), test_labels)
@@ -142,8 +146,7 @@ def _disentanglement(inputs: _Inputs, result: Evaluation) -> None:
             f"the disentanglement metric needs a dataset with known factors (e.g. shapes); {data.name} has none"
         )
     if len(data) > settings.disentanglement_examples:
-        rng = np.random.default_rng(settings.seed)
-        data = data.subset(np.sort(rng.choice(len(data), settings.disentanglement_examples, replace=False)))
+        data = _seeded_subset(data, settings.disentanglement_examples, settings.seed)
     assert data.factors is not None and data.oracle is not None
     codes = _codes(model, data)  # (N, D) latent means
     device = next(model.parameters()).device
