@@ -11,7 +11,6 @@ from vaelab.data.shapes import (
     FACTOR_SIZES,
     ShapesOracle,
     load_shapes,
-    load_shapes_with_factors,
     render_shapes,
     sample_factors,
 )
@@ -159,23 +158,26 @@ def test_renders_ten_thousand_images() -> None:
 
 
 def test_load_shapes_is_deterministic_and_matches_its_factors() -> None:
-    dataset, factors = load_shapes_with_factors("train", num_examples=300, resolution=32, seed=5)
-    assert isinstance(dataset, ArrayDataset)
+    dataset = load_shapes("train", num_examples=300, resolution=32, seed=5)
+    factors = dataset.factors
+    assert isinstance(dataset, ArrayDataset) and factors is not None
     assert (dataset.levels, dataset.y, dataset.name, dataset.data_shape) == (2, None, "shapes", (1, 32, 32))
     assert factors.shape == (300, 5)
     np.testing.assert_array_equal(dataset.x, render_shapes(factors, 32))
     again = load_shapes("train", num_examples=300, resolution=32, seed=5)
     np.testing.assert_array_equal(again.x, dataset.x)
-    _, other = load_shapes_with_factors("train", num_examples=300, resolution=32, seed=6)
-    assert not np.array_equal(other, factors)
-    _, more = load_shapes_with_factors("train", num_examples=600, resolution=32, seed=5)
+    other = load_shapes("train", num_examples=300, resolution=32, seed=6).factors
+    assert other is not None and not np.array_equal(other, factors)
+    more = load_shapes("train", num_examples=600, resolution=32, seed=5).factors
+    assert more is not None
     np.testing.assert_array_equal(more[:300], factors)
 
 
 def test_splits_are_disjoint_without_repeats() -> None:
     flat = {}
     for split in ("train", "valid", "test"):
-        _, factors = load_shapes_with_factors(split, num_examples=5000, resolution=8, seed=0)
+        factors = load_shapes(split, num_examples=5000, resolution=8, seed=0).factors
+        assert factors is not None
         flat[split] = np.ravel_multi_index(factors.T, FACTOR_SIZES)
         assert np.unique(flat[split]).size == 5000
     assert not np.intersect1d(flat["train"], flat["valid"]).size

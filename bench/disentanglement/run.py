@@ -23,22 +23,13 @@ from vaelab.applications.traversal import order_by_kl, traverse
 from vaelab.config.build import build_model, build_objective, model_spec
 from vaelab.config.schema import ModelConfig, ObjectiveConfig
 from vaelab.data.dataset import to_model_space
-from vaelab.data.shapes import ShapesOracle, load_shapes_with_factors
+from vaelab.data.shapes import ShapesOracle, load_shapes
 from vaelab.evaluation.disentanglement import factor_vae_score, mig
+from vaelab.evaluation.inputs import stored_rows_encoder
 from vaelab.models import VAE
 from vaelab.report.analysis import mean_kl_per_dimension
 from vaelab.report.images import save_png
 from vaelab.training import TrainSettings, fit
-
-
-def encoder(model: VAE) -> object:
-    """Observations as the oracle stores them (uint8 {0, 1}) -> posterior means (B, D)."""
-
-    def encode(x: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return model.embed(to_model_space(torch.from_numpy(x), 2)).numpy()
-
-    return encode
 
 
 def run_one(preset: str, args: argparse.Namespace, train: object, codes_x: np.ndarray, factors: np.ndarray) -> dict:
@@ -52,7 +43,7 @@ def run_one(preset: str, args: argparse.Namespace, train: object, codes_x: np.nd
     started = time.perf_counter()
     result = fit(model, objective, train, None, settings)  # type: ignore[arg-type]
     train_s = time.perf_counter() - started
-    encode = encoder(model)
+    encode = stored_rows_encoder(model, levels=2)
     started = time.perf_counter()
     scores = {
         **mig(encode(codes_x), factors),
@@ -107,9 +98,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    train, _ = load_shapes_with_factors("train", num_examples=args.num_train, resolution=args.resolution)
-    test, factors = load_shapes_with_factors("test", num_examples=args.num_codes, resolution=args.resolution)
-    rows = [run_one(preset, args, train, test.x, factors) for preset in args.presets]
+    train = load_shapes("train", num_examples=args.num_train, resolution=args.resolution)
+    test = load_shapes("test", num_examples=args.num_codes, resolution=args.resolution)
+    rows = [run_one(preset, args, train, test.x, test.factors) for preset in args.presets]
 
     print(f"{'model':<12} {'steps':>6} {'train s':>8} {'MIG':>6} {'FactorVAE score':>16} {'active dims':>12}")
     for r in rows:

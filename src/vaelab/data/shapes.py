@@ -183,26 +183,6 @@ def _split_factors(split: str, num_examples: int, seed: int) -> np.ndarray:
     return np.column_stack(np.unravel_index(part[:num_examples], FACTOR_SIZES)).astype(np.int64)
 
 
-def load_shapes_with_factors(
-    split: str,
-    *,
-    num_examples: int = 50_000,
-    resolution: int = 64,
-    seed: int = 0,
-) -> tuple[ArrayDataset, np.ndarray]:
-    """The shapes dataset for ``split`` and its factors ``(N, 5)`` int64 (see ``load_shapes``)."""
-    if split not in SPLITS:
-        raise UserError(f"unknown shapes split {split!r}; choose one of {', '.join(SPLITS)}")
-    if num_examples < 1:
-        raise UserError(f"num_examples must be at least 1, got {num_examples}")
-    if resolution < 8:
-        raise UserError(f"resolution must be at least 8 pixels, got {resolution}")
-    factors = _split_factors(split, num_examples, seed)
-    images = render_shapes(factors, resolution)
-    dataset = ArrayDataset(images, None, 2, "shapes", factors=factors, oracle=ShapesOracle(resolution))
-    return dataset, factors
-
-
 def load_shapes(
     split: str,
     data_dir: str | Path | None = None,
@@ -220,5 +200,12 @@ def load_shapes(
     ``data_dir`` is accepted for a uniform loader signature and ignored: nothing is read from disk.
     """
     del data_dir
-    dataset, _ = load_shapes_with_factors(split, num_examples=num_examples, resolution=resolution, seed=seed)
-    return dataset
+    if split not in SPLITS:
+        raise UserError(f"unknown shapes split {split!r}; choose one of {', '.join(SPLITS)}")
+    if num_examples < 1:
+        raise UserError(f"num_examples must be at least 1, got {num_examples}")
+    if resolution < 8:
+        raise UserError(f"resolution must be at least 8 pixels, got {resolution}")
+    factors = _split_factors(split, num_examples, seed)
+    images = render_shapes(factors, resolution)
+    return ArrayDataset(images, None, 2, "shapes", factors=factors, oracle=ShapesOracle(resolution))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -25,6 +25,18 @@ def model_batches(
         x = to_model_space(torch.from_numpy(data.x[rows]), data.levels).to(device)
         y = None if data.y is None or not model.is_conditional else torch.from_numpy(data.y[rows]).to(device)
         yield x, y
+
+
+def stored_rows_encoder(model: VAE, levels: int | None) -> Callable[[np.ndarray], np.ndarray]:
+    """A function from rows as a dataset stores them (e.g. uint8 images with ``levels``) to their posterior
+    means ``(B, D)`` as a NumPy array: the encoder the disentanglement scores call on generated batches."""
+    device = next(model.parameters()).device
+
+    def encode(rows: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model.embed(to_model_space(torch.from_numpy(rows), levels).to(device)).cpu().numpy()
+
+    return encode
 
 
 def mean_and_stderr(values: np.ndarray) -> tuple[float, float]:

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaelab.data.dataset import ArrayDataset, to_model_space
+from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.evaluation import disentanglement
 from vaelab.evaluation.downstream import latent_accuracy
-from vaelab.evaluation.inputs import EVAL_BATCH, model_batches
+from vaelab.evaluation.inputs import EVAL_BATCH, model_batches, stored_rows_encoder
 from vaelab.evaluation.latent import latent_diagnostics
 from vaelab.evaluation.likelihood import likelihood_per_example, summarise
 from vaelab.evaluation.reference_classifier import ClassifierSettings, reference_classifier
@@ -149,13 +149,7 @@ def _disentanglement(inputs: _Inputs, result: Evaluation) -> None:
         data = _seeded_subset(data, settings.disentanglement_examples, settings.seed)
     assert data.factors is not None and data.oracle is not None
     codes = _codes(model, data)  # (N, D) latent means
-    device = next(model.parameters()).device
-    levels = data.levels
-
-    def encode(observations: np.ndarray) -> np.ndarray:  # as the dataset stores rows -> latent means
-        with torch.inference_mode():
-            return model.embed(to_model_space(torch.from_numpy(observations), levels).to(device)).cpu().numpy()
-
+    encode = stored_rows_encoder(model, data.levels)
     votes = {"num_train": settings.votes, "num_eval": max(1, settings.votes // 2), "seed": settings.seed}
     beta_vae = disentanglement.beta_vae_score(data.oracle, encode, **votes)
     factor_vae = disentanglement.factor_vae_score(data.oracle, encode, num_variance_estimate=len(codes), **votes)
