@@ -165,6 +165,25 @@ def test_min_scale_bounds_the_learned_likelihood_scale() -> None:
     assert likelihood.min_scale == 0.5 and bool((scale > 0.5).all())
 
 
+def test_trim_refits_without_the_lowest_scoring_training_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vaelab.applications.anomaly.detector as detector_module
+
+    fitted_rows = []
+    train_vae = detector_module.train_vae
+
+    def recording_train_vae(x: np.ndarray, *args: object) -> object:
+        fitted_rows.append(x)
+        return train_vae(x, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(detector_module, "train_vae", recording_train_vae)
+    x_train, _ = planar_table(90, 10, seed=8)  # the last 10 rows lie off the plane
+    VAEDetector(trim=0.1, random_state=0, **FAST).fit(x_train)
+    first, second = fitted_rows
+    assert len(first) == 100 and len(second) == 90
+    left_out = {row.tobytes() for row in first} - {row.tobytes() for row in second}
+    assert len(left_out & {row.tobytes() for row in first[90:]}) >= 8  # mostly the off-plane rows
+
+
 def test_collapsed_posterior_is_reported() -> None:
     independent = np.random.default_rng(0).normal(size=(300, 4))  # nothing for a latent code to explain
     with pytest.warns(PosteriorCollapseWarning, match="posterior collapse"):
@@ -260,6 +279,7 @@ def test_wrong_column_count_at_predict_time(planar: tuple[VAEDetector, np.ndarra
         ({"hidden_dims": ()}, 30, "hidden_dims must hold at least one"),
         ({"beta": 0}, 30, "beta must be a positive number"),
         ({"min_scale": -0.1}, 30, "min_scale must be a positive number"),
+        ({"trim": 0.5}, 30, "trim must be a fraction in"),
         ({"likelihood": "continuous-bernoulli"}, 30, "needs images"),
         ({"categorical_columns": [9]}, 30, "categorical column 9 is neither"),
     ],

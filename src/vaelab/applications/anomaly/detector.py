@@ -68,6 +68,8 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     latent_dim, hidden_dims, epochs, batch_size : None chooses them from the data's size (``defaults``).
     lr : Adam learning rate (cosine-annealed to zero over the run).
     n_models : an ensemble of independently seeded VAEs whose scores are averaged.
+    trim : fraction in [0, 0.5) of the training rows to leave out of a second fit: the rows the first fit
+        scores lowest (a trimmed likelihood, robust to anomalies among the unlabelled training rows).
     random_state : seeds weights, batches and score samples; fitting never changes the global RNGs.
     device : torch device for training and scoring.
     n_threads : torch intra-op threads while fitting and scoring (restored afterwards); None: 1 for tables
@@ -103,6 +105,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         batch_size: int | None = None,
         lr: float = 1e-3,
         n_models: int = 1,
+        trim: float = 0.0,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
         n_threads: int | None = None,
@@ -123,6 +126,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.n_models = n_models
+        self.trim = trim
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
@@ -183,6 +187,12 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         self.seeds_ = [int(s) for s in rng.randint(0, np.iinfo(np.int32).max, size=self.n_models)]
         self.models_ = [train_vae(x, build, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_]
+        if self.trim > 0:  # refit on the rows the first fit finds most normal (a trimmed likelihood)
+            first_scores = self._score_model_space(x)
+            kept = x[first_scores >= np.quantile(first_scores, self.trim)]
+            self.models_ = [
+                train_vae(kept, build, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_
+            ]
         self._check_collapse(x)
         train_scores = self._score_model_space(x)
         if self.contamination == "auto":
@@ -240,6 +250,8 @@ class VAEDetector(OutlierMixin, BaseEstimator):
                 raise InvalidInput("hidden_dims must hold at least one layer width, or be None")
             for width in self.hidden_dims:
                 positive_int("each of hidden_dims", width, optional=False)
+        if not (isinstance(self.trim, Real) and not isinstance(self.trim, bool) and 0 <= self.trim < 0.5):
+            raise InvalidInput(f"trim must be a fraction in [0, 0.5); got {self.trim!r}")
         for name in ("lr", "beta", "min_scale"):
             value = getattr(self, name)
             if not (isinstance(value, Real) and not isinstance(value, bool) and float(value) > 0):
