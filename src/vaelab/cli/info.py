@@ -30,8 +30,9 @@ def show(
 @config_app.command("models")
 def models() -> None:
     """List the model presets (--model NAME)."""
+    width = max(map(len, PRESETS))
     for name, preset in PRESETS.items():
-        print(f"{name:10s} {preset.description} ({preset.paper})")
+        print(f"{name:{width}s} {preset.description} ({preset.paper})")
 
 
 def env() -> None:
