@@ -93,6 +93,17 @@ def test_config_show_resolves_overrides(tmp_path: Path, capsys, monkeypatch) -> 
     assert "epochs: 7" in out and "latent_dim: 5" in out and "lr: 0.01" in out
 
 
+def test_config_models_lists_every_preset_in_one_column(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from vaelab.config.presets import PRESETS
+
+    code, out, _ = run_cli(["config", "models"], capsys, monkeypatch)
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(PRESETS)
+    description_starts = {len(line) - len(line[len(line.split()[0]) :].lstrip()) for line in lines}
+    assert len(description_starts) == 1  # every description starts in the same column
+
+
 def _assert_clean_error(code: int, err: str, *needles: str) -> None:
     assert code == 1
     lines = err.strip().splitlines()
