@@ -28,6 +28,7 @@ from vaelab.applications.anomaly.preprocessing import TabularPreprocessor, is_fr
 from vaelab.applications.anomaly.scores import DEFAULT_SAMPLES, SCORES, score_rows
 from vaelab.applications.anomaly.training import LIKELIHOODS, build_vae, torch_threads, train_vae
 from vaelab.applications.anomaly.validation import InvalidInput, check_min_rows
+from vaelab.models import VAE
 from vaelab.training import TrainSettings
 
 TUKEY_FENCE = 1.5
@@ -186,13 +187,14 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         )
         rng = check_random_state(self.random_state)
         self.seeds_ = [int(s) for s in rng.randint(0, np.iinfo(np.int32).max, size=self.n_models)]
-        self.models_ = [train_vae(x, build, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_]
+
+        def train_all(rows: np.ndarray) -> list[VAE]:
+            return [train_vae(rows, build, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_]
+
+        self.models_ = train_all(x)
         if self.trim > 0:  # refit on the rows the first fit finds most normal (a trimmed likelihood)
             first_scores = self._score_model_space(x)
-            kept = x[first_scores >= np.quantile(first_scores, self.trim)]
-            self.models_ = [
-                train_vae(kept, build, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_
-            ]
+            self.models_ = train_all(x[first_scores >= np.quantile(first_scores, self.trim)])
         self._check_collapse(x)
         train_scores = self._score_model_space(x)
         if self.contamination == "auto":
