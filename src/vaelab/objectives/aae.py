@@ -8,7 +8,7 @@ import torch
 from torch.nn import functional as F
 
 from vaelab.models import VAE
-from vaelab.objectives.adversarial import WithDiscriminator, classification_loss
+from vaelab.objectives.adversarial import WithDiscriminator
 from vaelab.objectives.base import ObjectiveOutput
 from vaelab.objectives.terms import elbo_terms
 
@@ -40,5 +40,4 @@ class AdversarialAutoencoder(WithDiscriminator):
         with torch.no_grad():
             z_q = model.encode(x, y).sample()  # (B, D)
             z_p = model.p_z().sample((len(z_q),))  # (B, D)
-        critic = self.critic()
-        return classification_loss(critic(z_p), critic(z_q))
+        return self.classify(z_p, z_q)

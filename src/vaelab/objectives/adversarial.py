@@ -55,6 +55,12 @@ class WithDiscriminator:
         logits: torch.Tensor = torch.func.functional_call(critic, parameters, (z,))
         return logits
 
+    def classify(self, positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
+        """The discriminator's ``classification_loss`` on codes ``positive`` and ``negative`` (each (B, D)),
+        in one forward pass: DistributedDataParallel expects one forward per backward."""
+        logits = self.critic()(torch.cat([positive, negative]))  # (B_positive + B_negative,)
+        return classification_loss(logits[: len(positive)], logits[len(positive) :])
+
     def critic(self) -> nn.Module:
         """The discriminator; a one-line error when there is none yet."""
         if self.discriminator is None:

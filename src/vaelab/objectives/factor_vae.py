@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from vaelab.models import VAE
-from vaelab.objectives.adversarial import WithDiscriminator, classification_loss
+from vaelab.objectives.adversarial import WithDiscriminator
 from vaelab.objectives.base import ObjectiveOutput
 from vaelab.objectives.terms import elbo_terms
 
@@ -47,5 +47,4 @@ class FactorVAE(WithDiscriminator):
         with torch.no_grad():
             z = model.encode(x, y).sample()  # (B, D)
         half = (len(z) + 1) // 2
-        critic = self.critic()
-        return classification_loss(critic(z[:half]), critic(permute_dims(z[len(z) // 2 :])))
+        return self.classify(z[:half], permute_dims(z[len(z) // 2 :]))

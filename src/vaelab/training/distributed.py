@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ class Distributed:
         box = [value]
         dist.broadcast_object_list(box, src=0)
         return box[0]
+
+    def wrap(self, module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """``module`` in ``DistributedDataParallel``, which averages its gradients over processes in the
+        backward pass; ``module`` itself in a single-process run."""
+        if not self.enabled:
+            return module
+        return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
 
     def barrier(self) -> None:
         if self.enabled:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import torch
-from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from vaelab.atomic import atomic_write_text
@@ -189,15 +188,8 @@ def fit(
     lr_schedule = _make_lr_schedule(optimizer, settings, total_steps)
     if isinstance(objective, BindableObjective):
         objective = objective.bind(model, len(train))
-    discriminator = _DiscriminatorTraining.of(objective, device)
-    if discriminator is not None and processes.enabled:
-        raise UserError(
-            f"{type(objective).__name__} trains a discriminator, which multi-process training does not support "
-            "yet; run it in one process (without torchrun)"
-        )
-    train_model: Any = model
-    if processes.enabled:
-        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    discriminator = _DiscriminatorTraining.of(objective, device, processes)
+    train_model: Any = processes.wrap(model, device)
 
     result = TrainResult()
     start_epoch, step, best_value, best_state = 0, 0, -math.inf, None
@@ -320,23 +312,27 @@ def fit(
 @dataclass
 class _DiscriminatorTraining:
     """An adversarial objective's discriminator with its own optimizer: one step per VAE step, on the same
-    batch, after the VAE step; saved in and restored from the training checkpoint."""
+    batch, after the VAE step; saved in and restored from the training checkpoint. Under torchrun its
+    loss goes through ``trained``, the module in DistributedDataParallel, so its gradients are averaged
+    over processes like the VAE's (each process's discriminator batch is its slice of the global batch)."""
 
     module: torch.nn.Module
+    trained: torch.nn.Module
     optimizer: torch.optim.Optimizer
 
     @classmethod
-    def of(cls, objective: Objective, device: torch.device) -> _DiscriminatorTraining | None:
+    def of(cls, objective: Objective, device: torch.device, processes: Distributed) -> _DiscriminatorTraining | None:
         if not isinstance(objective, AdversarialObjective):
             return None
         if objective.discriminator is None:
             raise UserError(f"{type(objective).__name__} has no discriminator; pass one or make it bindable")
-        return cls(objective.discriminator.to(device), objective.discriminator_optimizer())
+        module = objective.discriminator.to(device)
+        return cls(module, processes.wrap(module, device), objective.discriminator_optimizer())
 
     def step(
         self, objective: AdversarialObjective, model: VAE, x: torch.Tensor, y: torch.Tensor | None
     ) -> torch.Tensor:
-        loss = objective.discriminator_loss(model, x, y)
+        loss = dataclasses.replace(objective, discriminator=self.trained).discriminator_loss(model, x, y)  # type: ignore[type-var]
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
