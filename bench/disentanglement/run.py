@@ -15,6 +15,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ import torch
 from vaelab.applications.traversal import order_by_kl, traverse
 from vaelab.config.build import build_model, build_objective, model_spec
 from vaelab.config.schema import ModelConfig, ObjectiveConfig
-from vaelab.data.dataset import to_model_space
+from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.data.shapes import ShapesOracle, load_shapes
 from vaelab.evaluation.disentanglement import factor_vae_score, mig
 from vaelab.evaluation.inputs import stored_rows_encoder
@@ -32,16 +33,18 @@ from vaelab.report.images import save_png
 from vaelab.training import TrainSettings, fit
 
 
-def run_one(preset: str, args: argparse.Namespace, train: object, codes_x: np.ndarray, factors: np.ndarray) -> dict:
+def run_one(
+    preset: str, args: argparse.Namespace, train: ArrayDataset, codes_x: np.ndarray, factors: np.ndarray
+) -> dict[str, Any]:
     torch.manual_seed(args.seed)
     config = ModelConfig(preset=preset, network="conv", latent_dim=args.latent_dim, likelihood="bernoulli")
-    model = build_model(model_spec(config, train))  # type: ignore[arg-type]
-    objective = build_objective(ObjectiveConfig(), preset)
-    steps_per_epoch = -(-len(train) // args.batch_size)  # type: ignore[arg-type]
+    model = build_model(model_spec(config, train))
+    objective = build_objective(ObjectiveConfig(**args.objective.get(preset, {})), preset)
+    steps_per_epoch = -(-len(train) // args.batch_size)
     epochs = -(-args.steps // steps_per_epoch)
     settings = TrainSettings(epochs=epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, progress=False)
     started = time.perf_counter()
-    result = fit(model, objective, train, None, settings)  # type: ignore[arg-type]
+    result = fit(model, objective, train, None, settings)
     train_s = time.perf_counter() - started
     encode = stored_rows_encoder(model, levels=2)
     started = time.perf_counter()
@@ -49,7 +52,7 @@ def run_one(preset: str, args: argparse.Namespace, train: object, codes_x: np.nd
         **mig(encode(codes_x), factors),
         **factor_vae_score(
             ShapesOracle(args.resolution),
-            encode,  # type: ignore[arg-type]
+            encode,
             num_train=args.votes,
             num_eval=args.votes // 2,
             num_variance_estimate=args.num_codes,
@@ -60,6 +63,7 @@ def run_one(preset: str, args: argparse.Namespace, train: object, codes_x: np.nd
     last = result.history[-1]["train"]
     return {
         "preset": preset,
+        "objective": args.objective.get(preset, {}),
         "steps": epochs * steps_per_epoch,
         "train_s": round(train_s, 1),
         "eval_s": round(time.perf_counter() - started, 1),
@@ -81,6 +85,18 @@ def save_traversal(model: VAE, codes_x: np.ndarray, path: Path, steps: int = 9) 
     save_png(path, images.reshape(-1, *images.shape[2:]).numpy(), ncols=steps, scale=2)
 
 
+def objective_overrides(items: list[str]) -> dict[str, dict[str, float | str]]:
+    """``["beta-tcvae:beta=4", ...]`` -> ``{"beta-tcvae": {"beta": 4.0}}``: ObjectiveConfig fields per preset."""
+    overrides: dict[str, dict[str, float | str]] = {}
+    for item in items:
+        preset, _, assignment = item.partition(":")
+        key, _, value = assignment.partition("=")
+        if not (preset and key and value):
+            raise SystemExit(f"--objective {item!r}: write PRESET:FIELD=VALUE, e.g. beta-tcvae:beta=4")
+        overrides.setdefault(preset, {})[key] = float(value) if value.replace(".", "", 1).isdigit() else value
+    return overrides
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", nargs="+", default=["vae", "beta-tcvae", "factor-vae"])
@@ -92,11 +108,15 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument(
+        "--objective", nargs="*", default=[], metavar="PRESET:FIELD=VALUE", help="e.g. beta-tcvae:beta=4"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    args.objective = objective_overrides(args.objective)
 
     train = load_shapes("train", num_examples=args.num_train, resolution=args.resolution)
     test = load_shapes("test", num_examples=args.num_codes, resolution=args.resolution)
