@@ -158,3 +158,18 @@ def test_continuous_bernoulli_integrates_to_one() -> None:
     for logit in (-3.0, 0.0, 0.01, 2.5):
         density = ContinuousBernoulli(logits=torch.tensor(logit, dtype=torch.float64)).log_prob(grid).exp()
         assert abs(float(torch.trapezoid(density, grid)) - 1.0) < 1e-4
+
+
+@pytest.mark.parametrize("samples", [1, 700])  # one z per x (training), and more rows than a softplus block
+def test_bernoulli_log_prob_matches_torch_and_differentiates(samples: int) -> None:
+    from vaelab.likelihoods.bernoulli import IndependentBernoulli
+
+    torch.manual_seed(0)
+    x = torch.bernoulli(torch.full((3, 784), 0.3, dtype=torch.float64))
+    logits = (3 * torch.randn(samples, 3, 784, dtype=torch.float64)).requires_grad_()
+    ours = IndependentBernoulli(torch.distributions.Bernoulli(logits=logits), 1).log_prob(x)  # (S, 3)
+    reference = Independent(torch.distributions.Bernoulli(logits=logits), 1).log_prob(x)
+    assert ours.shape == (samples, 3)
+    torch.testing.assert_close(ours, reference)
+    (gradient,) = torch.autograd.grad(ours.sum(), logits)
+    torch.testing.assert_close(gradient, (x - torch.sigmoid(logits)).detach())

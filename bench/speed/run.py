@@ -91,7 +91,12 @@ def ceiling_flop_rate(network: str, batch_size: int) -> tuple[int, float]:
 
 def eval_throughput(data_dir: str, num_samples: int, examples: int, rounds: int) -> dict[str, float]:
     """Importance-sampled NLL against the decoder's bare forward pass over the same number of rows in
-    chunks of the size the estimator uses, timed alternately in ``rounds`` rounds (medians)."""
+    chunks of the size the estimator uses, timed alternately in ``rounds`` rounds.
+
+    The estimate's rate is the median round; the ceiling is the fastest bare round. On this machine the
+    bare pass runs in one of two regimes about 1.6x apart (whether glibc's malloc hands it pages it has
+    already touched or fresh ones it must fault in), so a median or per-round ratio can put the ceiling
+    below the estimate itself; the fastest round is what the decoder can reach."""
     torch.manual_seed(0)
     model = vaelab_model("mlp").eval()
     test = load_dataset("binarized-mnist", "test", data_dir)
@@ -115,8 +120,9 @@ def eval_throughput(data_dir: str, num_samples: int, examples: int, rounds: int)
     return {
         "rows_per_s": rows / statistics.median(estimate_s),
         "achieved": flops / statistics.median(estimate_s),
-        "ceiling": flops / statistics.median(bare_s),
-        "fraction": statistics.median(b / e for b, e in zip(bare_s, estimate_s, strict=True)),
+        "ceiling": flops / min(bare_s),
+        "bare_median": flops / statistics.median(bare_s),
+        "fraction": min(bare_s) / statistics.median(estimate_s),
     }
 
 
@@ -208,10 +214,11 @@ def trainers_table(args: argparse.Namespace) -> None:
 def eval_table(args: argparse.Namespace) -> None:
     ev = eval_throughput(args.data_dir, args.eval_samples, args.eval_examples, rounds=7)
     print(
-        f"\nIS evaluation (MLP, K = {args.eval_samples}, {args.eval_examples} examples, median of 7 alternating "
-        f"rounds): {ev['rows_per_s']:,.0f} examples x samples per s; decoder FLOPs at {ev['achieved'] / 1e9:.1f} "
-        f"GFLOP/s against {ev['ceiling'] / 1e9:.1f} GFLOP/s for the bare decoder forward over the same rows: "
-        f"{100 * ev['fraction']:.0f}% of the ceiling (median of per-round ratios)"
+        f"\nIS evaluation (MLP, K = {args.eval_samples}, {args.eval_examples} examples, 7 alternating rounds): "
+        f"{ev['rows_per_s']:,.0f} examples x samples per s (median round); decoder FLOPs at "
+        f"{ev['achieved'] / 1e9:.1f} GFLOP/s against {ev['ceiling'] / 1e9:.1f} GFLOP/s for the bare decoder "
+        f"forward over the same rows in its fastest round (median round {ev['bare_median'] / 1e9:.1f}): "
+        f"{100 * ev['fraction']:.0f}% of the ceiling"
     )
 
 
