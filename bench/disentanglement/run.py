@@ -22,6 +22,7 @@ import torch
 
 from vaelab.applications.traversal import order_by_kl, traverse
 from vaelab.config.build import build_model, build_objective, model_spec
+from vaelab.config.files import parse_assignments
 from vaelab.config.schema import ModelConfig, ObjectiveConfig
 from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.data.shapes import ShapesOracle, load_shapes
@@ -85,16 +86,12 @@ def save_traversal(model: VAE, codes_x: np.ndarray, path: Path, steps: int = 9) 
     save_png(path, images.reshape(-1, *images.shape[2:]).numpy(), ncols=steps, scale=2)
 
 
-def objective_overrides(items: list[str]) -> dict[str, dict[str, float | str]]:
-    """``["beta-tcvae:beta=4", ...]`` -> ``{"beta-tcvae": {"beta": 4.0}}``: ObjectiveConfig fields per preset."""
-    overrides: dict[str, dict[str, float | str]] = {}
-    for item in items:
-        preset, _, assignment = item.partition(":")
-        key, _, value = assignment.partition("=")
-        if not (preset and key and value):
-            raise SystemExit(f"--objective {item!r}: write PRESET:FIELD=VALUE, e.g. beta-tcvae:beta=4")
-        overrides.setdefault(preset, {})[key] = float(value) if value.replace(".", "", 1).isdigit() else value
-    return overrides
+def objective_overrides(items: list[str]) -> dict[str, Any]:
+    """``["beta-tcvae:beta=4", ...]`` -> ``{"beta-tcvae": {"beta": 4}}``: ObjectiveConfig fields per preset,
+    values parsed as ``vaelab train --set`` parses them."""
+    if bad := [item for item in items if "=" not in item or ":" not in item.partition("=")[0]]:
+        raise SystemExit(f"--objective {bad[0]!r}: write PRESET:FIELD=VALUE, e.g. beta-tcvae:beta=4")
+    return parse_assignments(item.replace(":", ".", 1) for item in items)
 
 
 def main() -> None:
