@@ -30,6 +30,8 @@ def load(folders: list[Path]) -> dict[str, dict[int, dict]]:
     by_model: dict[str, dict[int, dict]] = {}
     budget = None
     for folder in folders:
+        if not (folder / "results.json").is_file():
+            sys.exit(f"error: {folder} has no results.json; pass folders that run.py --out wrote")
         data = json.loads((folder / "results.json").read_text())
         settings = data["settings"]
         this_budget = {key: settings[key] for key in BUDGET_KEYS}
