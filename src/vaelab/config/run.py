@@ -116,4 +116,5 @@ def train_from_config(
     result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
     if processes.is_main:
         model.save(run_dir)
+    processes.close()
     return TrainedRun(run_dir, model, result, config, train, valid, processes.is_main)

@@ -58,6 +58,13 @@ class Distributed:
         if self.enabled:
             dist.barrier()
 
+    def close(self) -> None:
+        """Leave the process group together. A process that exits with the group still open can abort
+        in gloo's teardown ("terminate called without an active exception") while another still uses it."""
+        if self.enabled and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
 
 def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
