@@ -3,7 +3,8 @@ mean and standard deviation, and on how many seeds the model is ahead of the pla
 
     python bench/disentanglement/summary.py bench/disentanglement/out bench/disentanglement/out-seed*
 
-Folders must share resolution, steps and batch size (the comparison is only fair at an equal budget).
+Folders must share the budget (resolution, steps, training images, batch size, learning rate, latent size):
+the comparison is only fair at an equal budget.
 """
 
 from __future__ import annotations
