@@ -62,7 +62,7 @@ class Distributed:
         """Leave the process group together. A process that exits with the group still open can abort
         in gloo's teardown ("terminate called without an active exception") while another still uses it."""
         if self.enabled and dist.is_initialized():
-            dist.barrier()
+            self.barrier()
             dist.destroy_process_group()
 
 
