@@ -62,14 +62,23 @@ def test_detect_reads_npz_labels_and_prints_metrics(
 @pytest.mark.parametrize(
     ("edit", "extra", "needles"),
     [
-        (lambda text: text.replace("0.1257", "oops", 1), [], ["column 'a'", "'oops'", "row 0", "--categorical a"]),
-        (lambda text: text.replace("0.1257", "", 1), [], ["column 'a'", "missing value at row 0", "--missing impute"]),
-        (lambda text: text.replace("0.1257", "inf", 1), [], ["column 'a'", "infinite value at row 0"]),
+        (lambda text: text.replace("0.1257", "oops", 1), [], ["column 'a'", "'oops'", "at line 2", "--categorical a"]),
+        (  # blank lines are skipped but still counted, so the line is the one an editor shows
+            lambda text: text.replace("label\n", "label\n\n", 1).replace("0.1257", "oops", 1),
+            [],
+            ["'oops' at line 3"],
+        ),
+        (lambda text: text.replace("0.1257", "", 1), [], ["column 'a'", "missing value at line 2", "--missing impute"]),
+        (lambda text: text.replace("0.1257", "inf", 1), [], ["column 'a'", "infinite value at line 2"]),
         (lambda text: text, ["--label-column", "y"], ["no column 'y'"]),
         (lambda text: text, ["--contamination", "0.9"], ["--contamination", "(0, 0.5]"]),
         (lambda text: text, ["--score", "nll"], ["unknown score_type 'nll'"]),
         (lambda text: "\n".join(text.splitlines()[:4]), [], ["at least 5 rows", "got 3 samples"]),
-        (lambda text: text.replace(",0\n", ",2\n", 1), ["--label-column", "label"], ["must be 0 (normal) or 1"]),
+        (
+            lambda text: text.replace(",0\n", ",2\n", 1),
+            ["--label-column", "label"],
+            ["value 2.0 at line 7 is not a label", "0 (normal) or 1"],
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(  # type: ignore[no-untyped-def]
@@ -96,3 +105,15 @@ def test_imputed_missing_cells_are_scored(
     code, _, err = run_cli(args, capsys, monkeypatch)
     assert code == 0, err
     assert np.isfinite(np.loadtxt(out, delimiter=",", skiprows=1)).all()
+
+
+def test_a_bad_npz_label_names_its_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    y = np.zeros(20, int)
+    y[4] = 3
+    np.savez(tmp_path / "t.npz", x=np.zeros((20, 3)), y=y)
+    out = tmp_path / "s.csv"
+    code, _, err = run_cli(["detect", "--data", str(tmp_path / "t.npz"), "--out", str(out), *FAST], capsys, monkeypatch)
+    assert code == 1 and not out.exists()
+    assert "labels 'y': the value 3 at row 4 is not a label; use 0 (normal) or 1 (anomaly)" in err, err

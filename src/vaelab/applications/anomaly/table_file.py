@@ -1,7 +1,8 @@
 """Read the rows ``vaelab detect`` scores: a .csv with a header (numeric and categorical columns), an .npy
 array, or an .npz with the data under ``x``/``X`` (or its only key) and optional labels (``y`` or a named key).
 
-CSV cells are checked while parsing, so every message names the column and the row: a column whose cells
+CSV cells are checked while parsing, so every message names the column and the line of the file (the
+header is line 1), which is what an editor shows: a column whose cells
 are all numbers (or empty) is numeric, one with no numbers at all is categorical, and a column mixing
 both is an error unless it is declared categorical. Empty cells are missing values.
 """
@@ -79,14 +80,16 @@ def _read_npz(path: Path, label_column: str | None) -> DetectInput:
     return DetectInput(x, None if y is None else _labels(y, len(x), f"{path}: labels {label_key!r}"), [])
 
 
-def _labels(values: np.ndarray, n: int, where: str) -> np.ndarray:
-    """0/1 anomaly labels, (N,) int64."""
+def _labels(values: np.ndarray, n: int, where: str, lines: Sequence[int] | None = None) -> np.ndarray:
+    """0/1 anomaly labels, (N,) int64; ``lines`` are the file lines of the rows (CSV), for messages."""
     if values.shape != (n,):
         raise InvalidInput(f"{where} have shape {values.shape} for {n} rows; give one 0/1 label per row")
     ok = np.isin(values, (0, 1))
     if not ok.all():
         row = int(np.flatnonzero(~ok)[0])
-        raise InvalidInput(f"{where} hold {values[row]!r} at row {row}; labels must be 0 (normal) or 1 (anomaly)")
+        at = f"line {lines[row]}" if lines is not None else f"row {row}"
+        value = values[row].item()  # a Python number: its repr reads 2.0, not np.float64(2.0)
+        raise InvalidInput(f"{where}: the value {value!r} at {at} is not a label; use 0 (normal) or 1 (anomaly)")
     return values.astype(np.int64)
 
 
@@ -95,7 +98,7 @@ def _read_csv(path: Path, label_column: str | None, categorical: list[str], miss
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             header = [name.strip() for name in next(reader, [])]
-            cells = [row for row in reader if row]
+            numbered = [(reader.line_num, row) for row in reader if row]  # line_num: the row's last line
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise InvalidInput(f"{path}: cannot read it as UTF-8 .csv ({one_line(error)}); save it as plain CSV") from error
     if not header:
@@ -103,15 +106,17 @@ def _read_csv(path: Path, label_column: str | None, categorical: list[str], miss
     for name in [*categorical, *([label_column] if label_column else [])]:
         if name not in header:
             raise InvalidInput(f"{path}: has no column {name!r} (columns: {', '.join(header)}); check the name")
-    for row, values in enumerate(cells):
+    lines = [line for line, _ in numbered]
+    cells = [values for _, values in numbered]
+    for line, values in numbered:
         if len(values) != len(header):
             raise InvalidInput(
-                f"{path}: row {row} has {len(values)} values but the header names {len(header)} columns; "
+                f"{path}: line {line} has {len(values)} values but the header names {len(header)} columns; "
                 "give every row one value per column"
             )
     columns = list(zip(*cells, strict=True)) if cells else [() for _ in header]
     parsed = {
-        name: _column(path, name, column, name in categorical, missing)
+        name: _column(path, name, column, name in categorical, missing, lines)
         for name, column in zip(header, columns, strict=True)
     }
     y = None
@@ -119,7 +124,7 @@ def _read_csv(path: Path, label_column: str | None, categorical: list[str], miss
         labels = parsed.pop(label_column)
         if labels.dtype == object or np.isnan(labels).any():
             raise InvalidInput(f"{path}: label column {label_column!r} must hold 0 or 1 in every row")
-        y = _labels(labels, len(cells), f"{path}: label column {label_column!r}")
+        y = _labels(labels, len(cells), f"{path}: label column {label_column!r}", lines)
     names = list(parsed)
     is_categorical = [i for i, name in enumerate(names) if parsed[name].dtype == object]
     if is_categorical:
@@ -131,31 +136,34 @@ def _read_csv(path: Path, label_column: str | None, categorical: list[str], miss
     return DetectInput(x, y, is_categorical, names)
 
 
-def _column(path: Path, name: str, cells: Sequence[str], declared: bool, missing: str) -> np.ndarray:
-    """One CSV column: float64 with NaN for missing cells, or (categorical) object strings with NaN."""
+def _column(
+    path: Path, name: str, cells: Sequence[str], declared: bool, missing: str, lines: Sequence[int]
+) -> np.ndarray:
+    """One CSV column: float64 with NaN for missing cells, or (categorical) object strings with NaN;
+    ``lines`` are the cells' lines in the file, for messages."""
     values: list[float | None] = [_number(cell) for cell in cells]
     absent = [cell.strip().lower() in MISSING_CELLS for cell in cells]
     if missing != "impute" and any(absent):
-        row = absent.index(True)
+        line = lines[absent.index(True)]
         raise InvalidInput(
-            f"{path}: column {name!r} has a missing value at row {row}; fill or drop it, or pass --missing impute"
+            f"{path}: column {name!r} has a missing value at line {line}; fill or drop it, or pass --missing impute"
         )
     numeric = [v is not None for v, gone in zip(values, absent, strict=True) if not gone]
     if declared or (numeric and not any(numeric)):
         return np.array(
             [np.nan if gone else cell.strip() for cell, gone in zip(cells, absent, strict=True)], dtype=object
         )
-    for row, (value, cell, gone) in enumerate(zip(values, cells, absent, strict=True)):
+    for line, value, cell, gone in zip(lines, values, cells, absent, strict=True):
         if gone:
             continue
         if value is None:
             raise InvalidInput(
-                f"{path}: column {name!r} holds the non-numeric value {cell!r} at row {row}; fix it, or declare "
+                f"{path}: column {name!r} holds the non-numeric value {cell!r} at line {line}; fix it, or declare "
                 f"the column categorical with --categorical {name}"
             )
         if not math.isfinite(value):
             raise InvalidInput(
-                f"{path}: column {name!r} has an infinite value at row {row}; replace it or drop the row"
+                f"{path}: column {name!r} has an infinite value at line {line}; replace it or drop the row"
             )
     return np.array(
         [np.nan if gone or v is None else v for v, gone in zip(values, absent, strict=True)], dtype=np.float64
