@@ -1,9 +1,10 @@
 """The machine's ceiling for a model: its training step's floating-point work timed bare.
 
 ``step_flops`` counts the FLOPs of one forward + backward pass of a vaelab training step with torch's
-FlopCounterMode (matrix multiplications and convolutions). ``bare_seconds`` times exactly those
-matrix multiplications (for MLPs) or the networks' forward + backward alone (for conv nets), with no
-distributions, optimizer, data or Python loop around them: what the hardware achieves on this work.
+FlopCounterMode (matrix multiplications and convolutions). ``bare_matmul_rate`` and
+``bare_network_seconds`` time exactly those matrix multiplications (for MLPs) or the networks' forward +
+backward alone (for conv nets), with no distributions, optimizer, data or Python loop around them: what the
+hardware achieves on this work.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ def step_flops(model: VAE, x: torch.Tensor) -> int:
     return int(counter.get_total_flops())
 
 
-def bare_matmul_seconds(model: VAE, batch_size: int) -> float:
-    """Forward and backward GEMMs of every Linear layer (x W^T; dY W; dY^T x) at this batch size."""
+def bare_matmul_rate(model: VAE, batch_size: int) -> float:
+    """FLOP/s of the forward and backward GEMMs of every Linear layer (x W^T; dY W; dY^T x: 2 B in out
+    FLOPs each) at this batch size, timed bare."""
     layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    flops = sum(6 * batch_size * layer.weight.numel() for layer in layers)
     operands = []
     for layer in layers:
         out_f, in_f = layer.weight.shape
@@ -54,7 +57,7 @@ def bare_matmul_seconds(model: VAE, batch_size: int) -> float:
             torch.mm(dy, w)
             torch.mm(dy.t(), x)
 
-    return median_seconds(gemms)
+    return flops / median_seconds(gemms)
 
 
 def bare_network_seconds(model: VAE, x: torch.Tensor) -> float:

@@ -32,7 +32,7 @@ from vaelab.data.registry import load_dataset
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from ceiling import (  # noqa: E402
-    bare_matmul_seconds,
+    bare_matmul_rate,
     bare_network_seconds,
     decoder_forward_flops,
     median_seconds,
@@ -84,8 +84,7 @@ def ceiling_flop_rate(network: str, batch_size: int) -> tuple[int, float]:
     x = (torch.rand(batch_size, 1, 28, 28) > 0.5).float()
     flops = step_flops(model, x)
     if network == "mlp":
-        gemm_flops = sum(6 * batch_size * m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
-        return flops, gemm_flops / bare_matmul_seconds(model, batch_size)
+        return flops, bare_matmul_rate(model, batch_size)
     return flops, flops / bare_network_seconds(model, x)
 
 
