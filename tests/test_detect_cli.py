@@ -73,6 +73,7 @@ def test_detect_reads_npz_labels_and_prints_metrics(
         (lambda text: text, ["--label-column", "y"], ["no column 'y'"]),
         (lambda text: text, ["--contamination", "0.9"], ["--contamination", "(0, 0.5]"]),
         (lambda text: text, ["--score", "nll"], ["unknown score_type 'nll'"]),
+        (lambda text: text, ["--rate-weight", "-1"], ["rate_weight must be a positive number"]),
         (lambda text: "\n".join(text.splitlines()[:4]), [], ["at least 5 rows", "got 3 samples"]),
         (
             lambda text: text.replace(",0\n", ",2\n", 1),

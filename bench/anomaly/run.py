@@ -129,7 +129,7 @@ def summarise_tables(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-MNIST_SCORES = ("elbo", "reconstruction", "kl", "latent-density")
+MNIST_SCORES = ("rate-weighted", "elbo", "reconstruction", "kl", "latent-density")
 """Scores reported per digit from the same fit (the default score first)."""
 
 

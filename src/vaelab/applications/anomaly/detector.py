@@ -1,4 +1,4 @@
-"""``VAEDetector``: a scikit-learn outlier detector whose score is a VAE's likelihood bound.
+"""``VAEDetector``: a scikit-learn outlier detector whose score is a bound on a VAE's log-likelihood.
 
 It follows ``sklearn.ensemble.IsolationForest``'s conventions: ``score_samples`` (higher = more normal),
 ``decision_function = score_samples - offset_`` (negative = outlier), ``predict`` (+1 inlier, -1 outlier),
@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from vaelab.applications.anomaly import defaults
-from vaelab.applications.anomaly.defaults import DEFAULT_SCORE
+from vaelab.applications.anomaly.defaults import DEFAULT_RATE_WEIGHT, DEFAULT_SCORE
 from vaelab.applications.anomaly.diagnostics import PosteriorCollapseWarning, latent_activity
 from vaelab.applications.anomaly.images import ImagePreprocessor
 from vaelab.applications.anomaly.preprocessing import TabularPreprocessor, is_frame
@@ -40,18 +40,22 @@ DIAGNOSTIC_ROWS = 10_000
 class VAEDetector(OutlierMixin, BaseEstimator):
     """Unsupervised anomaly detection with a variational autoencoder (Kingma & Welling 2014).
 
-    The VAE is trained on the ELBO; a row's score is a likelihood bound under it (by default the ELBO
-    itself) or one of its terms, so higher is more normal. Tables (arrays
+    The VAE is trained on the ELBO; a row's score is built from the ELBO's terms (by default the
+    reconstruction log-likelihood minus four times the KL, which ranks rows better than the ELBO itself),
+    or is the importance-weighted likelihood, so higher is more normal. Tables (arrays
     or pandas DataFrames) are preprocessed by a fitted :class:`TabularPreprocessor` (scaling robust to
     outliers, one-hot categories, constant columns dropped, missing values rejected or imputed); image
     arrays ``(N, H, W)`` / ``(N, C, H, W)`` use a convolutional VAE.
 
     Parameters
     ----------
-    score_type : one of ``SCORES``: "elbo" (default), "kl" (-KL(q(z|x) || p(z)), the rate), "beta-elbo"
-        (E_q log p(x|z) - beta KL, the objective a model trained with ``beta`` maximises), "iwae"
-        (importance-weighted log p(x), Burda et al. 2016), "reconstruction" (E_q log p(x|z)),
-        "latent-density" (log p(E_q[z])). See ``DEFAULT_SCORE`` for the measurement behind the default.
+    score_type : one of ``SCORES``: "rate-weighted" (default: E_q log p(x|z) - rate_weight KL(q(z|x) || p(z))),
+        "elbo", "kl" (-KL(q(z|x) || p(z)), the rate), "beta-elbo" (E_q log p(x|z) - beta KL, the objective
+        a model trained with ``beta`` maximises), "iwae" (importance-weighted log p(x), Burda et al. 2016),
+        "reconstruction" (E_q log p(x|z)), "latent-density" (log p(E_q[z])). See ``DEFAULT_SCORE`` for the
+        measurement behind the default.
+    rate_weight : the KL weight w of the "rate-weighted" score; w = 1 gives the ELBO, a large w ranks rows
+        by their rate alone.
     num_samples : posterior samples per row for the score (None: ``DEFAULT_SAMPLES[score]``).
     contamination : "auto" (threshold at Tukey's lower fence of the training scores) or the expected
         fraction of outliers in (0, 0.5] (threshold at that quantile of the training scores).
@@ -92,6 +96,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         self,
         *,
         score_type: str = DEFAULT_SCORE,
+        rate_weight: float = DEFAULT_RATE_WEIGHT,
         num_samples: int | None = None,
         contamination: str | float = "auto",
         scaling: str = "robust",
@@ -113,6 +118,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         verbose: bool = False,
     ) -> None:
         self.score_type = score_type
+        self.rate_weight = rate_weight
         self.num_samples = num_samples
         self.contamination = contamination
         self.scaling = scaling
@@ -207,10 +213,11 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         device = torch.device(self.device)
         tensor = torch.from_numpy(x).to(device)
         num_samples = self.num_samples or DEFAULT_SAMPLES[self.score_type]
+        kl_weight = self.beta if self.score_type == "beta-elbo" else self.rate_weight
         total = np.zeros(len(x), dtype=np.float64)
         for model, seed in zip(self.models_, self.seeds_, strict=True):
             eps = torch.randn((num_samples, model.latent_dim), generator=torch.Generator().manual_seed(seed))
-            total += score_rows(model, tensor, self.score_type, eps.to(device), self.beta).double().cpu().numpy()
+            total += score_rows(model, tensor, self.score_type, eps.to(device), kl_weight).double().cpu().numpy()
         return total / len(self.models_)
 
     def _check_input(self, X: Any, reset: bool) -> Any:
@@ -254,7 +261,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
                 positive_int("each of hidden_dims", width, optional=False)
         if not (isinstance(self.trim, Real) and not isinstance(self.trim, bool) and 0 <= self.trim < 0.5):
             raise InvalidInput(f"trim must be a fraction in [0, 0.5); got {self.trim!r}")
-        for name in ("lr", "beta", "min_scale"):
+        for name in ("lr", "beta", "min_scale", "rate_weight"):
             value = getattr(self, name)
             if not (isinstance(value, Real) and not isinstance(value, bool) and float(value) > 0):
                 raise InvalidInput(f"{name} must be a positive number; got {value!r}")

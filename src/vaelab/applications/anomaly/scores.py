@@ -18,7 +18,7 @@ from torch.distributions import kl_divergence
 
 from vaelab.models import VAE, ModelPass
 
-ScoreFunction = Callable[[VAE, torch.Tensor, torch.Tensor, float], torch.Tensor]  # (model, x, eps, beta) -> (B,)
+ScoreFunction = Callable[[VAE, torch.Tensor, torch.Tensor, float], torch.Tensor]  # (model, x, eps, kl_weight) -> (B,)
 
 
 def posterior_pass(model: VAE, x: torch.Tensor, eps: torch.Tensor) -> ModelPass:
@@ -30,34 +30,37 @@ def posterior_pass(model: VAE, x: torch.Tensor, eps: torch.Tensor) -> ModelPass:
     return ModelPass(q_z=q_z, p_z=model.p_z(), z=z, p_x=p_x, log_p_x=p_x.log_prob(x))
 
 
-def elbo(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+def elbo(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
     """The ELBO, ``(1/S) sum_s log p(x|z_s) - KL(q(z|x) || p(z))`` (Kingma & Welling 2014, eq. 7: the
     KL in closed form, the reconstruction term by Monte Carlo), (B,)."""
     out = posterior_pass(model, x, eps)
     return out.log_p_x.mean(0) - out.kl()
 
 
-def beta_elbo(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
-    """The beta-VAE objective per row, ``(1/S) sum_s log p(x|z_s) - beta KL(q(z|x) || p(z))`` (Higgins et al.
-    2017, eq. 4): the quantity a model trained with KL weight beta maximises; beta = 1 is the ELBO, (B,)."""
+def weighted_elbo(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
+    """``(1/S) sum_s log p(x|z_s) - w KL(q(z|x) || p(z))`` with ``w = kl_weight``, (B,): minus the distortion
+    and w times the rate, ``-(D + w R)`` in the rate-distortion terms of Alemi et al. 2018 ("Fixing a broken
+    ELBO"). With w = beta it is the beta-VAE objective (Higgins et al. 2017, eq. 4) that a model
+    trained with KL weight beta maximises; w = 1 is the ELBO; w > 1 ranks rows more by their rate, the nats
+    their code costs (see ``kl``), and, as the KL is never negative, still bounds log p(x) from below."""
     out = posterior_pass(model, x, eps)
-    return out.log_p_x.mean(0) - beta * out.kl()
+    return out.log_p_x.mean(0) - kl_weight * out.kl()
 
 
-def iwae(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+def iwae(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
     """The importance-weighted estimate of log p(x), ``log (1/K) sum_k p(x, z_k) / q(z_k|x)`` with
     K = S (Burda et al. 2016, eq. 8); it tightens towards log p(x) as K grows, (B,)."""
     log_w = posterior_pass(model, x, eps).log_weights()  # (K, B)
     return torch.logsumexp(log_w, dim=0) - math.log(len(eps))
 
 
-def reconstruction(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+def reconstruction(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
     """The expected reconstruction log-likelihood ``E_q(z|x) log p(x|z)`` (the "reconstruction
     probability" of An & Cho 2015, Algorithm 4, averaged in log space), (B,)."""
     return posterior_pass(model, x, eps).log_p_x.mean(0)
 
 
-def kl(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+def kl(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
     """``-KL(q(z|x) || p(z))`` in closed form (Kingma & Welling 2014, appendix B), (B,): minus the rate, the
     nats the encoder spends on describing x. Rows unlike the training data get codes far from the prior
     or unusually precise ones, so a high rate marks them (the rate as an out-of-distribution signal:
@@ -65,24 +68,27 @@ def kl(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float = 1.0) -> tor
     return -kl_divergence(model.encode(x), model.p_z())
 
 
-def latent_density(model: VAE, x: torch.Tensor, eps: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
+def latent_density(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
     """``log p(z = E_q[z|x])``: the prior density at the posterior mean (codes far out in the latent
     space are unusual), (B,)."""
     return model.p_z().log_prob(model.encode(x).mean)
 
 
 SCORES: dict[str, ScoreFunction] = {
-    "beta-elbo": beta_elbo,
+    "rate-weighted": weighted_elbo,
+    "beta-elbo": weighted_elbo,
     "elbo": elbo,
     "iwae": iwae,
     "reconstruction": reconstruction,
     "kl": kl,
     "latent-density": latent_density,
 }
-"""Score name -> function ``(model, x, eps, beta) -> (B,)``; higher means more normal. Only ``beta-elbo``
-uses ``beta`` (the KL weight the model was trained with)."""
+"""Score name -> function ``(model, x, eps, kl_weight) -> (B,)``; higher means more normal. Only the two
+weighted ELBOs use ``kl_weight``: the detector passes its ``rate_weight`` for "rate-weighted" and the KL
+weight the model was trained with (``beta``) for "beta-elbo"."""
 
 DEFAULT_SAMPLES: dict[str, int] = {
+    "rate-weighted": 16,
     "beta-elbo": 16,
     "elbo": 16,
     "iwae": 64,
@@ -95,11 +101,11 @@ DEFAULT_SAMPLES: dict[str, int] = {
 
 @torch.inference_mode()
 def score_rows(
-    model: VAE, x: torch.Tensor, score: str, eps: torch.Tensor, beta: float = 1.0, max_elements: int = 1 << 22
+    model: VAE, x: torch.Tensor, score: str, eps: torch.Tensor, kl_weight: float = 1.0, max_elements: int = 1 << 22
 ) -> torch.Tensor:
     """``SCORES[score]`` over ``x: (N, *shape)`` in chunks of rows, so memory stays bounded for any N and S:
     a chunk holds at most ``max_elements`` decoder outputs (rows x samples x elements per row)."""
     per_row = len(eps) * max(1, math.prod(x.shape[1:])) * model.likelihood.params_per_element
     step = max(1, max_elements // per_row)
     function = SCORES[score]
-    return torch.cat([function(model, x[start : start + step], eps, beta) for start in range(0, len(x), step)])
+    return torch.cat([function(model, x[start : start + step], eps, kl_weight) for start in range(0, len(x), step)])
