@@ -1,4 +1,4 @@
-"""``VAEDetector``: a scikit-learn outlier detector whose score is a bound on a VAE's log-likelihood.
+"""``VAEDetector``: a scikit-learn outlier detector whose score is built from a VAE's evidence lower bound.
 
 It follows ``sklearn.ensemble.IsolationForest``'s conventions: ``score_samples`` (higher = more normal),
 ``decision_function = score_samples - offset_`` (negative = outlier), ``predict`` (+1 inlier, -1 outlier),
@@ -41,8 +41,8 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     """Unsupervised anomaly detection with a variational autoencoder (Kingma & Welling 2014).
 
     The VAE is trained on the ELBO; a row's score is built from the ELBO's terms (by default the
-    reconstruction log-likelihood minus four times the KL, which ranks rows better than the ELBO itself),
-    or is the importance-weighted likelihood, so higher is more normal. Tables (arrays
+    reconstruction log-likelihood minus four times the KL, which ranked rows better than the ELBO itself
+    in bench/anomaly), or is the importance-weighted likelihood, so higher is more normal. Tables (arrays
     or pandas DataFrames) are preprocessed by a fitted :class:`TabularPreprocessor` (scaling robust to
     outliers, one-hot categories, constant columns dropped, missing values rejected or imputed); image
     arrays ``(N, H, W)`` / ``(N, C, H, W)`` use a convolutional VAE.
