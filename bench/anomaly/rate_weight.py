@@ -18,14 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from run import TEST_SIZE
+from run import split_mnist
 from sklearn.datasets import load_digits
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 
 from vaelab import VAEDetector
 from vaelab.applications.anomaly import PosteriorCollapseWarning
-from vaelab.data.idx import load_mnist
 
 WEIGHTS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 """w = 1 is the ELBO; the last column of the table is the rate alone (w -> infinity)."""
@@ -34,11 +32,7 @@ Task = tuple[str, np.ndarray, np.ndarray, np.ndarray, int]  # (name, x_train, x_
 
 
 def mnist_tasks(data_dir: Path) -> Iterator[Task]:
-    data = load_mnist("test", data_dir)
-    assert data.y is not None
-    x_train, x_test, y_train, y_test = train_test_split(
-        data.x, data.y, test_size=TEST_SIZE, stratify=data.y, random_state=0
-    )
+    x_train, x_test, y_train, y_test = split_mnist(data_dir, seed=0)
     for digit in range(10):
         yield f"digit {digit}", x_train[y_train == digit], x_test, y_test != digit, 0
 

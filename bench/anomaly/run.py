@@ -133,13 +133,20 @@ MNIST_SCORES = ("rate-weighted", "elbo", "reconstruction", "kl", "latent-density
 """Scores reported per digit from the same fit (the default score first)."""
 
 
-def run_mnist(data_dir: Path, seed: int) -> list[dict[str, Any]]:
-    """One-class MNIST from the 10,000 test images: stratified 60/40 split, train on one digit."""
+def split_mnist(data_dir: Path, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The 10,000 MNIST test images (the training images are not available), stratified 60/40:
+    (x_train, x_test, y_train, y_test)."""
     data = load_mnist("test", data_dir)
     assert data.y is not None
     x_train, x_test, y_train, y_test = train_test_split(
         data.x, data.y, test_size=TEST_SIZE, stratify=data.y, random_state=seed
     )
+    return x_train, x_test, y_train, y_test
+
+
+def run_mnist(data_dir: Path, seed: int) -> list[dict[str, Any]]:
+    """One-class MNIST: train on one digit's part of ``split_mnist``, score every test image."""
+    x_train, x_test, y_train, y_test = split_mnist(data_dir, seed)
     default = VAEDetector().score_type
     rows = []
     for digit in range(10):
