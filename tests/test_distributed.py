@@ -40,7 +40,8 @@ def train(out: Path, *extra: str, processes: int = 1) -> subprocess.CompletedPro
             "-m",
             "vaelab",
         ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # faulthandler: a process that aborts (SIGABRT) prints its Python stack into the failure message
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     return subprocess.run(
         [*launcher, "train", *ARGS, "--out", str(out), *extra], capture_output=True, text=True, env=env, timeout=300
     )
@@ -128,3 +129,34 @@ def test_the_discriminator_stays_identical_across_processes(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     spread = float(done.stdout.split("spread")[1])
     assert spread == 0.0
+
+
+LEAVE_GROUP = """
+import os, sys, torch
+from vaelab.training.distributed import setup
+processes, device = setup("cpu")
+model = processes.wrap(torch.nn.Linear(3, 2), device)
+model(torch.randn(4, 3)).sum().backward()
+del model
+processes.close()
+threads = [open(f"/proc/self/task/{task}/comm").read().strip() for task in os.listdir("/proc/self/task")]
+open(os.path.join(sys.argv[1], os.environ["RANK"]), "w").write(" ".join(threads))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists threads through Linux's /proc")
+def test_leaving_the_group_joins_gloo_threads(tmp_path: Path) -> None:
+    """After close() no gloo thread is left running: a group kept alive past destroy_process_group leaves its
+    threads running into interpreter shutdown, where a process aborted in CI after a complete run."""
+    script = tmp_path / "leave_group.py"
+    script.write_text(LEAVE_GROUP)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    threads = tmp_path / "threads"
+    threads.mkdir()
+    done = subprocess.run([*launcher, str(script), str(threads)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in threads.iterdir()) == ["0", "1"]  # one file per rank
+    for path in threads.iterdir():
+        names = path.read_text().split()
+        assert not [name for name in names if "gloo" in name], f"rank {path.name} still runs {names}"

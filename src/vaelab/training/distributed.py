@@ -8,6 +8,7 @@ own slice of every global batch, and DDP averages the gradients. Only rank 0 wri
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -84,5 +85,9 @@ def setup(device: str) -> tuple[Distributed, torch.device]:
     if on_gpu:
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
+        # torch._dynamo imported after the group exists (DistributedDataParallel imports it) keeps the group
+        # alive past destroy_process_group (torch 2.13); its gloo threads then outlive the interpreter and a
+        # process can abort on exit. Imported first, the group is freed and its threads joined in close().
+        importlib.import_module("torch._dynamo")
         dist.init_process_group(backend="nccl" if on_gpu else "gloo")
     return Distributed(rank, world_size, local_rank), torch.device(f"cuda:{local_rank}" if on_gpu else "cpu")
