@@ -20,8 +20,8 @@ DEFAULT_SCORE = "rate-weighted"
 DEFAULT_RATE_WEIGHT = 4.0
 """The default score, ``E_q log p(x|z) - 4 KL(q(z|x) || p(z))`` (bench/anomaly/results.md, "Fifth study"):
 weighting the rate more than the ELBO does ranks the ADBench tables better (mean ROC-AUC 0.897 against the
-ELBO's 0.873 over five seeds, and 0.897-0.899 for weights 4 to 16) and one-class MNIST too (0.929 against
-0.918). Larger weights cost elsewhere: on one-class 8 x 8 digits (0.983 at 4, 0.972 at 8, 0.985 for the
+ELBO's 0.873 over five seeds at commit ea70747, and 0.897-0.899 for weights 4 to 16) and one-class MNIST too
+(0.929 against 0.918). Larger weights cost elsewhere: on one-class 8 x 8 digits (0.983 at 4, 0.972 at 8, 0.985 for the
 ELBO) and on rows off a 3-D subspace of 10-D, which only the reconstruction term sees (1.000 at 4, 0.981 at
 16, 0.700 for the rate alone). 4 is the smallest weight on the tables' plateau and costs at most 0.002
 against the ELBO on those two."""
