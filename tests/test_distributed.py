@@ -27,6 +27,12 @@ ARGS = [
 ]
 
 
+def env() -> dict[str, str]:
+    """One thread per process; faulthandler, so a process that aborts (SIGABRT) prints its Python stack into
+    the failure message."""
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
+
+
 def train(out: Path, *extra: str, processes: int = 1) -> subprocess.CompletedProcess[str]:
     launcher = [sys.executable, "-m", "vaelab"]
     if processes > 1:
@@ -40,10 +46,8 @@ def train(out: Path, *extra: str, processes: int = 1) -> subprocess.CompletedPro
             "-m",
             "vaelab",
         ]
-    # faulthandler: a process that aborts (SIGABRT) prints its Python stack into the failure message
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     return subprocess.run(
-        [*launcher, "train", *ARGS, "--out", str(out), *extra], capture_output=True, text=True, env=env, timeout=300
+        [*launcher, "train", *ARGS, "--out", str(out), *extra], capture_output=True, text=True, env=env(), timeout=300
     )
 
 
@@ -123,9 +127,8 @@ def test_the_discriminator_stays_identical_across_processes(tmp_path: Path) -> N
     would drift apart after the first step."""
     script = tmp_path / "check.py"
     script.write_text(SYNC_CHECK)
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script)]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=300)
     assert done.returncode == 0, done.stderr
     spread = float(done.stdout.split("spread")[1])
     assert spread == 0.0
@@ -150,11 +153,11 @@ def test_leaving_the_group_joins_gloo_threads(tmp_path: Path) -> None:
     threads running into interpreter shutdown, where a process aborted in CI after a complete run."""
     script = tmp_path / "leave_group.py"
     script.write_text(LEAVE_GROUP)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
     threads = tmp_path / "threads"
     threads.mkdir()
-    done = subprocess.run([*launcher, str(script), str(threads)], capture_output=True, text=True, env=env, timeout=120)
+    command = [*launcher, str(script), str(threads)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=120)
     assert done.returncode == 0, done.stderr
     assert sorted(path.name for path in threads.iterdir()) == ["0", "1"]  # one file per rank
     for path in threads.iterdir():
