@@ -32,9 +32,8 @@ def posterior_pass(model: VAE, x: torch.Tensor, eps: torch.Tensor) -> ModelPass:
 
 def elbo(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
     """The ELBO, ``(1/S) sum_s log p(x|z_s) - KL(q(z|x) || p(z))`` (Kingma & Welling 2014, eq. 7: the
-    KL in closed form, the reconstruction term by Monte Carlo), (B,)."""
-    out = posterior_pass(model, x, eps)
-    return out.log_p_x.mean(0) - out.kl()
+    KL in closed form, the reconstruction term by Monte Carlo), (B,): ``weighted_elbo`` with w = 1."""
+    return weighted_elbo(model, x, eps)
 
 
 def weighted_elbo(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
