@@ -33,19 +33,13 @@ def env() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
 
 
+def torchrun(processes: int = 2) -> list[str]:
+    """The command that starts ``processes`` local processes of what follows it (a script, or -m module)."""
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(processes)]
+
+
 def train(out: Path, *extra: str, processes: int = 1) -> subprocess.CompletedProcess[str]:
-    launcher = [sys.executable, "-m", "vaelab"]
-    if processes > 1:
-        launcher = [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc-per-node",
-            str(processes),
-            "-m",
-            "vaelab",
-        ]
+    launcher = [*(torchrun(processes) if processes > 1 else [sys.executable]), "-m", "vaelab"]
     return subprocess.run(
         [*launcher, "train", *ARGS, "--out", str(out), *extra], capture_output=True, text=True, env=env(), timeout=300
     )
@@ -127,7 +121,7 @@ def test_the_discriminator_stays_identical_across_processes(tmp_path: Path) -> N
     would drift apart after the first step."""
     script = tmp_path / "check.py"
     script.write_text(SYNC_CHECK)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script)]
+    command = [*torchrun(), str(script)]
     done = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=300)
     assert done.returncode == 0, done.stderr
     spread = float(done.stdout.split("spread")[1])
@@ -153,10 +147,9 @@ def test_leaving_the_group_joins_gloo_threads(tmp_path: Path) -> None:
     threads running into interpreter shutdown, where a process aborted in CI after a complete run."""
     script = tmp_path / "leave_group.py"
     script.write_text(LEAVE_GROUP)
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
     threads = tmp_path / "threads"
     threads.mkdir()
-    command = [*launcher, str(script), str(threads)]
+    command = [*torchrun(), str(script), str(threads)]
     done = subprocess.run(command, capture_output=True, text=True, env=env(), timeout=120)
     assert done.returncode == 0, done.stderr
     assert sorted(path.name for path in threads.iterdir()) == ["0", "1"]  # one file per rank
