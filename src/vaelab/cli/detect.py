@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vaelab.applications.anomaly.defaults import DEFAULT_RATE_WEIGHT, DEFAULT_SCORE
+from vaelab.applications.anomaly.defaults import DEFAULT_SCORE
 from vaelab.cli.output import emit_json, say
 from vaelab.errors import UserError
 
@@ -38,8 +38,12 @@ def detect(
         str, Opt(help="rate-weighted | elbo | iwae | reconstruction | kl | latent-density | beta-elbo")
     ] = DEFAULT_SCORE,
     rate_weight: Annotated[
-        float, Opt(help="KL weight w of the rate-weighted score (reconstruction - w KL); 1 gives the ELBO")
-    ] = DEFAULT_RATE_WEIGHT,
+        float | None,
+        Opt(
+            help="KL weight w of the rate-weighted score (reconstruction - w KL); 1 gives the ELBO [default: 16 "
+            "for tables, 4 for images]"
+        ),
+    ] = None,
     num_samples: Annotated[int | None, Opt(help="posterior samples per row (default: the score's)")] = None,
     categorical: Annotated[str | None, Opt(help="comma-separated CSV columns to one-hot encode")] = None,
     missing: Annotated[str, Opt(help="error | impute: what to do with empty cells and NaN")] = "error",
@@ -51,8 +55,9 @@ def detect(
 ) -> None:
     """Score every row of DATA with a VAE fitted on DATA itself (no labels used for fitting).
 
-    The score is in nats, higher = more normal (by default the reconstruction log-likelihood minus four
-    times the KL, a lower bound on log p(x)); decision = score - threshold; outlier = 1 where decision < 0.
+    The score is in nats, higher = more normal (by default the reconstruction log-likelihood minus 16 times
+    the KL for tables, 4 times for images: a lower bound on log p(x)); decision = score - threshold;
+    outlier = 1 where decision < 0.
     """
     from vaelab.applications.anomaly import VAEDetector
     from vaelab.applications.anomaly.table_file import read_detect_input
