@@ -25,7 +25,7 @@ from run import TABLES, split_table
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from vaelab import VAEDetector
-from vaelab.applications.anomaly import SCORES
+from vaelab.applications.anomaly import SCORES, defaults
 
 
 def _larger_network(num_features: int) -> dict[str, Any]:
@@ -67,8 +67,12 @@ def main() -> None:
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), help="names, or key=value+key=value")
     parser.add_argument("--tables", nargs="+", default=list(TABLES))
     parser.add_argument("--json", type=Path, help="append every measured row to this JSON-lines file")
+    parser.add_argument(
+        "--table-steps", type=int, default=defaults.TABLE_STEPS, help="optimisation steps the default epochs aim at"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)  # as in run.py
+    defaults.TABLE_STEPS = args.table_steps  # the training length the study varies
     rows = []
     for seed in range(args.seeds):
         for table in args.tables:
