@@ -8,6 +8,7 @@ own slice of every global batch, and DDP averages the gradients. Only rank 0 wri
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 from dataclasses import dataclass
@@ -67,6 +68,14 @@ class Distributed:
             dist.destroy_process_group()
 
 
+def _leave_group() -> None:
+    """At exit, free a group the program has not closed, so that its threads end before the interpreter
+    does (a process that exits with gloo's threads running can abort: "terminate called without an active
+    exception"). No barrier: a process leaving after an error must not wait for the others."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
@@ -90,4 +99,5 @@ def setup(device: str) -> tuple[Distributed, torch.device]:
         # process can abort on exit. Imported first, the group is freed and its threads joined in close().
         importlib.import_module("torch._dynamo")
         dist.init_process_group(backend="nccl" if on_gpu else "gloo")
+        atexit.register(_leave_group)
     return Distributed(rank, world_size, local_rank), torch.device(f"cuda:{local_rank}" if on_gpu else "cpu")
