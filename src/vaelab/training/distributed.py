@@ -65,7 +65,7 @@ class Distributed:
         in gloo's teardown ("terminate called without an active exception") while another still uses it."""
         if self.enabled and dist.is_initialized():
             self.barrier()
-            dist.destroy_process_group()
+            _leave_group()
 
 
 def _leave_group() -> None:
@@ -96,7 +96,8 @@ def setup(device: str) -> tuple[Distributed, torch.device]:
     if not dist.is_initialized():
         # torch._dynamo imported after the group exists (DistributedDataParallel imports it) keeps the group
         # alive past destroy_process_group (torch 2.13); its gloo threads then outlive the interpreter and a
-        # process can abort on exit. Imported first, the group is freed and its threads joined in close().
+        # process can abort on exit. Imported first, the group is freed and its threads joined when it is left
+        # (close(), or _leave_group at exit).
         importlib.import_module("torch._dynamo")
         dist.init_process_group(backend="nccl" if on_gpu else "gloo")
         atexit.register(_leave_group)
