@@ -15,6 +15,7 @@ from torch import nn
 from helpers import tiny_vae
 from test_training import binary_data
 from vaelab import load
+from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.likelihoods import GaussianLikelihood
@@ -48,7 +49,7 @@ def train_discriminator(objective: FactorVAE | AdversarialAutoencoder, model: VA
     optimizer = objective.discriminator_optimizer()
     g = torch.Generator().manual_seed(0)
     for _ in range(steps):
-        loss = objective.discriminator_loss(model, torch.randn(256, 2, generator=g))
+        loss = objective.discriminator_loss(model, Batch(torch.randn(256, 2, generator=g)))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -91,7 +92,7 @@ def test_aae_discriminator_tells_a_shifted_posterior_from_the_prior() -> None:
     with torch.no_grad():
         z_q = model.encode(torch.randn(4000, 2)).sample()
         accuracy = balanced_accuracy(objective.critic()(torch.randn(4000, 2)), objective.critic()(z_q))
-        generator_loss = objective(model, torch.randn(4000, 2)).terms["adversarial"].mean()
+        generator_loss = objective(model, Batch(torch.randn(4000, 2))).terms["adversarial"].mean()
     assert accuracy > 0.9
     assert float(generator_loss) > 2 * math.log(2)  # -log D(z) at chance level would be log 2
 
@@ -174,9 +175,9 @@ def test_schedules_replace_hyperparameters_but_share_the_discriminator() -> None
     seen: list[tuple[float, int]] = []
 
     class Recording(FactorVAE):
-        def __call__(self, model, x, y=None):  # type: ignore[no-untyped-def]
+        def __call__(self, model, batch):  # type: ignore[no-untyped-def]
             seen.append((self.beta, id(self.discriminator)))
-            return super().__call__(model, x, y)
+            return super().__call__(model, batch)
 
     objective = Recording(discriminator=Discriminator(3, (8,)), discriminator_lr=1e-2)
     initial = {k: v.clone() for k, v in objective.critic().state_dict().items()}
@@ -203,7 +204,7 @@ def test_resuming_a_run_without_a_discriminator_is_a_user_error(tmp_path: Path) 
 
 def test_an_unbound_discriminator_objective_is_a_user_error() -> None:
     with pytest.raises(UserError, match="has no discriminator yet"):
-        FactorVAE()(tiny_vae(), torch.zeros(4, 1, 4, 4))
+        FactorVAE()(tiny_vae(), Batch(torch.zeros(4, 1, 4, 4)))
     bound = AdversarialAutoencoder().bind(tiny_vae(), 10)
     assert isinstance(bound.discriminator, Discriminator) and bound.discriminator.latent_dim == 3
     assert bound.bind(tiny_vae(), 10) is bound

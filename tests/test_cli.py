@@ -95,10 +95,14 @@ def test_config_show_resolves_overrides(tmp_path: Path, capsys, monkeypatch) -> 
 
 def test_config_models_lists_every_preset_in_one_column(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from vaelab.config.presets import PRESETS
+    from vaelab.models.build import REGISTRIES
 
     code, out, _ = run_cli(["config", "models"], capsys, monkeypatch)
     assert code == 0
-    lines = out.strip().splitlines()
+    presets, parts = out.strip().split("\n\n")
+    for field, registry in REGISTRIES.items():  # the parts are listed from the registries
+        assert f"model.{field}: {' | '.join(registry)}" in parts.splitlines()
+    lines = presets.splitlines()
     assert [line.split()[0] for line in lines] == list(PRESETS)
     description_starts = {len(line) - len(line[len(line.split()[0]) :].lstrip()) for line in lines}
     assert len(description_starts) == 1  # every description starts in the same column

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from helpers import LinearGaussian
+from vaelab.data.batch import Batch
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.objectives import IWAE, MIWAE, Objective
@@ -29,7 +30,7 @@ def gradient_draws(objective: Objective, model: VAE, x: torch.Tensor, seed: int)
 
     handle = model.posterior.linear.register_forward_hook(keep)
     torch.manual_seed(seed)
-    objective(model, x.expand(DRAWS, -1)).loss.backward()
+    objective(model, Batch(x.expand(DRAWS, -1))).loss.backward()
     handle.remove()
     grad = outputs[0].grad
     assert grad is not None
@@ -86,12 +87,12 @@ def test_encoder_gradient_is_exactly_zero_at_the_exact_posterior(objective: Obje
     model = lg.vae()
     x = lg.sample(16)
     torch.manual_seed(0)
-    objective(model, x).loss.backward()
+    objective(model, Batch(x)).loss.backward()
     for parameter in model.posterior.parameters():
         assert parameter.grad is not None and parameter.grad.abs().max() < 1e-10
     model.zero_grad()
     torch.manual_seed(0)
-    IWAE(5)(model, x).loss.backward()
+    IWAE(5)(model, Batch(x)).loss.backward()
     assert model.posterior.linear.bias.grad is not None and model.posterior.linear.bias.grad.abs().max() > 1e-3
 
 
@@ -102,7 +103,7 @@ def test_estimators_share_values_and_decoder_gradients(shifted: tuple[VAE, torch
     for gradient in ("standard", "stl", "dreg"):
         model.zero_grad()
         torch.manual_seed(0)
-        out = IWAE(4, gradient=gradient)(model, x)
+        out = IWAE(4, gradient=gradient)(model, Batch(x))
         out.loss.backward()
         values.append(out.loss.detach())
         decoder_grads.append(torch.cat([p.grad.flatten() for p in model.decoder_linear.parameters()]))  # type: ignore[union-attr]
@@ -122,4 +123,4 @@ def test_dreg_with_one_sample_is_stl(shifted: tuple[VAE, torch.Tensor]) -> None:
 def test_unknown_estimator_is_a_user_error(shifted: tuple[VAE, torch.Tensor]) -> None:
     model, x = shifted
     with pytest.raises(UserError, match="unknown gradient estimator 'reinforce'"):
-        IWAE(2, gradient="reinforce")(model, x)
+        IWAE(2, gradient="reinforce")(model, Batch(x))

@@ -14,6 +14,7 @@ from test_training import SETTINGS, binary_data, seeded_vae, weights
 from vaelab import load
 from vaelab.config.build import build_model, model_spec
 from vaelab.config.schema import ModelConfig
+from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.objectives import ELBO
@@ -59,7 +60,7 @@ def test_unknown_options_are_user_errors(field: str, value: str, needle: str) ->
 def test_mixed_precision_learns_and_keeps_densities_in_float32(precision: str) -> None:
     model = tiny_vae()
     with Precision(precision, torch.device("cpu")).autocast():
-        out = model(torch.from_numpy(binary_data(8).x).float())
+        out = model(Batch(torch.from_numpy(binary_data(8).x).float()))
     assert out.log_p_x.dtype == torch.float32 and out.kl().dtype == torch.float32
     result = fit(model, ELBO(), binary_data(), binary_data(64, seed=1), settings(precision=precision))
     elbos = [r["valid"]["elbo"] for r in result.history]
@@ -90,9 +91,9 @@ def test_channels_last_conv_nets_compute_the_same_function(tmp_path: Path) -> No
     conv_weight = next(p for p in nhwc.parameters() if p.dim() == 4)
     assert conv_weight.is_contiguous(memory_format=torch.channels_last)
     torch.manual_seed(0)
-    expected = nchw(x).log_p_x
+    expected = nchw(Batch(x)).log_p_x
     torch.manual_seed(0)
-    assert torch.allclose(nhwc(x.contiguous(memory_format=torch.channels_last)).log_p_x, expected, atol=1e-4)
+    assert torch.allclose(nhwc(Batch(x.contiguous(memory_format=torch.channels_last))).log_p_x, expected, atol=1e-4)
     data = ArrayDataset((x.numpy() > 0).astype(np.uint8), None, 2, "conv")
     trained = conv_vae()
     fit(trained, ELBO(), data, None, settings(channels_last="on", epochs=1), run_dir=tmp_path / "run")

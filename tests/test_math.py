@@ -9,6 +9,7 @@ import torch
 from torch.distributions import ContinuousBernoulli, Independent, Normal, kl_divergence
 
 from helpers import LinearGaussian, tiny_vae
+from vaelab.data.batch import Batch
 from vaelab.distributions import DiscretizedLogisticMixture, GridCategorical, kl_estimate
 from vaelab.objectives import ELBO, IWAE
 
@@ -51,7 +52,7 @@ def test_linear_gaussian_exact_posterior_makes_elbo_equal_log_marginal() -> None
     x = lg.sample(64)
     log_p = lg.log_marginal(x)
     # Every importance weight equals p(x) when q is the exact posterior.
-    log_w = model(x, num_samples=10).log_weights()
+    log_w = model(Batch(x), num_samples=10).log_weights()
     assert torch.allclose(log_w, log_p.expand_as(log_w), atol=1e-8)
     assert torch.allclose(model.log_likelihood(x, num_samples=7), log_p, atol=1e-8)
     # The ELBO's reconstruction term is a Monte Carlo mean (standard error up to 0.012 nats per example
@@ -81,10 +82,10 @@ def test_iwae_objective_with_one_sample_is_the_elbo_in_expectation() -> None:
     lg = LinearGaussian()
     model = lg.vae(posterior_shift=0.5)
     x = lg.sample(2000)
-    iwae_1 = torch.stack([IWAE(num_samples=1)(model, x).terms["iwae"] for _ in range(20)]).mean()
-    elbo = ELBO()(model, x).terms["elbo"].mean()  # closed-form KL
+    iwae_1 = torch.stack([IWAE(num_samples=1)(model, Batch(x)).terms["iwae"] for _ in range(20)]).mean()
+    elbo = ELBO()(model, Batch(x)).terms["elbo"].mean()  # closed-form KL
     assert abs(float(iwae_1 - elbo)) < 0.02
-    k5 = torch.stack([IWAE(num_samples=5)(model, x).terms["iwae"] for _ in range(20)]).mean()
+    k5 = torch.stack([IWAE(num_samples=5)(model, Batch(x)).terms["iwae"] for _ in range(20)]).mean()
     assert k5 > iwae_1
 
 
@@ -93,7 +94,7 @@ def test_gradients_reach_every_parameter(objective: object) -> None:
     torch.manual_seed(0)
     model = tiny_vae()
     x = torch.randint(0, 2, (8, 1, 4, 4)).float()
-    out = objective(model, x)  # type: ignore[operator]
+    out = objective(model, Batch(x))  # type: ignore[operator]
     out.loss.backward()
     for name, parameter in model.named_parameters():
         assert parameter.grad is not None and torch.isfinite(parameter.grad).all(), name
@@ -105,9 +106,9 @@ def test_beta_weights_the_kl_term() -> None:
     model = tiny_vae()
     x = torch.randint(0, 2, (8, 1, 4, 4)).float()
     torch.manual_seed(1)
-    plain = ELBO(beta=1.0)(model, x)
+    plain = ELBO(beta=1.0)(model, Batch(x))
     torch.manual_seed(1)
-    heavy = ELBO(beta=3.0)(model, x)
+    heavy = ELBO(beta=3.0)(model, Batch(x))
     kl = plain.terms["kl"].mean()
     assert torch.allclose(heavy.loss - plain.loss, 2 * kl)
     assert torch.allclose(heavy.terms["elbo"], plain.terms["elbo"])  # elbo is always the beta = 1 bound
@@ -118,7 +119,7 @@ def test_free_bits_floor_each_dimension() -> None:
     model = tiny_vae()
     x = torch.randint(0, 2, (8, 1, 4, 4)).float()
     torch.manual_seed(1)
-    out = ELBO(free_bits=100.0)(model, x)
+    out = ELBO(free_bits=100.0)(model, Batch(x))
     # Every dimension's KL is below the floor, so the penalty is latent_dim * 100 and has no gradient.
     assert torch.allclose(out.loss, -out.terms["reconstruction"].mean() + 3 * 100.0)
 
@@ -128,7 +129,7 @@ def test_capacity_penalises_distance_to_target() -> None:
     model = tiny_vae()
     x = torch.randint(0, 2, (8, 1, 4, 4)).float()
     torch.manual_seed(1)
-    out = ELBO(beta=2.0, capacity=50.0)(model, x)
+    out = ELBO(beta=2.0, capacity=50.0)(model, Batch(x))
     kl = out.terms["kl"].mean()
     assert torch.allclose(out.loss, -out.terms["reconstruction"].mean() + 2.0 * (kl - 50.0).abs())
 

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 import vaelab
 from helpers import tiny_vae
 from vaelab.cli.main import app
+from vaelab.data.batch import Batch
 from vaelab.distributions import DiagonalGaussianMixture, kl_estimate
 from vaelab.distributions import gaussian_mixture as gaussian_mixture_module
 from vaelab.errors import UserError
@@ -43,7 +44,7 @@ def check_gradients_reach_every_parameter(model: VAE) -> None:
     for objective in (ELBO(), IWAE(num_samples=3)):
         model.zero_grad()
         torch.manual_seed(0)
-        objective(model, binary_batch()).loss.backward()
+        objective(model, Batch(binary_batch())).loss.backward()
         for name, parameter in model.named_parameters():
             assert parameter.grad is not None and torch.isfinite(parameter.grad).all(), name
             assert parameter.grad.abs().sum() > 0, name
@@ -55,7 +56,7 @@ def check_iwae_not_below_elbo(model: VAE) -> None:
     standard errors (a false alarm rate below 1e-4)."""
     torch.manual_seed(0)
     x = binary_batch(64)
-    log_w = model(x, num_samples=400).log_weights()  # (S, B)
+    log_w = model(Batch(x), num_samples=400).log_weights()  # (S, B)
     assert torch.isfinite(log_w).all()
     elbo, elbo_stderr = log_w.mean(), log_w.std() / math.sqrt(log_w.numel())
     iwae_k = model.log_likelihood(x, num_samples=400).mean()
@@ -71,7 +72,7 @@ def check_round_trip(model: VAE, directory: Path) -> VAE:
     outputs = []
     for m in (model, loaded):
         torch.manual_seed(5)
-        outputs.append((m(x, num_samples=3).log_weights(), m.sample(4), m.embed(x), m.elbo(x)))
+        outputs.append((m(Batch(x), num_samples=3).log_weights(), m.sample(4), m.embed(x), m.elbo(x)))
     for a, b in zip(*outputs, strict=True):
         assert torch.equal(a, b)
     return loaded

@@ -25,6 +25,7 @@ from vaelab.applications.traversal import order_by_kl, traversal_codes, traverse
 from vaelab.cli.main import main
 from vaelab.config.build import build_model, model_spec
 from vaelab.config.schema import ModelConfig
+from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.report.analysis import mean_kl_per_dimension, project_2d
@@ -140,7 +141,7 @@ def test_mean_kl_per_dimension_matches_the_gaussian_closed_form() -> None:
         kl = mean_kl_per_dimension(model, x)
         assert kl is not None
         torch.testing.assert_close(kl.float(), expected, rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(kl.sum().float(), model(x).kl().mean(), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(kl.sum().float(), model(Batch(x)).kl().mean(), rtol=1e-5, atol=1e-6)
 
 
 def test_mean_kl_per_dimension_is_none_for_a_prior_that_does_not_factorise() -> None:

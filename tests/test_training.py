@@ -112,9 +112,9 @@ def test_schedules_replace_objective_hyperparameters() -> None:
     seen: list[float] = []
 
     class Recording(ELBO):
-        def __call__(self, model, x, y=None):  # type: ignore[no-untyped-def]
+        def __call__(self, model, batch):  # type: ignore[no-untyped-def]
             seen.append(self.beta)
-            return super().__call__(model, x, y)
+            return super().__call__(model, batch)
 
     fit(
         tiny_vae(),

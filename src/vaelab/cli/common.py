@@ -10,7 +10,8 @@ import torch
 from vaelab.config.files import CONFIG_NAME, read_run_config
 from vaelab.config.load import load
 from vaelab.config.run import check_dataset
-from vaelab.data.dataset import ArrayDataset, to_model_space
+from vaelab.data.batch import dataset_rows
+from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
 from vaelab.models import VAE
@@ -51,6 +52,6 @@ def run_data(
 
 
 def model_inputs(model: VAE, dataset: ArrayDataset) -> tuple[torch.Tensor, torch.Tensor | None]:
-    x = to_model_space(torch.from_numpy(dataset.x), dataset.levels)
-    y = torch.from_numpy(dataset.y) if model.is_conditional and dataset.y is not None else None
-    return x, y
+    """Every row of ``dataset`` in model space, with the condition of a conditional model (else None)."""
+    batch = dataset_rows(dataset, np.arange(len(dataset)), "cpu")
+    return batch.x, batch.y if model.is_conditional else None

@@ -10,8 +10,10 @@ import typer
 import yaml
 
 from vaelab.cli.output import emit_json
+from vaelab.config.build import OBJECTIVES
 from vaelab.config.files import parse_assignments, read_yaml, resolve_config
 from vaelab.config.presets import PRESETS
+from vaelab.models.build import REGISTRIES, choices
 
 config_app = typer.Typer(help="Inspect configurations.", no_args_is_help=True)
 
@@ -29,10 +31,14 @@ def show(
 
 @config_app.command("models")
 def models() -> None:
-    """List the model presets (--model NAME)."""
+    """List the model presets (--model NAME) and the parts a model can be assembled from (--set model.…)."""
     width = max(map(len, PRESETS))
     for name, preset in PRESETS.items():
         print(f"{name:{width}s} {preset.description} ({preset.paper})")
+    print()
+    for field in REGISTRIES:
+        print(f"model.{field}: {choices(field)}")
+    print(f"objective.name: {' | '.join(OBJECTIVES)}")
 
 
 def env() -> None:

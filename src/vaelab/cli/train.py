@@ -18,6 +18,7 @@ from vaelab.config.files import (
 )
 from vaelab.config.run import train_from_config
 from vaelab.errors import UserError
+from vaelab.models.build import choices
 from vaelab.report.build import write_pictures_and_report
 
 Opt = typer.Option
@@ -37,10 +38,8 @@ def train(
     data_dir: Annotated[str | None, Opt(help="data folder (default: $VAELAB_DATA_DIR)")] = None,
     labels: Annotated[str | None, Opt(help="label column (.csv) or array key (.npz)")] = None,
     model: Annotated[str | None, Opt(help="model preset (list them: vaelab config models)")] = None,
-    likelihood: Annotated[
-        str | None, Opt(help="bernoulli | continuous-bernoulli | gaussian | logistic | categorical")
-    ] = None,
-    network: Annotated[str | None, Opt(help="auto | mlp | conv")] = None,
+    likelihood: Annotated[str | None, Opt(help=f"auto | {choices('likelihood')}")] = None,
+    network: Annotated[str | None, Opt(help=f"auto | {choices('network')}")] = None,
     latent_dim: Annotated[int | None, Opt(help="latent dimensions")] = None,
     hidden_dims: Annotated[str | None, Opt(help="MLP hidden sizes, e.g. 400 or 512,256")] = None,
     epochs: Annotated[int | None, Opt()] = None,

@@ -8,9 +8,9 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from vaelab.config.build import build_model
 from vaelab.errors import UserError
 from vaelab.models import VAE
+from vaelab.models.build import build_model
 from vaelab.models.vae import MODEL_FORMAT, MODEL_FORMAT_VERSION
 
 

@@ -5,9 +5,11 @@ Config objects live in ``vaelab.config`` only; the library below takes plain Pyt
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+from vaelab.models.spec import ModelConfig
 
 
 class _Strict(BaseModel):
@@ -18,34 +20,6 @@ class DataConfig(_Strict):
     name: str = "digits"  # a registered dataset or a .npy/.npz/.csv path
     data_dir: str | None = None  # default: $VAELAB_DATA_DIR
     labels: str | None = None  # label column (.csv) or array key (.npz)
-
-
-class ModelConfig(_Strict):
-    preset: str = "vae"  # see vaelab.config.presets.PRESETS
-    network: Literal["auto", "mlp", "conv"] = "auto"
-    latent_dim: int = Field(20, ge=1)
-    hidden_dims: list[int] = Field(default_factory=lambda: [400], min_length=1)
-    conv_channels: list[int] = Field(default_factory=lambda: [32, 32, 64, 64], min_length=1)
-    conv_hidden: int = Field(256, ge=1)
-    likelihood: str = "auto"  # see vaelab.config.build.LIKELIHOODS
-    prior: str | None = None  # None: the preset's; see vaelab.config.build.PRIORS
-    posterior: str | None = None  # None: the preset's; see vaelab.config.build.POSTERIORS
-    gaussian_scale: Literal["learned", "decoder"] | float = "learned"
-    logistic_components: int = Field(1, ge=1)
-    min_scale: float = Field(1e-4, gt=0)
-    prior_components: int = Field(500, ge=1)  # mixture components / VampPrior pseudo-inputs (Tomczak & Welling: 500)
-    flow_steps: int = Field(4, ge=1)  # planar / IAF flow steps
-    # hierarchical VAE: sizes of z_1 (next to x) .. z_L, summing to latent_dim; None: two halves of latent_dim
-    hierarchy: Annotated[list[PositiveInt], Field(min_length=2)] | None = None
-
-    @model_validator(mode="after")
-    def _hierarchy_fills_latent_dim(self) -> ModelConfig:
-        if self.hierarchy is not None and sum(self.hierarchy) != self.latent_dim:
-            raise ValueError(
-                f"model.hierarchy {self.hierarchy} sums to {sum(self.hierarchy)} but model.latent_dim is "
-                f"{self.latent_dim}; set latent_dim to the sum (the decoder sees all layers)"
-            )
-        return self
 
 
 class ObjectiveConfig(_Strict):

@@ -26,10 +26,11 @@ import numpy as np
 import torch
 from torch.distributions import Distribution, Independent
 
+from vaelab.data.batch import dataset_batches
 from vaelab.data.dataset import ArrayDataset
-from vaelab.distributions import kl_estimate
+from vaelab.distributions import kl_per_dim
 from vaelab.errors import UserError
-from vaelab.evaluation.inputs import EVAL_BATCH, model_batches
+from vaelab.evaluation.inputs import EVAL_BATCH, model_device
 from vaelab.models import VAE
 
 ACTIVE_THRESHOLD = 0.01
@@ -40,13 +41,13 @@ MI_CHUNK = 256
 """Codes z_i scored against every posterior q(z|x_j) at once (memory ~ MI_CHUNK x N x D floats)."""
 
 
-def kl_per_dim(q_z: Distribution, p_z: Distribution, z: torch.Tensor) -> torch.Tensor:
-    """KL(q(z_j|x) || p(z_j)) per example and dimension, (B, D), for factorised (``Independent``)
-    posterior and prior: closed form where torch has one, else the Monte Carlo estimate over the samples
-    ``z`` (S, B, D) drawn from q."""
+def summed_kl_per_dim(q_z: Distribution, p_z: Distribution) -> torch.Tensor | None:
+    """``sum_x KL(q(z_j|x) || p(z_j))`` over the batch of ``q_z``, (D,) float64 in nats: closed form where torch
+    has one, else one Monte Carlo sample per example. None when the posterior or the prior does not
+    factorise (a flow posterior, a mixture or VampPrior prior): no per-dimension split exists."""
     if not (isinstance(q_z, Independent) and isinstance(p_z, Independent)):
-        raise ValueError("KL per dimension needs a factorised (Independent) posterior and prior")
-    return kl_estimate(q_z.base_dist, p_z.base_dist, z)
+        return None
+    return kl_per_dim(q_z, p_z, q_z.sample((1,))).double().sum(0)
 
 
 def active_units(means: np.ndarray, threshold: float = ACTIVE_THRESHOLD) -> tuple[int, np.ndarray]:
@@ -103,13 +104,13 @@ def latent_diagnostics(model: VAE, data: ArrayDataset) -> dict[str, Any]:
         raise UserError("latent diagnostics need at least 2 examples; evaluate more of the split")
     posteriors, means, kl_dims = [], [], []
     p_z = model.p_z()
-    factorised = isinstance(p_z, Independent)
-    for x, y in model_batches(model, data, EVAL_BATCH):
-        q_z = model.encode(x, y)
+    for batch in dataset_batches(data, EVAL_BATCH, model_device(model)):
+        q_z = model.encode(batch.x, batch.y)
         posteriors.append(q_z)
         means.append(q_z.mean.double().cpu().numpy())
-        if factorised and isinstance(q_z, Independent):
-            kl_dims.append(kl_per_dim(q_z, p_z, q_z.sample((1,))).double().sum(0).cpu())  # (D,)
+        kl_sum = summed_kl_per_dim(q_z, p_z)
+        if kl_sum is not None:
+            kl_dims.append(kl_sum.cpu())  # (D,)
     active, variance = active_units(np.concatenate(means))
     try:
         mutual_information, aggregate_kl, note = *aggregate_posterior_terms(posteriors, p_z), None

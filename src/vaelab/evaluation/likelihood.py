@@ -20,11 +20,13 @@ import math
 import numpy as np
 import torch
 
+from vaelab.data.batch import dataset_batches
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.evaluation.bits import bits_per_dim
-from vaelab.evaluation.inputs import EVAL_BATCH, mean_and_stderr, model_batches
+from vaelab.evaluation.inputs import EVAL_BATCH, mean_and_stderr, model_device
 from vaelab.models import VAE
+from vaelab.objectives.terms import elbo_terms
 
 
 @torch.inference_mode()
@@ -32,13 +34,10 @@ def likelihood_per_example(model: VAE, data: ArrayDataset, num_samples: int = 10
     """Per-example ``elbo``, ``reconstruction``, ``kl``, ``nll`` (nats) and, for discrete data,
     ``bits_per_dim``; each a float64 array (N,) in data order."""
     chunks: dict[str, list[np.ndarray]] = {"elbo": [], "reconstruction": [], "kl": [], "nll": []}
-    for x, y in model_batches(model, data, EVAL_BATCH):
-        out = model(x, y)
-        reconstruction, kl = out.log_p_x.mean(0), out.kl()  # (b,), (b,)
-        chunks["reconstruction"].append(reconstruction.double().cpu().numpy())
-        chunks["kl"].append(kl.double().cpu().numpy())
-        chunks["elbo"].append((reconstruction - kl).double().cpu().numpy())
-        chunks["nll"].append((-model.log_likelihood(x, y, num_samples)).double().cpu().numpy())
+    for batch in dataset_batches(data, EVAL_BATCH, model_device(model)):
+        for name, value in elbo_terms(model(batch)).items():  # (b,) each
+            chunks[name].append(value.double().cpu().numpy())
+        chunks["nll"].append((-model.log_likelihood(batch, num_samples=num_samples)).double().cpu().numpy())
     values = {name: np.concatenate(parts) for name, parts in chunks.items()}
     bits = bits_per_dim(
         values["nll"], data_dim=math.prod(model.data_shape), levels=data.levels, likelihood=model.likelihood.name

@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from vaelab.data.batch import dataset_batches
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.evaluation import disentanglement
 from vaelab.evaluation.downstream import latent_accuracy
-from vaelab.evaluation.inputs import EVAL_BATCH, model_batches, stored_rows_encoder
+from vaelab.evaluation.inputs import EVAL_BATCH, model_device, stored_rows_encoder
 from vaelab.evaluation.latent import latent_diagnostics
 from vaelab.evaluation.likelihood import likelihood_per_example, summarise
 from vaelab.evaluation.reference_classifier import ClassifierSettings, reference_classifier
@@ -90,7 +91,8 @@ def _need_train(inputs: _Inputs, metric: str) -> ArrayDataset:
 
 
 def _features_of_real(inputs: _Inputs, extract: Callable[[torch.Tensor], np.ndarray]) -> np.ndarray:
-    return np.concatenate([extract(x.cpu()) for x, _ in model_batches(inputs.model, inputs.data, EVAL_BATCH)])
+    batches = dataset_batches(inputs.data, EVAL_BATCH, model_device(inputs.model))
+    return np.concatenate([extract(batch.x.cpu()) for batch in batches])
 
 
 def _quality(inputs: _Inputs, result: Evaluation) -> None:
@@ -118,7 +120,8 @@ def _class_labels(data: ArrayDataset) -> np.ndarray | None:
 
 
 def _codes(model: VAE, data: ArrayDataset) -> np.ndarray:
-    return np.concatenate([model.embed(x, y).double().cpu().numpy() for x, y in model_batches(model, data)])
+    batches = dataset_batches(data, EVAL_BATCH, model_device(model))
+    return np.concatenate([model.embed(batch.x, batch.y).double().cpu().numpy() for batch in batches])
 
 
 def _seeded_subset(data: ArrayDataset, size: int, seed: int) -> ArrayDataset:

@@ -1,6 +1,6 @@
 """Likelihoods: decoder output -> p(x|z) as a torch distribution with event shape = data shape."""
 
-from vaelab.likelihoods.base import Likelihood
+from vaelab.likelihoods.base import Likelihood, MaskableIndependent
 from vaelab.likelihoods.bernoulli import BernoulliLikelihood
 from vaelab.likelihoods.categorical import CategoricalLikelihood
 from vaelab.likelihoods.continuous_bernoulli import ContinuousBernoulliLikelihood
@@ -14,4 +14,5 @@ __all__ = [
     "DiscretizedLogisticLikelihood",
     "GaussianLikelihood",
     "Likelihood",
+    "MaskableIndependent",
 ]

@@ -18,8 +18,8 @@ class CategoricalLikelihood(Likelihood):
         self.levels = levels
         self.params_per_element = levels
 
-    def element_distribution(self, *params: torch.Tensor) -> GridCategorical:
-        return GridCategorical(torch.stack(params, dim=-1))  # (..., *data_shape, levels)
+    def element_distribution(self, eta: torch.Tensor) -> GridCategorical:
+        return GridCategorical(self.params_last(eta))  # logits (..., *data_shape, levels)
 
     def support_problem(self, x: torch.Tensor) -> str | None:
         if not is_on_grid(x, self.levels):

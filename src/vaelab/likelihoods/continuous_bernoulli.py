@@ -16,8 +16,8 @@ class ContinuousBernoulliLikelihood(Likelihood):
     name = "continuous-bernoulli"
     params_per_element = 1
 
-    def element_distribution(self, *params: torch.Tensor) -> ContinuousBernoulli:
-        (logits,) = params
+    def element_distribution(self, eta: torch.Tensor) -> ContinuousBernoulli:
+        (logits,) = self.split(eta)
         return ContinuousBernoulli(logits=logits, validate_args=False)
 
     def support_problem(self, x: torch.Tensor) -> str | None:

@@ -36,7 +36,8 @@ class GaussianLikelihood(Likelihood):
         elif not isinstance(scale, float | int) and scale != "decoder":
             raise ValueError(f"scale must be a float, 'learned' or 'decoder', not {scale!r}")
 
-    def element_distribution(self, *params: torch.Tensor) -> Normal:
+    def element_distribution(self, eta: torch.Tensor) -> Normal:
+        params = self.split(eta)
         loc = params[0]
         if self.scale_mode == "decoder":
             scale = positive_scale(params[1], self.min_scale)

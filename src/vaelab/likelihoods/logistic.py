@@ -21,9 +21,9 @@ class DiscretizedLogisticLikelihood(Likelihood):
         self.num_components = num_components
         self.params_per_element = 3 * num_components
 
-    def element_distribution(self, *params: torch.Tensor) -> DiscretizedLogisticMixture:
+    def element_distribution(self, eta: torch.Tensor) -> DiscretizedLogisticMixture:
         m = self.num_components
-        stacked = torch.stack(params, dim=-1)  # (..., *data_shape, 3M)
+        stacked = self.params_last(eta)  # (..., *data_shape, 3M)
         logit_weights, loc, log_scale = stacked[..., :m], stacked[..., m : 2 * m], stacked[..., 2 * m :]
         return DiscretizedLogisticMixture(logit_weights, torch.tanh(loc), log_scale, self.levels)
 

@@ -18,9 +18,9 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 from torch.distributions import Distribution
-from torch.nn import functional as F
 
 from vaelab.atomic import atomic_write, atomic_write_text
+from vaelab.data.batch import Batch, as_batch
 from vaelab.distributions import kl_estimate
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
@@ -54,7 +54,7 @@ class ModelPass:
     p_z: Distribution  # event (D,)
     z: torch.Tensor  # (S, B, D)
     p_x: Distribution  # batch (S, B), event = data shape
-    log_p_x: torch.Tensor  # (S, B)
+    log_p_x: torch.Tensor  # (S, B), over the batch's observed entries
 
     def log_weights(self) -> torch.Tensor:
         """Importance weights ``log p(x, z) - log q(z|x)``, shape (S, B) (Burda et al. 2016, eq. 8)."""
@@ -68,10 +68,12 @@ class ModelPass:
 class VAE(nn.Module):
     """A VAE assembled from parts.
 
-    ``num_classes`` makes it a conditional VAE on class labels (one-hot), ``condition_dim`` on condition
-    vectors (Sohn et al. 2015); the condition is appended to the encoder features and to z.
-    ``spec`` is the plain-data description the builder used; ``save`` stores it so ``vaelab.load``
-    can rebuild the model without running any code from the file.
+    ``condition`` makes it a conditional VAE (Sohn et al. 2015): a part (``vaelab.conditions``) that turns
+    labels or condition vectors y into features, appended to the encoder's output and to z. A decoder
+    whose ``takes_context`` attribute is true is called as ``decoder(z, x)``: it sees the input, as an
+    autoregressive decoder trained with teacher forcing must. ``spec`` is the plain-data description the
+    builder used; ``save`` stores it so ``vaelab.load`` can rebuild the model without running any code
+    from the file.
     """
 
     def __init__(
@@ -84,8 +86,7 @@ class VAE(nn.Module):
         *,
         data_shape: tuple[int, ...],
         latent_dim: int,
-        num_classes: int | None = None,
-        condition_dim: int = 0,
+        condition: nn.Module | None = None,
         spec: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -94,29 +95,29 @@ class VAE(nn.Module):
         self.prior = prior
         self.decoder = decoder
         self.likelihood = likelihood
+        self.condition = condition
         self.data_shape = tuple(data_shape)
         self.latent_dim = latent_dim
-        self.num_classes = num_classes
-        self.condition_dim = num_classes if num_classes else condition_dim
         self.spec = spec or {}
 
     # ----------------------------------------------------------------- parts
     @property
     def is_conditional(self) -> bool:
-        return self.condition_dim > 0
+        return self.condition is not None
 
-    def condition(self, y: torch.Tensor | None) -> torch.Tensor | None:
-        """Labels -> one-hot, vectors -> float; None for unconditional models."""
-        if not self.is_conditional:
+    @property
+    def num_classes(self) -> int | None:
+        """The number of classes of a class-conditional model, else None."""
+        return getattr(self.condition, "num_classes", None)
+
+    def condition_features(self, y: torch.Tensor | None) -> torch.Tensor | None:
+        """The condition's features ``(B, C)``; None for unconditional models."""
+        if self.condition is None:
             return None
         if y is None:
             raise UserError("this model is conditional: pass labels (y) or --label")
-        if self.num_classes:
-            y = torch.as_tensor(y, device=self._device())
-            if y.dtype.is_floating_point or bool(((y < 0) | (y >= self.num_classes)).any()):
-                raise UserError(f"labels must be integers in [0, {self.num_classes - 1}]")
-            return F.one_hot(y.long(), self.num_classes).float()
-        return torch.as_tensor(y, dtype=torch.float32, device=self._device())
+        features: torch.Tensor = self.condition(torch.as_tensor(y, device=self._device()))
+        return features
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device
@@ -127,27 +128,33 @@ class VAE(nn.Module):
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Distribution:
         """q(z|x): a distribution with batch shape (B,) and event shape (latent_dim,); ``.mean`` embeds."""
         h = self.encoder(x)
-        c = self.condition(y)
+        c = self.condition_features(y)
         if c is not None:
             h = torch.cat([h, c], dim=-1)
         with _no_autocast(h):  # the posterior's densities at full precision even under mixed precision
             return self.posterior(_full_precision(h))
 
-    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> Distribution:
-        """p(x|z) for codes ``z: (..., B, D)``; a condition ``(B, K)`` broadcasts over leading dims."""
-        c = self.condition(y)
+    def decode(
+        self, z: torch.Tensor, y: torch.Tensor | None = None, context: torch.Tensor | None = None
+    ) -> Distribution:
+        """p(x|z) for codes ``z: (..., B, D)``; a condition ``(B, K)`` broadcasts over leading dims, and a
+        decoder that takes context sees ``context`` (the input x, ``(B, *data_shape)``)."""
+        c = self.condition_features(y)
         if c is not None:
             z = torch.cat([z, c.expand(*z.shape[:-1], c.shape[-1])], dim=-1)
-        return self.likelihood(_full_precision(self.decoder(z)))  # full-precision log-densities
+        eta = self.decoder(z, context) if getattr(self.decoder, "takes_context", False) else self.decoder(z)
+        return self.likelihood(_full_precision(eta))  # full-precision log-densities
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, num_samples: int = 1) -> ModelPass:
-        q_z = self.encode(x, y)
-        return self._pass(q_z, x, y, num_samples)
+    def forward(self, batch: Batch, num_samples: int = 1) -> ModelPass:
+        return self.pass_from(self.encode(batch.x, batch.y), batch, num_samples)
 
-    def _pass(self, q_z: Distribution, x: torch.Tensor, y: torch.Tensor | None, num_samples: int) -> ModelPass:
+    def pass_from(self, q_z: Distribution, batch: Batch, num_samples: int) -> ModelPass:
+        """The pass with ``num_samples`` codes from a posterior ``q_z`` already computed for ``batch``;
+        ``log p(x|z)`` counts the batch's observed entries only."""
         z = q_z.rsample((num_samples,))  # (S, B, D)
-        p_x = self.decode(z, y)
-        return ModelPass(q_z=q_z, p_z=self.p_z(), z=z, p_x=p_x, log_p_x=p_x.log_prob(x))
+        p_x = self.decode(z, batch.y, context=batch.x)
+        log_p_x = self.likelihood.log_prob(p_x, batch.x, batch.observed)
+        return ModelPass(q_z=q_z, p_z=self.p_z(), z=z, p_x=p_x, log_p_x=log_p_x)
 
     def check_data(self, x: torch.Tensor) -> None:
         """Raise a one-line ``UserError`` when model-space data ``x: (N, *shape)`` cannot be scored."""
@@ -161,38 +168,42 @@ class VAE(nn.Module):
         self.likelihood.check_support(x)
 
     # ------------------------------------------------------------ estimates
-    def _rows_per_chunk(self) -> int:
-        """How many decoder outputs (examples x samples) one chunk may hold."""
-        return max(1, CHUNK_ELEMENTS // max(1, math.prod(self.data_shape) * self.likelihood.params_per_element))
+    def rows_per_chunk(self, max_elements: int = CHUNK_ELEMENTS) -> int:
+        """How many decoder outputs (examples x samples) one chunk of an estimator may hold."""
+        return max(1, max_elements // max(1, math.prod(self.likelihood.param_shape)))
 
     @torch.inference_mode()
-    def elbo(self, x: torch.Tensor, y: torch.Tensor | None = None, num_samples: int = 1) -> torch.Tensor:
+    def elbo(self, x: torch.Tensor | Batch, y: torch.Tensor | None = None, num_samples: int = 1) -> torch.Tensor:
         """The evidence lower bound per example in nats, (B,): E_q[log p(x|z)] - KL(q(z|x) || p(z))."""
+        batch = as_batch(x, y)
         values = []
-        step = max(1, self._rows_per_chunk() // num_samples)
-        for start in range(0, len(x), step):
-            xb, yb = x[start : start + step], None if y is None else y[start : start + step]
-            out = self(xb, yb, num_samples)
+        step = max(1, self.rows_per_chunk() // num_samples)
+        for start in range(0, len(batch), step):
+            out = self(batch.rows(start, start + step), num_samples)
             values.append(out.log_p_x.mean(0) - out.kl())
         return torch.cat(values)
 
     @torch.inference_mode()
-    def log_likelihood(self, x: torch.Tensor, y: torch.Tensor | None = None, num_samples: int = 1000) -> torch.Tensor:
+    def log_likelihood(
+        self, x: torch.Tensor | Batch, y: torch.Tensor | None = None, num_samples: int = 1000
+    ) -> torch.Tensor:
         """Importance-sampled log p(x) per example in nats, (B,) (Burda et al. 2016, eq. 8 with q as the
         proposal): ``logsumexp_k log w_k - log K``. Chunked over examples and samples so memory stays
-        bounded whatever K and B are; the running log-sum-exp is combined with ``logaddexp``."""
+        bounded whatever K and B are; the running log-sum-exp is combined with ``logaddexp``. With a
+        mask, the estimate is of the observed entries' marginal likelihood."""
         if num_samples < 1:
             raise UserError("num_samples must be at least 1")
-        rows = self._rows_per_chunk()
-        batch = max(1, min(len(x), rows))
-        samples_per_chunk = max(1, rows // batch)
+        batch = as_batch(x, y)
+        rows = self.rows_per_chunk()
+        size = max(1, min(len(batch), rows))
+        samples_per_chunk = max(1, rows // size)
         values = []
-        for start in range(0, len(x), batch):
-            xb, yb = x[start : start + batch], None if y is None else y[start : start + batch]
-            q_z = self.encode(xb, yb)
+        for start in range(0, len(batch), size):
+            part = batch.rows(start, start + size)
+            q_z = self.encode(part.x, part.y)
             total = None
             for s in range(0, num_samples, samples_per_chunk):
-                log_w = self._pass(q_z, xb, yb, min(samples_per_chunk, num_samples - s)).log_weights()
+                log_w = self.pass_from(q_z, part, min(samples_per_chunk, num_samples - s)).log_weights()
                 chunk = torch.logsumexp(log_w, dim=0)
                 total = chunk if total is None else torch.logaddexp(total, chunk)
             assert total is not None

@@ -1,4 +1,4 @@
-"""Objectives: one estimator per file, each a frozen object ``(model, x, y) -> ObjectiveOutput``."""
+"""Objectives: one estimator per file, each a frozen object ``(model, batch) -> ObjectiveOutput``."""
 
 from vaelab.objectives.aae import AdversarialAutoencoder
 from vaelab.objectives.base import Objective, ObjectiveOutput

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 from vaelab.objectives.adversarial import WithDiscriminator
 from vaelab.objectives.base import ObjectiveOutput
@@ -29,15 +30,15 @@ class AdversarialAutoencoder(WithDiscriminator):
     adversarial_weight: float = 1.0
     discriminator_hidden: tuple[int, ...] = (1000, 1000)
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
-        out = model(x, y)
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        out = model(batch)
         terms = elbo_terms(out)
         adversarial = F.softplus(-self.judge(out.z[0]))  # -log D(z), (B,)
         loss = -terms["reconstruction"].mean() + self.adversarial_weight * adversarial.mean()
         return ObjectiveOutput(loss, {**terms, "adversarial": adversarial})
 
-    def discriminator_loss(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def discriminator_loss(self, model: VAE, batch: Batch) -> torch.Tensor:
         with torch.no_grad():
-            z_q = model.encode(x, y).sample()  # (B, D)
+            z_q = model.encode(batch.x, batch.y).sample()  # (B, D)
             z_p = model.p_z().sample((len(z_q),))  # (B, D)
         return self.classify(z_p, z_q)

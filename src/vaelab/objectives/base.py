@@ -7,6 +7,7 @@ from typing import Protocol
 
 import torch
 
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 
 
@@ -25,4 +26,4 @@ class ObjectiveOutput:
 class Objective(Protocol):
     """A frozen object holding hyperparameters; calling it is a pure function of (model, batch)."""
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput: ...
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput: ...

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Distribution, Independent
 
+from vaelab.data.batch import Batch
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.objectives.base import ObjectiveOutput
@@ -79,28 +80,28 @@ class BetaTCVAE:
     (Chen et al. 2018, eq. 4), each term estimated on the minibatch by ``kl_decomposition``.
 
     alpha = beta = gamma = 1 is the ELBO with a Monte Carlo KL; Chen et al. keep alpha = gamma = 1 and raise
-    beta (6 here) to penalise only the total correlation. ``estimator`` is ``"mss"`` (stratified, default)
+    beta (6 here) to penalise only the total correlation. ``tc_estimator`` is ``"mss"`` (stratified, default)
     or ``"mws"``; both need the training-set size N, which ``fit`` fills in through ``bind``.
     """
 
     beta: float = 6.0
     alpha: float = 1.0
     gamma: float = 1.0
-    estimator: str = "mss"
+    tc_estimator: str = "mss"
     dataset_size: int | None = None
 
     def __post_init__(self) -> None:
-        if self.estimator not in ESTIMATORS:
-            raise UserError(f"unknown beta-tcvae estimator {self.estimator!r}; use one of {', '.join(ESTIMATORS)}")
+        if self.tc_estimator not in ESTIMATORS:
+            raise UserError(f"unknown beta-tcvae estimator {self.tc_estimator!r}; use one of {', '.join(ESTIMATORS)}")
 
     def bind(self, model: VAE, num_examples: int) -> BetaTCVAE:
         return self if self.dataset_size is not None else dataclasses.replace(self, dataset_size=num_examples)
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
         if self.dataset_size is None:
             raise UserError("BetaTCVAE needs dataset_size (the number of training examples); fit() sets it")
-        out = model(x, y)
-        parts = kl_decomposition(out.q_z, out.p_z, out.z[0], self.dataset_size, self.estimator)
+        out = model(batch)
+        parts = kl_decomposition(out.q_z, out.p_z, out.z[0], self.dataset_size, self.tc_estimator)
         terms = elbo_terms(out)
         penalty = (
             self.alpha * parts["mutual_information"]

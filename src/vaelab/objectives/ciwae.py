@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 from vaelab.objectives.base import ObjectiveOutput
 from vaelab.objectives.iwae import importance_log_weights, iwae_bound, sampled_elbo_terms
@@ -21,8 +20,8 @@ class CIWAE:
     elbo_weight: float = 0.5
     beta: float = 1.0
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
-        out, log_w, log_ratio = importance_log_weights(model, x, y, 1, self.num_samples, self.beta)
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        out, log_w, log_ratio = importance_log_weights(model, batch, 1, self.num_samples, self.beta)
         iwae = iwae_bound(log_w)[0]  # (B,)
         bound = self.elbo_weight * log_w[0].mean(0) + (1 - self.elbo_weight) * iwae  # (B,)
         terms = {"ciwae": bound, "iwae": iwae, **sampled_elbo_terms(out, log_ratio)}

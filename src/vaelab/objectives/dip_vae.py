@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Distribution
 
+from vaelab.data.batch import Batch
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.objectives.base import ObjectiveOutput
@@ -62,15 +63,15 @@ class DIPVAE:
 
     lambda_offdiag: float = 10.0
     lambda_diag: float | None = None  # None: 10 lambda_od for DIP-VAE-I, lambda_od for DIP-VAE-II
-    variant: str = "i"
+    dip_variant: str = "i"
     beta: float = 1.0
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
-        out = model(x, y)
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        out = model(batch)
         terms = elbo_terms(out)
         lambda_diag = self.lambda_diag
         if lambda_diag is None:
-            lambda_diag = (10.0 if self.variant == "i" else 1.0) * self.lambda_offdiag
-        penalty = dip_penalty(code_covariance(out.q_z, self.variant), self.lambda_offdiag, lambda_diag)
+            lambda_diag = (10.0 if self.dip_variant == "i" else 1.0) * self.lambda_offdiag
+        penalty = dip_penalty(code_covariance(out.q_z, self.dip_variant), self.lambda_offdiag, lambda_diag)
         loss = -terms["reconstruction"].mean() + self.beta * terms["kl"].mean() + penalty
-        return ObjectiveOutput(loss, {**terms, "dip": penalty.expand(len(x))})
+        return ObjectiveOutput(loss, {**terms, "dip": penalty.expand(len(batch))})

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch.distributions import Independent, kl_divergence
 
-from vaelab.models import VAE
+from vaelab.data.batch import Batch
+from vaelab.distributions import kl_per_dim
+from vaelab.models import VAE, ModelPass
 from vaelab.objectives.base import ObjectiveOutput
+from vaelab.objectives.terms import elbo_terms
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class ELBO:
       Welling 2014, eq. 3).
     - ``free_bits`` = lambda > 0: each latent dimension's batch-mean KL is counted as at least lambda nats,
       ``sum_j max(lambda, E_B KL_j)`` (Kingma et al. 2016, "Improved variational inference with IAF",
-      eq. 15). Needs a factorised posterior and prior with a closed-form KL.
+      eq. 15). Needs a factorised posterior and prior.
     - ``capacity`` = C: loss = -E_q log p(x|z) + beta |KL - C| (Burgess et al. 2018, eq. 8; beta plays
       their gamma). A training schedule ramps C.
     """
@@ -28,23 +30,18 @@ class ELBO:
     free_bits: float = 0.0
     capacity: float | None = None
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
-        out = model(x, y)
-        reconstruction = out.log_p_x.mean(0)  # (B,)
-        kl = out.kl()  # (B,)
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        out = model(batch)
+        terms = elbo_terms(out)
+        reconstruction, kl = terms["reconstruction"], terms["kl"]  # (B,) each
         if self.free_bits > 0:
-            kl_penalty = self._free_bits_kl(out.q_z, out.p_z)
+            kl_penalty = self._free_bits_kl(out)
         elif self.capacity is not None:
             kl_penalty = (kl.mean() - self.capacity).abs()
         else:
             kl_penalty = kl.mean()
         loss = -reconstruction.mean() + self.beta * kl_penalty
-        return ObjectiveOutput(loss, {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl})
+        return ObjectiveOutput(loss, terms)
 
-    def _free_bits_kl(
-        self, q_z: torch.distributions.Distribution, p_z: torch.distributions.Distribution
-    ) -> torch.Tensor:
-        if not (isinstance(q_z, Independent) and isinstance(p_z, Independent)):
-            raise ValueError("free bits needs factorised (Independent) posterior and prior")
-        kl_per_dim = kl_divergence(q_z.base_dist, p_z.base_dist)  # (B, D)
-        return kl_per_dim.mean(0).clamp(min=self.free_bits).sum()
+    def _free_bits_kl(self, out: ModelPass) -> torch.Tensor:
+        return kl_per_dim(out.q_z, out.p_z, out.z).mean(0).clamp(min=self.free_bits).sum()

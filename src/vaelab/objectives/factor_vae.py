@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 from vaelab.objectives.adversarial import WithDiscriminator
 from vaelab.objectives.base import ObjectiveOutput
@@ -33,18 +34,18 @@ class FactorVAE(WithDiscriminator):
     gamma: float = 40.0
     beta: float = 1.0
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
-        out = model(x, y)
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        out = model(batch)
         terms = elbo_terms(out)
         total_correlation = self.judge(out.z[0])  # (B,) log D(z) / (1 - D(z))
         loss = -terms["reconstruction"].mean() + self.beta * terms["kl"].mean() + self.gamma * total_correlation.mean()
         return ObjectiveOutput(loss, {**terms, "total_correlation": total_correlation})
 
-    def discriminator_loss(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def discriminator_loss(self, model: VAE, batch: Batch) -> torch.Tensor:
         """Kim & Mnih 2018, Algorithm 2: codes of one minibatch against permuted codes of an independent
         second minibatch. The two halves of the (randomly drawn) batch are the two minibatches; an odd
         batch shares its middle example, so a batch of one still gives a finite loss."""
         with torch.no_grad():
-            z = model.encode(x, y).sample()  # (B, D)
+            z = model.encode(batch.x, batch.y).sample()  # (B, D)
         half = (len(z) + 1) // 2
         return self.classify(z[:half], permute_dims(z[len(z) // 2 :]))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 from vaelab.objectives.base import ObjectiveOutput
 from vaelab.objectives.mmd import mmd
@@ -27,13 +26,13 @@ class InfoVAE:
 
     mmd_weight: float = 1000.0
     beta: float = 1.0
-    kernel: str = "gaussian"
+    mmd_kernel: str = "gaussian"
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
-        out = model(x, y)
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        out = model(batch)
         terms = elbo_terms(out)
         z_q = out.z[0]  # (B, D)
         draw = out.p_z.rsample if out.p_z.has_rsample else out.p_z.sample
-        divergence = mmd(z_q, draw((len(z_q),)), self.kernel)
+        divergence = mmd(z_q, draw((len(z_q),)), self.mmd_kernel)
         loss = -terms["reconstruction"].mean() + self.beta * terms["kl"].mean() + self.mmd_weight * divergence
-        return ObjectiveOutput(loss, {**terms, "mmd": divergence.expand(len(x))})
+        return ObjectiveOutput(loss, {**terms, "mmd": divergence.expand(len(batch))})

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal
 
+from vaelab.data.batch import Batch
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.models.vae import ModelPass
@@ -38,8 +39,7 @@ def _stop_parameter_gradients(q_z: Distribution) -> Distribution:
 
 def importance_log_weights(
     model: VAE,
-    x: torch.Tensor,
-    y: torch.Tensor | None,
+    batch: Batch,
     num_bounds: int,
     num_samples: int,
     beta: float = 1.0,
@@ -65,7 +65,7 @@ def importance_log_weights(
     """
     if gradient not in GRADIENT_ESTIMATORS:
         raise UserError(f"unknown gradient estimator {gradient!r}; use one of {', '.join(GRADIENT_ESTIMATORS)}")
-    out = model(x, y, num_samples=num_bounds * num_samples)
+    out = model(batch, num_samples=num_bounds * num_samples)
     q_z = out.q_z if gradient == "standard" else _stop_parameter_gradients(out.q_z)
     log_ratio = out.p_z.log_prob(out.z) - q_z.log_prob(out.z)  # (M K, B)
     log_w = out.log_p_x + beta * log_ratio  # (M K, B)
@@ -103,7 +103,7 @@ class IWAE:
     beta: float = 1.0
     gradient: str = "standard"
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
-        out, log_w, log_ratio = importance_log_weights(model, x, y, 1, self.num_samples, self.beta, self.gradient)
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        out, log_w, log_ratio = importance_log_weights(model, batch, 1, self.num_samples, self.beta, self.gradient)
         bound = iwae_bound(log_w)[0]  # (B,)
         return ObjectiveOutput(-bound.mean(), {"iwae": bound, **sampled_elbo_terms(out, log_ratio)})

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 from vaelab.objectives.base import ObjectiveOutput
 from vaelab.objectives.iwae import importance_log_weights, iwae_bound, sampled_elbo_terms
@@ -23,9 +22,9 @@ class MIWAE:
     beta: float = 1.0
     gradient: str = "standard"
 
-    def __call__(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> ObjectiveOutput:
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
         out, log_w, log_ratio = importance_log_weights(
-            model, x, y, self.num_bounds, self.num_samples, self.beta, self.gradient
+            model, batch, self.num_bounds, self.num_samples, self.beta, self.gradient
         )
         bound = iwae_bound(log_w).mean(0)  # (B,)
         return ObjectiveOutput(-bound.mean(), {"miwae": bound, **sampled_elbo_terms(out, log_ratio)})

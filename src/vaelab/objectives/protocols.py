@@ -1,4 +1,4 @@
-"""What the training loop may ask of an objective beyond ``(model, x, y) -> ObjectiveOutput``."""
+"""What the training loop may ask of an objective beyond ``(model, batch) -> ObjectiveOutput``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 from vaelab.objectives.base import Objective
 
@@ -22,7 +23,7 @@ class BindableObjective(Protocol):
 @runtime_checkable
 class AdversarialObjective(Protocol):
     """An objective with a discriminator trained by its own optimizer. After every VAE step the trainer
-    takes one step of ``discriminator_optimizer()`` on ``discriminator_loss(model, x, y)``. The
+    takes one step of ``discriminator_optimizer()`` on ``discriminator_loss(model, batch)``. The
     discriminator is a field holding a module, so ``dataclasses.replace`` (schedules) shares it; it is
     saved in training checkpoints with its optimizer state, and never in the saved VAE."""
 
@@ -31,4 +32,4 @@ class AdversarialObjective(Protocol):
 
     def discriminator_optimizer(self) -> torch.optim.Optimizer: ...
 
-    def discriminator_loss(self, model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor: ...
+    def discriminator_loss(self, model: VAE, batch: Batch) -> torch.Tensor: ...

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.distributions import Independent
 
-from vaelab.data.dataset import ArrayDataset, to_model_space
-from vaelab.evaluation.latent import kl_per_dim
+from vaelab.data.batch import dataset_rows
+from vaelab.data.dataset import ArrayDataset
+from vaelab.evaluation.inputs import model_device
+from vaelab.evaluation.latent import summed_kl_per_dim
 from vaelab.models import VAE
-from vaelab.report.pictures import model_device
 
 CHUNK = 500  # examples per encoder call: keeps memory bounded for convolutional models on large images
 
@@ -28,15 +28,13 @@ class LatentAnalysis:
 @torch.inference_mode()
 def analyse(model: VAE, data: ArrayDataset) -> LatentAnalysis:
     """Encode every example of ``data`` (the caller bounds its size) in chunks."""
-    device = model_device(model)
-    x = to_model_space(torch.from_numpy(data.x), data.levels).to(device)
-    y = torch.from_numpy(data.y).to(device) if model.is_conditional and data.y is not None else None
+    batch = dataset_rows(data, np.arange(len(data)), model_device(model))
     codes, elbo = [], []
-    for start in range(0, len(x), CHUNK):
-        xb, yb = x[start : start + CHUNK], None if y is None else y[start : start + CHUNK]
-        codes.append(model.embed(xb, yb).cpu().numpy())
-        elbo.append(model.elbo(xb, yb).cpu().numpy())
-    kl = mean_kl_per_dimension(model, x, y)
+    for start in range(0, len(batch), CHUNK):
+        part = batch.rows(start, start + CHUNK)
+        codes.append(model.embed(part.x, part.y).cpu().numpy())
+        elbo.append(model.elbo(part).cpu().numpy())
+    kl = mean_kl_per_dimension(model, batch.x, batch.y)
     labels = data.y if data.y is not None and data.y.ndim == 1 else None
     return LatentAnalysis(
         codes=np.concatenate(codes),
@@ -57,9 +55,10 @@ def mean_kl_per_dimension(model: VAE, x: torch.Tensor, y: torch.Tensor | None = 
     total = torch.zeros(model.latent_dim, dtype=torch.float64, device=x.device)
     for start in range(0, len(x), CHUNK):
         q_z = model.encode(x[start : start + CHUNK], None if y is None else y[start : start + CHUNK])
-        if not (isinstance(q_z, Independent) and isinstance(p_z, Independent)):
+        kl_sum = summed_kl_per_dim(q_z, p_z)  # (D,)
+        if kl_sum is None:
             return None
-        total += kl_per_dim(q_z, p_z, q_z.sample((1,))).double().sum(0)  # (B, D) summed over B
+        total += kl_sum
     return total / len(x)
 
 

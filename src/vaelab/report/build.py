@@ -25,6 +25,7 @@ from vaelab.config.schema import RunConfig
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
+from vaelab.evaluation.inputs import model_device
 from vaelab.models import VAE
 from vaelab.report.analysis import LatentAnalysis, analyse
 from vaelab.report.html import Page, render
@@ -35,7 +36,7 @@ from vaelab.report.model_sections import (
     latent_section,
     picture_sections,
 )
-from vaelab.report.pictures import model_device, write_pictures
+from vaelab.report.pictures import write_pictures
 from vaelab.report.run_files import best_epoch, read_evals, read_history
 from vaelab.report.run_sections import final_elbo, metrics_section, training_section
 from vaelab.report.traversals import traversal_section

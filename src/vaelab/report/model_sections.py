@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vaelab.data.dataset import ArrayDataset
+from vaelab.evaluation.inputs import model_device
 from vaelab.models import VAE
 from vaelab.report import plots
 from vaelab.report.analysis import LatentAnalysis, project_2d
@@ -13,7 +14,6 @@ from vaelab.report.images import png_bytes
 from vaelab.report.pictures import (
     interpolation_images,
     latent_grid_images,
-    model_device,
     pick_examples,
     reconstruction_pair,
     sample_images,

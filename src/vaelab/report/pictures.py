@@ -7,16 +7,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaelab.data.dataset import ArrayDataset, to_model_space
+from vaelab.data.batch import dataset_rows
+from vaelab.data.dataset import ArrayDataset
+from vaelab.evaluation.inputs import model_device
 from vaelab.models import VAE
 from vaelab.report.images import save_png
 
 STEPS = 10
 METHODS = ("lerp", "slerp")
-
-
-def model_device(model: VAE) -> torch.device:
-    return next(model.parameters()).device
 
 
 def pick_examples(
@@ -25,9 +23,8 @@ def pick_examples(
     """``n`` examples drawn at random with a fixed seed (never the first rows, which may be sorted by
     class), in model space on ``device``, with their labels or conditions (None when the data have none)."""
     index = np.sort(np.random.default_rng(seed).choice(len(data), size=min(n, len(data)), replace=False))
-    x = to_model_space(torch.from_numpy(data.x[index]), data.levels).to(device)
-    y = None if data.y is None else torch.from_numpy(data.y[index]).to(device)
-    return x, y
+    batch = dataset_rows(data, index, device)
+    return batch.x, batch.y
 
 
 def sample_images(model: VAE, n: int = 64) -> tuple[np.ndarray, int]:

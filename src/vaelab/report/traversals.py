@@ -7,11 +7,12 @@ import torch
 
 from vaelab.applications.traversal import order_by_kl, traverse
 from vaelab.data.dataset import ArrayDataset
+from vaelab.evaluation.inputs import model_device
 from vaelab.models import VAE
 from vaelab.report.html import Gallery, Image, LabelledRows, Note, Section
 from vaelab.report.images import png_bytes
 from vaelab.report.model_sections import tile_scale
-from vaelab.report.pictures import model_device, pick_examples
+from vaelab.report.pictures import pick_examples
 
 LOW, HIGH, STEPS = -3.0, 3.0, 11
 MAX_ROWS = 12

@@ -1,6 +1,6 @@
 """Minibatches for training: an in-memory fast path and a DataLoader path for data that does not fit.
 
-Both yield ``(x, y)`` with ``x`` already in model space (float32) on the target device, visit the examples
+Both yield a ``Batch`` (``vaelab.data.batch``) in model space on the target device, visit the examples
 in the same order for the same generator, and, in a distributed run, give each of the ``world_size``
 processes its own slice of every global batch (so the global batch size does not depend on the number of
 processes and the processes never see the same example in one epoch).
@@ -15,9 +15,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from vaelab.data.dataset import ArrayDataset, to_model_space
-
-Batch = tuple[torch.Tensor, torch.Tensor | None]
+from vaelab.data.batch import Batch, stored_batch
+from vaelab.data.dataset import ArrayDataset
 
 
 def shard_batches(
@@ -60,7 +59,7 @@ class InMemoryBatches:
         for index in shard_batches(len(self.x), self.batch_size, self.generator, self.rank, self.world_size):
             index = index.to(self.x.device)
             y = None if self.y is None else self.y.index_select(0, index)
-            yield to_model_space(self.x.index_select(0, index), self.levels), y
+            yield stored_batch(self.x.index_select(0, index), y, self.levels, self.x.device)
 
 
 class _IndexedArrays(Dataset[tuple[torch.Tensor, torch.Tensor | None]]):
@@ -131,5 +130,4 @@ class LoaderBatches:
 
     def __iter__(self) -> Iterator[Batch]:
         for x, y in self.loader:
-            y = None if y is None else y.to(self.device, non_blocking=True)
-            yield to_model_space(x.to(self.device, non_blocking=True), self.levels), y
+            yield stored_batch(x, y, self.levels, self.device)

@@ -26,6 +26,7 @@ import torch
 from tqdm import tqdm
 
 from vaelab.atomic import atomic_write_text
+from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.models import VAE
@@ -138,8 +139,8 @@ def evaluate_objective(
     was_training = model.training
     model.eval()
     sums = _TermSums()
-    for x, y in batches:
-        out = objective(model, x, y)
+    for batch in batches:
+        out = objective(model, batch)
         sums.add(out.loss, out.terms)
     model.train(was_training)
     return sums.means(processes)
@@ -232,18 +233,18 @@ def fit(
             dynamic_ncols=True,
         )
         hyper: dict[str, float] = {}
-        for i, (x, y) in enumerate(bar):
+        for i, batch in enumerate(bar):
             hyper = {name: schedule(step) for name, schedule in schedules.items()}
             current = dataclasses.replace(objective, **hyper) if hyper else objective  # type: ignore[type-var]
-            x = to_memory_format(x, channels_last)
+            batch = dataclasses.replace(batch, x=to_memory_format(batch.x, channels_last))
             with precision.autocast():
-                out = current(train_model, x, y)
+                out = current(train_model, batch)
             precision.step(out.loss, optimizer, model, settings.grad_clip)
             lr_schedule.step()
             terms = out.terms
             if discriminator is not None:
-                discriminator_loss = discriminator.step(cast(AdversarialObjective, current), model, x, y)
-                terms = {**terms, "discriminator_loss": discriminator_loss.expand(len(x))}
+                discriminator_loss = discriminator.step(cast(AdversarialObjective, current), model, batch)
+                terms = {**terms, "discriminator_loss": discriminator_loss.expand(len(batch))}
             sums.add(out.loss, terms)
             step += 1
             out_of_time = spent_s + time.perf_counter() - started + valid_s >= budget_s
@@ -329,10 +330,8 @@ class _DiscriminatorTraining:
         module = objective.discriminator.to(device)
         return cls(module, processes.wrap(module, device), objective.discriminator_optimizer())
 
-    def step(
-        self, objective: AdversarialObjective, model: VAE, x: torch.Tensor, y: torch.Tensor | None
-    ) -> torch.Tensor:
-        loss = dataclasses.replace(objective, discriminator=self.trained).discriminator_loss(model, x, y)  # type: ignore[type-var]
+    def step(self, objective: AdversarialObjective, model: VAE, batch: Batch) -> torch.Tensor:
+        loss = dataclasses.replace(objective, discriminator=self.trained).discriminator_loss(model, batch)  # type: ignore[type-var]
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()

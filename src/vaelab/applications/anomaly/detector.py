@@ -181,7 +181,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     # ------------------------------------------------------------- internals
     def _fit_models(self, x: np.ndarray, images: bool) -> None:
         build = functools.partial(
-            build_vae, x.shape[1:], self._likelihood(images), min_scale=self.min_scale, **self._architecture(x, images)
+            build_vae, likelihood=self._likelihood(images), min_scale=self.min_scale, **self._architecture(x, images)
         )
         batch = self.batch_size or defaults.batch_size(len(x))
         settings = TrainSettings(

@@ -104,7 +104,6 @@ def score_rows(
 ) -> torch.Tensor:
     """``SCORES[score]`` over ``x: (N, *shape)`` in chunks of rows, so memory stays bounded for any N and S:
     a chunk holds at most ``max_elements`` decoder outputs (rows x samples x elements per row)."""
-    per_row = len(eps) * max(1, math.prod(x.shape[1:])) * model.likelihood.params_per_element
-    step = max(1, max_elements // per_row)
+    step = max(1, model.rows_per_chunk(max_elements) // len(eps))
     function = SCORES[score]
     return torch.cat([function(model, x[start : start + step], eps, kl_weight) for start in range(0, len(x), step)])

@@ -6,28 +6,27 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import torch
 
 from vaelab.data.dataset import ArrayDataset
-from vaelab.likelihoods import ContinuousBernoulliLikelihood, GaussianLikelihood, Likelihood
 from vaelab.models import VAE
-from vaelab.nn import conv_pair, mlp_pair
+from vaelab.models.build import build_model, resolve_spec
+from vaelab.models.spec import ModelConfig
 from vaelab.objectives import ELBO
-from vaelab.posteriors import DiagonalGaussianPosterior
-from vaelab.priors import StandardNormalPrior
 from vaelab.training import TrainSettings, fit
 
-LIKELIHOODS: dict[str, Callable[[tuple[int, ...], float], Likelihood]] = {
-    "gaussian": lambda shape, min_scale: GaussianLikelihood(shape, "learned", min_scale),
-    "gaussian-decoder": lambda shape, min_scale: GaussianLikelihood(shape, "decoder", min_scale),
-    "gaussian-unit": lambda shape, min_scale: GaussianLikelihood(shape, 1.0),
-    "continuous-bernoulli": lambda shape, min_scale: ContinuousBernoulliLikelihood(shape),
+LIKELIHOODS: dict[str, dict[str, Any]] = {
+    "gaussian": {"likelihood": "gaussian", "gaussian_scale": "learned"},
+    "gaussian-decoder": {"likelihood": "gaussian", "gaussian_scale": "decoder"},
+    "gaussian-unit": {"likelihood": "gaussian", "gaussian_scale": 1.0},
+    "continuous-bernoulli": {"likelihood": "continuous-bernoulli"},
 }
-"""Detector likelihood name -> builder ``(data_shape, min_scale)``: a Gaussian with a learned per-feature
-scale, with unit scale, or heteroscedastic (the decoder outputs the scale), each learned scale bounded
-below by ``min_scale``; or the continuous Bernoulli for grey levels."""
+"""The detector's likelihood names as model settings (``vaelab.models.spec.ModelConfig``): a Gaussian with a
+learned per-feature scale, with unit scale, or heteroscedastic (the decoder outputs the scale), each
+learned scale bounded below by ``min_scale``; or the continuous Bernoulli for grey levels."""
 
 
 @contextmanager
@@ -57,7 +56,7 @@ def torch_threads(count: int | None) -> Iterator[None]:
 
 
 def build_vae(
-    data_shape: Sequence[int],
+    data: ArrayDataset,
     likelihood: str,
     latent_dim: int,
     hidden_dims: Sequence[int] = (),
@@ -65,29 +64,33 @@ def build_vae(
     conv_hidden: int = 0,
     min_scale: float = 1e-3,
 ) -> VAE:
-    """The detector's VAE for model-space rows of ``data_shape``: (D,) tables through MLPs of
-    ``hidden_dims``, (C, H, W) images through conv nets of ``conv_channels`` and ``conv_hidden`` features;
-    a diagonal Gaussian posterior and a standard normal prior. ``min_scale`` bounds a learned Gaussian
-    scale from below, in the units of the scaled columns."""
-    shape = tuple(data_shape)
-    p_x = LIKELIHOODS[likelihood](shape, min_scale)
-    out_shape = (p_x.params_per_element, *shape)
-    encoder, decoder, features = (
-        conv_pair(shape, conv_channels, conv_hidden, latent_dim, out_shape)
+    """The detector's VAE for the model-space rows of ``data``, built like every vaelab model
+    (``vaelab.models.build``): (D,) tables through MLPs of ``hidden_dims``, (C, H, W) images through conv
+    nets of ``conv_channels`` and ``conv_hidden`` features; a diagonal Gaussian posterior and a standard
+    normal prior. ``min_scale`` bounds a learned Gaussian scale from below, in the units of the scaled
+    columns."""
+    network: dict[str, Any] = (
+        {"network": "conv", "conv_channels": list(conv_channels), "conv_hidden": conv_hidden}
         if conv_channels
-        else mlp_pair(shape, hidden_dims, latent_dim, out_shape)
+        else {"network": "mlp", "hidden_dims": list(hidden_dims)}
     )
-    posterior = DiagonalGaussianPosterior(features, latent_dim)
-    return VAE(
-        encoder, posterior, StandardNormalPrior(latent_dim), decoder, p_x, data_shape=shape, latent_dim=latent_dim
+    config = ModelConfig(
+        latent_dim=latent_dim,
+        prior="standard-normal",
+        posterior="gaussian",
+        gaussian_min_scale=min_scale,
+        **network,
+        **LIKELIHOODS[likelihood],
     )
+    return build_model(resolve_spec(config, data))
 
 
-def train_vae(x: np.ndarray, build: Callable[[], VAE], settings: TrainSettings, beta: float = 1.0) -> VAE:
-    """A VAE from ``build()`` (weights initialised from ``settings.seed``), trained on the ELBO with KL
-    weight ``beta``."""
+def train_vae(x: np.ndarray, build: Callable[[ArrayDataset], VAE], settings: TrainSettings, beta: float = 1.0) -> VAE:
+    """A VAE from ``build(rows)`` (weights initialised from ``settings.seed``) trained on the model-space
+    rows ``x`` with the ELBO of KL weight ``beta``."""
+    rows = ArrayDataset(x, None, None, "vaelab-detector")
     with isolated_global_rng(torch.device(settings.device)):
         torch.manual_seed(settings.seed)
-        model = build()
-        fit(model, ELBO(beta=beta), ArrayDataset(x, None, None, "vaelab-detector"), None, settings)
+        model = build(rows)
+        fit(model, ELBO(beta=beta), rows, None, settings)
     return model

@@ -1,0 +1,89 @@
+"""The batch: the one shape in which data reach a model, an objective, an estimator or a command.
+
+Every path that turns stored rows into model inputs (the trainer's in-memory and DataLoader batches,
+evaluation, the command line, the report) goes through :func:`stored_batch`, so stored values are mapped
+to model space in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import torch
+
+from vaelab.data.dataset import ArrayDataset, to_model_space
+
+
+@dataclass(frozen=True)
+class Batch:
+    """B examples and what is known about them.
+
+    - ``x``: ``(B, *data_shape)`` model-space values. Unobserved entries hold any finite value (the
+      loaders put 0 there), so that no NaN reaches a gradient.
+    - ``y``: ``(B,)`` int64 class labels or ``(B, K)`` float32 condition vectors; None when there are none.
+    - ``labelled``: ``(B,)`` bool, the rows whose ``y`` is known (semi-supervised data); None: all of them.
+    - ``mask``: ``(B, *data_shape)`` bool, the observed entries (missing cells); None: all observed.
+    - ``lengths``: ``(B,)`` int64 lengths of variable-length sequences along the first data axis; the
+      entries past a row's length are padding. None: every row has the full length.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor | None = None
+    labelled: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
+    lengths: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def observed(self) -> torch.Tensor | None:
+        """``(B, *data_shape)`` bool: entries that are observed and not padding; None when all are."""
+        if self.lengths is None:
+            return self.mask
+        steps = torch.arange(self.x.shape[1], device=self.x.device)  # (T,)
+        in_sequence = steps < self.lengths.unsqueeze(1)  # (B, T)
+        padding = in_sequence.reshape(*in_sequence.shape, *([1] * (self.x.dim() - 2))).expand_as(self.x)
+        return padding if self.mask is None else padding & self.mask
+
+    def rows(self, start: int, stop: int) -> Batch:
+        """Rows ``start:stop`` of every field."""
+        return self._map(lambda t: t[start:stop])
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
+        return self._map(lambda t: t.to(device, non_blocking=non_blocking))
+
+    def _map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> Batch:
+        changes = {f.name: function(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
+        return replace(self, **changes)
+
+
+def as_batch(data: torch.Tensor | Batch, y: torch.Tensor | None = None) -> Batch:
+    """A ``Batch`` as given, or one made of the tensors ``x`` (and ``y``)."""
+    if isinstance(data, Batch):
+        return data
+    return Batch(data, None if y is None else torch.as_tensor(y, device=data.device))
+
+
+def stored_batch(
+    x: torch.Tensor | np.ndarray, y: torch.Tensor | np.ndarray | None, levels: int | None, device: torch.device | str
+) -> Batch:
+    """Rows as a dataset stores them (``levels`` as in ``ArrayDataset``) -> a model-space ``Batch`` on ``device``."""
+    x = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
+    y = torch.from_numpy(np.ascontiguousarray(y)) if isinstance(y, np.ndarray) else y
+    y = None if y is None else y.to(device, non_blocking=True)
+    return Batch(to_model_space(x.to(device, non_blocking=True), levels), y)
+
+
+def dataset_batches(data: ArrayDataset, batch_size: int, device: torch.device | str) -> Iterator[Batch]:
+    """The whole dataset in data order, ``batch_size`` rows at a time (memory-mapped rows read per batch)."""
+    for start in range(0, len(data), batch_size):
+        rows = slice(start, start + batch_size)
+        yield stored_batch(data.x[rows], None if data.y is None else data.y[rows], data.levels, device)
+
+
+def dataset_rows(data: ArrayDataset, index: np.ndarray, device: torch.device | str) -> Batch:
+    """The rows ``index`` of ``data`` as one model-space ``Batch``."""
+    return stored_batch(np.asarray(data.x[index]), None if data.y is None else data.y[index], data.levels, device)
