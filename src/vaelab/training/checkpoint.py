@@ -80,11 +80,12 @@ def save_training(path: Path, objects: TrainingObjects, progress: Progress) -> N
     atomic_write_text(path.parent / METRICS_NAME, lines)
 
 
-def restore_training(run_dir: str | Path | None, objects: TrainingObjects) -> Progress:
-    """Load the checkpoint in ``run_dir`` into ``objects`` (and torch's random state); return its progress."""
-    path = None if run_dir is None else Path(run_dir) / CHECKPOINT_NAME
+def restore_training(path: Path | None, objects: TrainingObjects) -> Progress:
+    """Load the checkpoint at ``path`` (None for a run without a directory) into ``objects`` and torch's
+    random state; return the run's progress."""
     if path is None or not path.exists():
-        raise UserError(f"nothing to resume: no {CHECKPOINT_NAME} in {run_dir}; start without --resume")
+        where = "the run has no directory" if path is None else f"no {CHECKPOINT_NAME} in {path.parent}"
+        raise UserError(f"nothing to resume: {where}; start without --resume")
     state = load_checkpoint(path)
     objects.model.load_state_dict(state["model"])
     _load_optimizer(objects.optimizer, state["optimizer"])

@@ -194,7 +194,7 @@ def fit(
     start_epoch, step, best_value, best_state = 0, 0, -math.inf, None
     checkpoint_path = None if run_dir is None else Path(run_dir) / CHECKPOINT_NAME
     if resume:
-        saved = restore_training(run_dir, objects)
+        saved = restore_training(checkpoint_path, objects)
         start_epoch, step, best_value, best_state = saved.epoch, saved.step, saved.best_value, saved.best_model
         if processes.enabled:  # rank 0's sampling state was saved: give every process its own again
             torch.manual_seed(settings.seed + processes.rank + processes.world_size * start_epoch)
