@@ -7,8 +7,7 @@ previous checkpoint intact. Next to it, ``metrics.jsonl`` holds one line per epo
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,27 +40,18 @@ class Progress:
     """How far a run has come: epochs and steps done, the best monitored value so far with its epoch and
     weights, the history of epoch records, and whether the run has stopped early."""
 
-    epoch: int = 0
-    step: int = 0
-    best_value: float = -math.inf
-    best_epoch: int | None = None
-    best_model: dict[str, torch.Tensor] | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-    stopped_early: bool = False
+    epoch: int
+    step: int
+    best_value: float
+    best_epoch: int | None
+    best_model: dict[str, torch.Tensor] | None
+    history: list[dict[str, Any]]
+    stopped_early: bool
 
 
 def save_training(path: Path, objects: TrainingObjects, progress: Progress) -> None:
     """Write the checkpoint of a run at the end of an epoch, then its ``metrics.jsonl``."""
-    discriminator = objects.discriminator
-    state = {
-        **(
-            {}
-            if discriminator is None
-            else {
-                "discriminator": discriminator.module.state_dict(),
-                "discriminator_optimizer": discriminator.optimizer.state_dict(),
-            }
-        ),
+    state: dict[str, Any] = {
         "model": objects.model.state_dict(),
         "optimizer": objects.optimizer.state_dict(),
         "lr_schedule": objects.lr_schedule.state_dict(),
@@ -75,6 +65,9 @@ def save_training(path: Path, objects: TrainingObjects, progress: Progress) -> N
         "history": progress.history,
         "stopped_early": progress.stopped_early,
     }
+    if objects.discriminator is not None:
+        state["discriminator"] = objects.discriminator.module.state_dict()
+        state["discriminator_optimizer"] = objects.discriminator.optimizer.state_dict()
     save_checkpoint(path, state)
     lines = "".join(json.dumps(r) + "\n" for r in progress.history)
     atomic_write_text(path.parent / METRICS_NAME, lines)
