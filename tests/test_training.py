@@ -15,7 +15,7 @@ from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.objectives import ELBO, IWAE
 from vaelab.training import Cyclical, LinearRamp, TrainingDiverged, TrainSettings, fit
-from vaelab.training.checkpoint import CHECKPOINT_NAME
+from vaelab.training.checkpoint import CHECKPOINT_NAME, load_checkpoint
 
 
 def binary_data(n: int = 256, seed: int = 0) -> ArrayDataset:
@@ -103,9 +103,21 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> N
             schedules={"beta": lambda step: float("nan") if step >= 20 else 1.0},
         )
     assert (tmp_path / CHECKPOINT_NAME).read_bytes() != good  # epoch 2 was still good and saved
-    from vaelab.training.checkpoint import load_checkpoint
-
     assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["epoch"] == 2
+
+
+def test_nan_guard_looks_every_log_interval_without_a_progress_bar(tmp_path: Path) -> None:
+    steps: list[int] = []
+
+    def diverging_beta(step: int) -> float:  # NaN from the 11th step on, the 3rd of epoch 2
+        steps.append(step)
+        return float("nan") if step >= 10 else 1.0
+
+    settings = TrainSettings(**{**SETTINGS.__dict__, "log_every": 4})  # 8 steps per epoch, progress=False
+    with pytest.raises(TrainingDiverged, match=r"diverged in epoch 2.*last good checkpoint"):
+        fit(tiny_vae(), ELBO(), binary_data(), None, settings, run_dir=tmp_path, schedules={"beta": diverging_beta})
+    assert steps[-1] == 11  # stopped at the check after step 12, not at the end of the epoch (step 16)
+    assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["epoch"] == 1
 
 
 def test_schedules_replace_objective_hyperparameters() -> None:

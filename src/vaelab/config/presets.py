@@ -74,7 +74,8 @@ PRESETS: dict[str, Preset] = {
         capacity_ramp=0.5,
     ),
     "miwae": Preset(
-        "average of M = 8 importance-weighted bounds of K = 8 samples each",
+        "the multiply importance-weighted bound: average of M = 8 IWAE bounds of K = 8 samples each "
+        "(not Mattei & Frellsen 2019's MIWAE for missing data)",
         "Rainforth et al. 2018",
         objective="miwae",
         num_samples=8,

@@ -4,7 +4,7 @@ from vaelab.distributions.discretized_logistic import DiscretizedLogisticMixture
 from vaelab.distributions.flow import FlowDistribution
 from vaelab.distributions.gaussian_mixture import DiagonalGaussianMixture
 from vaelab.distributions.grid_categorical import GridCategorical
-from vaelab.distributions.kl import has_closed_form_kl, kl_estimate, kl_per_dim
+from vaelab.distributions.kl import kl_estimate, kl_per_dim
 from vaelab.distributions.top_down import TopDownChain
 
 __all__ = [
@@ -13,7 +13,6 @@ __all__ = [
     "FlowDistribution",
     "GridCategorical",
     "TopDownChain",
-    "has_closed_form_kl",
     "kl_estimate",
     "kl_per_dim",
 ]

@@ -6,14 +6,6 @@ import torch
 from torch.distributions import Distribution, Independent, kl_divergence
 
 
-def has_closed_form_kl(q: Distribution, p: Distribution) -> bool:
-    try:
-        kl_divergence(q, p)
-    except NotImplementedError:
-        return False
-    return True
-
-
 def kl_estimate(q: Distribution, p: Distribution, z: torch.Tensor) -> torch.Tensor:
     """KL(q || p) per example, shape ``q.batch_shape``.
 

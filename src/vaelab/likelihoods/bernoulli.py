@@ -15,7 +15,7 @@ class IndependentBernoulli(MaskableIndependent):
     ``log p(x) = sum_d x_d l_d - sum_d softplus(l_d)`` (the Bernoulli log-mass in natural parameters),
     the same value as the summed binary cross-entropy with logits, computed as one contraction and one
     softplus pass instead of about seven elementwise passes (for ``l: (500, 20, 784)`` against ``x: (20,
-    784)``, as in importance-sampled evaluation, 15 ms instead of 25 ms in a micro-benchmark on this CPU).
+    784)``, as in importance-sampled evaluation; timed in bench/speed/results.md, importance-sampled evaluation).
     """
 
     def masked_log_prob(self, value: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

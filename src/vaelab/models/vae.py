@@ -30,7 +30,7 @@ MODEL_FORMAT = "vaelab.model"
 MODEL_FORMAT_VERSION = 1
 # Upper bound on decoder-output elements evaluated at once by chunked estimators: bounded memory, and
 # 8 MB float32 chunks stay in cache between the decoder and the likelihood's elementwise passes
-# (1.45x the importance-sampling throughput of 32 MB chunks in bench/speed).
+# (chosen in bench/speed/results.md, importance-sampled evaluation).
 CHUNK_ELEMENTS = 1 << 21
 
 

@@ -12,25 +12,12 @@ from vaelab.objectives.iwae import IWAE
 from vaelab.objectives.miwae import MIWAE
 from vaelab.objectives.protocols import AdversarialObjective, BindableObjective
 
-OBJECTIVES: dict[str, type] = {
-    "elbo": ELBO,
-    "iwae": IWAE,
-    "miwae": MIWAE,
-    "ciwae": CIWAE,
-    "beta-tcvae": BetaTCVAE,
-    "factor-vae": FactorVAE,
-    "dip-vae": DIPVAE,
-    "info-vae": InfoVAE,
-    "aae": AdversarialAutoencoder,
-}
-
 __all__ = [
     "CIWAE",
     "DIPVAE",
     "ELBO",
     "IWAE",
     "MIWAE",
-    "OBJECTIVES",
     "AdversarialAutoencoder",
     "AdversarialObjective",
     "BetaTCVAE",

@@ -1,4 +1,10 @@
-"""MIWAE: the average of M independent IWAE bounds of K samples each."""
+"""MIWAE, Rainforth et al. 2018's multiply importance-weighted bound: the average of M independent IWAE bounds
+of K samples each.
+
+Not Mattei & Frellsen 2019's MIWAE ("missing IWAE"), which is the IWAE bound on data with missing entries
+(the likelihood summed over the observed ones only). The name ``miwae`` stays with this bound so that saved
+runs load as before.
+"""
 
 from __future__ import annotations
 

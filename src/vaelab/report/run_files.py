@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vaelab.errors import UserError
-from vaelab.training.trainer import METRICS_NAME
+from vaelab.training.checkpoint import METRICS_NAME
 
 EVAL_PREFIX = "eval-"
 

@@ -1,12 +1,13 @@
 """Training checkpoints in one safetensors file: tensors as tensors, everything else as JSON metadata.
 
 Nothing is pickled, so loading a checkpoint cannot run code. Written atomically: a crash leaves the
-previous checkpoint intact.
+previous checkpoint intact. Next to it, ``metrics.jsonl`` holds one line per epoch of the run's history.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,100 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from vaelab.atomic import atomic_write
+from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.errors import UserError
+from vaelab.training.discriminator import DiscriminatorTraining
 
 CHECKPOINT_NAME = "checkpoint.safetensors"
+METRICS_NAME = "metrics.jsonl"
+
+
+@dataclass
+class TrainingObjects:
+    """The objects of a run whose state a checkpoint holds, so that a resumed run continues exactly."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    lr_schedule: torch.optim.lr_scheduler.LRScheduler
+    grad_scaler: torch.amp.GradScaler
+    generator: torch.Generator  # the order of the batches
+    discriminator: DiscriminatorTraining | None  # an adversarial objective's, with its own optimizer
+
+
+@dataclass
+class Progress:
+    """How far a run has come: epochs and steps done, the best monitored value so far with its epoch and
+    weights, the history of epoch records, and whether the run has stopped early."""
+
+    epoch: int
+    step: int
+    best_value: float
+    best_epoch: int | None
+    best_model: dict[str, torch.Tensor] | None
+    history: list[dict[str, Any]]
+    stopped_early: bool
+
+
+def save_training(path: Path, objects: TrainingObjects, progress: Progress) -> None:
+    """Write the checkpoint of a run at the end of an epoch, then its ``metrics.jsonl``."""
+    state: dict[str, Any] = {
+        "model": objects.model.state_dict(),
+        "optimizer": objects.optimizer.state_dict(),
+        "lr_schedule": objects.lr_schedule.state_dict(),
+        "grad_scaler": objects.grad_scaler.state_dict(),
+        "rng": {"torch": torch.get_rng_state(), "shuffle": objects.generator.get_state()},
+        "epoch": progress.epoch,
+        "step": progress.step,
+        "best_value": progress.best_value,
+        "best_epoch": progress.best_epoch,
+        "best_model": progress.best_model,
+        "history": progress.history,
+        "stopped_early": progress.stopped_early,
+    }
+    if objects.discriminator is not None:
+        state["discriminator"] = objects.discriminator.module.state_dict()
+        state["discriminator_optimizer"] = objects.discriminator.optimizer.state_dict()
+    save_checkpoint(path, state)
+    lines = "".join(json.dumps(r) + "\n" for r in progress.history)
+    atomic_write_text(path.parent / METRICS_NAME, lines)
+
+
+def restore_training(path: Path | None, objects: TrainingObjects) -> Progress:
+    """Load the checkpoint at ``path`` (None for a run without a directory) into ``objects`` and torch's
+    random state; return the run's progress."""
+    if path is None or not path.exists():
+        where = "the run has no directory" if path is None else f"no {CHECKPOINT_NAME} in {path.parent}"
+        raise UserError(f"nothing to resume: {where}; start without --resume")
+    state = load_checkpoint(path)
+    objects.model.load_state_dict(state["model"])
+    _load_optimizer(objects.optimizer, state["optimizer"])
+    objects.lr_schedule.load_state_dict(state["lr_schedule"])
+    if state.get("grad_scaler"):  # saved by an fp16 run
+        objects.grad_scaler.load_state_dict(state["grad_scaler"])
+    torch.set_rng_state(state["rng"]["torch"])
+    objects.generator.set_state(state["rng"]["shuffle"])
+    if objects.discriminator is not None:
+        if "discriminator" not in state:
+            raise UserError(
+                f"{path} holds no discriminator: it was written by a run of another objective; "
+                "resume with that objective or start a new run"
+            )
+        objects.discriminator.module.load_state_dict(state["discriminator"])
+        _load_optimizer(objects.discriminator.optimizer, state["discriminator_optimizer"])
+    return Progress(
+        epoch=state["epoch"],
+        step=state["step"],
+        best_value=state["best_value"],
+        best_epoch=state["best_epoch"],
+        best_model=state.get("best_model"),
+        history=state["history"],
+        stopped_early=state["stopped_early"],
+    )
+
+
+def _load_optimizer(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
+    """JSON turns integer keys (optimizer parameter ids) into strings: turn them back, then load."""
+    optimizer.load_state_dict({**saved, "state": {int(k): v for k, v in saved["state"].items()}})
 
 
 def _split_tensors(tree: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
@@ -62,8 +153,3 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         ) from None
     state: dict[str, Any] = _join_tensors(skeleton, tensors)
     return state
-
-
-def int_keys(state: dict[str, Any]) -> dict[int, Any]:
-    """JSON turns integer keys (optimizer parameter ids) into strings; turn them back."""
-    return {int(k): v for k, v in state.items()}

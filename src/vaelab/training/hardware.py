@@ -7,7 +7,7 @@ options`` and the defaults follow those measurements (bench/speed/results.md):
 - ``compile``: ``nn.Module.compile`` of the encoder and decoder networks in place (state-dict keys do not
   change, so checkpoints and saved models are the same with or without it); off by default;
 - ``channels_last``: NHWC memory format for the weights and image batches of conv nets; on by default
-  (1.13x samples/s for the conv VAE on CPU; no effect on MLPs);
+  (faster for the conv VAE on CPU, no effect on MLPs);
 - ``precision``: ``"fp32"``, ``"bf16"`` or ``"fp16"`` autocast around the forward pass and loss; fp16
   adds a ``GradScaler`` so small gradients do not underflow (Micikevicius et al. 2018). The networks'
   outputs are cast back to float32 before any distribution sees them (``VAE.encode`` / ``VAE.decode``),
@@ -25,7 +25,7 @@ from torch import nn
 
 from vaelab.errors import UserError
 
-CPU_OPTIMIZER = "fused"  # foreach runs at 0.67x (MLP) and 0.94x (conv) of it in bench/speed/results.md
+CPU_OPTIMIZER = "fused"  # faster than foreach for MLP and conv VAEs: bench/speed/results.md, hardware options
 OPTIMIZER_IMPLS = ("auto", "foreach", "fused")
 CHANNELS_LAST_CHOICES = ("on", "off")
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}

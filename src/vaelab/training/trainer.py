@@ -2,18 +2,18 @@
 
 It owns batching (in-memory fast path or DataLoader), seeding, the optimizer and learning-rate schedule,
 hyperparameter schedules, gradient clipping, validation with early stopping, atomic checkpoints with
-resume, a NaN guard, a progress bar and the metrics log. Loss values stay on the device and are read
-once per log interval, so there is no host synchronisation per step.
+resume (``vaelab.training.checkpoint``), a NaN guard, a progress bar and the metrics log. Loss values stay
+on the device and are read once per log interval, where the NaN guard looks at them, so there is no host
+synchronisation per step.
 
 Objectives with a discriminator (``AdversarialObjective``: FactorVAE, the adversarial autoencoder) go
-through the same loop: after each VAE step the discriminator takes one step with its own optimizer, and
-both are saved in the checkpoint so a resumed run continues exactly.
+through the same loop: after each VAE step the discriminator takes one step with its own optimizer
+(``vaelab.training.discriminator``), and both are saved in the checkpoint so a resumed run continues exactly.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import sys
 import time
@@ -25,14 +25,13 @@ from typing import Any, cast
 import torch
 from tqdm import tqdm
 
-from vaelab.atomic import atomic_write_text
-from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.objectives import AdversarialObjective, BindableObjective, Objective
 from vaelab.training.batches import InMemoryBatches, LoaderBatches
-from vaelab.training.checkpoint import CHECKPOINT_NAME, int_keys, load_checkpoint, save_checkpoint
+from vaelab.training.checkpoint import CHECKPOINT_NAME, Progress, TrainingObjects, restore_training, save_training
+from vaelab.training.discriminator import DiscriminatorTraining
 from vaelab.training.distributed import Distributed, setup
 from vaelab.training.hardware import (
     Precision,
@@ -43,8 +42,6 @@ from vaelab.training.hardware import (
 )
 from vaelab.training.schedules import Schedule
 from vaelab.training.seeding import seed_everything
-
-METRICS_NAME = "metrics.jsonl"
 
 
 @dataclass(frozen=True)
@@ -189,30 +186,19 @@ def fit(
     lr_schedule = _make_lr_schedule(optimizer, settings, total_steps)
     if isinstance(objective, BindableObjective):
         objective = objective.bind(model, len(train))
-    discriminator = _DiscriminatorTraining.of(objective, device, processes)
+    discriminator = DiscriminatorTraining.of(objective, device, processes)
     train_model: Any = processes.wrap(model, device)
 
+    objects = TrainingObjects(model, optimizer, lr_schedule, precision.scaler, generator, discriminator)
     result = TrainResult()
     start_epoch, step, best_value, best_state = 0, 0, -math.inf, None
     checkpoint_path = None if run_dir is None else Path(run_dir) / CHECKPOINT_NAME
     if resume:
-        if checkpoint_path is None or not checkpoint_path.exists():
-            raise UserError(f"nothing to resume: no {CHECKPOINT_NAME} in {run_dir}; start without --resume")
-        state = load_checkpoint(checkpoint_path)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict({**state["optimizer"], "state": int_keys(state["optimizer"]["state"])})
-        lr_schedule.load_state_dict(state["lr_schedule"])
-        if state.get("grad_scaler"):  # saved by an fp16 run
-            precision.scaler.load_state_dict(state["grad_scaler"])
-        torch.set_rng_state(state["rng"]["torch"])
-        generator.set_state(state["rng"]["shuffle"])
-        start_epoch, step = state["epoch"], state["step"]
+        saved = restore_training(checkpoint_path, objects)
+        start_epoch, step, best_value, best_state = saved.epoch, saved.step, saved.best_value, saved.best_model
         if processes.enabled:  # rank 0's sampling state was saved: give every process its own again
             torch.manual_seed(settings.seed + processes.rank + processes.world_size * start_epoch)
-        best_value, best_state = state["best_value"], state.get("best_model")
-        if discriminator is not None:
-            discriminator.load_state_dict(state, checkpoint_path)
-        result = TrainResult(state["history"], state["best_epoch"], state["stopped_early"])
+        result = TrainResult(saved.history, saved.best_epoch, saved.stopped_early)
         if result.stopped_early:
             start_epoch = settings.epochs
 
@@ -251,12 +237,13 @@ def fit(
             if out_of_time or (settings.max_steps is not None and step >= settings.max_steps):
                 result.stopped_early = True
                 break
-            if settings.progress and (i + 1) % settings.log_every == 0:
+            if (i + 1) % settings.log_every == 0:  # the one host sync of a log interval, bar or no bar
                 means = sums.means(processes)
                 _check_finite(means, epoch, checkpoint_path)
-                bar.set_postfix(
-                    loss=f"{means['loss']:.2f}", rec=f"{means['reconstruction']:.2f}", kl=f"{means['kl']:.2f}"
-                )
+                if not bar.disable:
+                    bar.set_postfix(
+                        loss=f"{means['loss']:.2f}", rec=f"{means['reconstruction']:.2f}", kl=f"{means['kl']:.2f}"
+                    )
         bar.close()
         record: dict[str, Any] = {"epoch": epoch, "step": step, "lr": lr_schedule.get_last_lr()[0], **hyper}
         record["train"] = sums.means(processes)
@@ -280,26 +267,11 @@ def fit(
         for callback in callbacks:
             callback(record)
         if checkpoint_path is not None and processes.is_main:
-            save_checkpoint(
+            save_training(
                 checkpoint_path,
-                {
-                    **({} if discriminator is None else discriminator.state_dict()),
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "lr_schedule": lr_schedule.state_dict(),
-                    "grad_scaler": precision.scaler.state_dict(),
-                    "rng": {"torch": torch.get_rng_state(), "shuffle": generator.get_state()},
-                    "epoch": epoch,
-                    "step": step,
-                    "best_value": best_value,
-                    "best_epoch": result.best_epoch,
-                    "best_model": best_state,
-                    "history": result.history,
-                    "stopped_early": result.stopped_early,
-                },
+                objects,
+                Progress(epoch, step, best_value, result.best_epoch, best_state, result.history, result.stopped_early),
             )
-            lines = "".join(json.dumps(r) + "\n" for r in result.history)
-            atomic_write_text(checkpoint_path.parent / METRICS_NAME, lines)
         if result.stopped_early:
             break
 
@@ -308,47 +280,6 @@ def fit(
     model.eval()
     result.objective = objective
     return result
-
-
-@dataclass
-class _DiscriminatorTraining:
-    """An adversarial objective's discriminator with its own optimizer: one step per VAE step, on the same
-    batch, after the VAE step; saved in and restored from the training checkpoint. Under torchrun its
-    loss goes through ``trained``, the module in DistributedDataParallel, so its gradients are averaged
-    over processes like the VAE's (each process's discriminator batch is its slice of the global batch)."""
-
-    module: torch.nn.Module
-    trained: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-
-    @classmethod
-    def of(cls, objective: Objective, device: torch.device, processes: Distributed) -> _DiscriminatorTraining | None:
-        if not isinstance(objective, AdversarialObjective):
-            return None
-        if objective.discriminator is None:
-            raise UserError(f"{type(objective).__name__} has no discriminator; pass one or make it bindable")
-        module = objective.discriminator.to(device)
-        return cls(module, processes.wrap(module, device), objective.discriminator_optimizer())
-
-    def step(self, objective: AdversarialObjective, model: VAE, batch: Batch) -> torch.Tensor:
-        loss = dataclasses.replace(objective, discriminator=self.trained).discriminator_loss(model, batch)  # type: ignore[type-var]
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return loss.detach()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"discriminator": self.module.state_dict(), "discriminator_optimizer": self.optimizer.state_dict()}
-
-    def load_state_dict(self, state: Mapping[str, Any], checkpoint_path: Path | None) -> None:
-        if "discriminator" not in state:
-            raise UserError(
-                f"{checkpoint_path} holds no discriminator: it was written by a run of another objective; "
-                "resume with that objective or start a new run"
-            )
-        self.module.load_state_dict(state["discriminator"])
-        saved = state["discriminator_optimizer"]
-        self.optimizer.load_state_dict({**saved, "state": int_keys(saved["state"])})
 
 
 def _batch_maker(

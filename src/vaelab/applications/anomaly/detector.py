@@ -41,12 +41,12 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     """Unsupervised anomaly detection with a variational autoencoder (Kingma & Welling 2014).
 
     The VAE is trained on the ELBO; a row's score is built from the ELBO's terms (by default the
-    reconstruction log-likelihood minus w times the KL, w = 16 for tables and 4 for images, which ranked
-    rows better than the ELBO itself in bench/anomaly), or is the importance-weighted likelihood, so higher
-    is more normal. Tables (arrays
-    or pandas DataFrames) are preprocessed by a fitted :class:`TabularPreprocessor` (scaling robust to
-    outliers, one-hot categories, constant columns dropped, missing values rejected or imputed); image
-    arrays ``(N, H, W)`` / ``(N, C, H, W)`` use a convolutional VAE.
+    reconstruction log-likelihood minus w times the KL, w = 16 for tables and 4 for images, which rank
+    rows better than the ELBO itself: bench/anomaly/results.md, fifth and seventh studies), or is the
+    importance-weighted likelihood, so higher is more normal. Tables (arrays or pandas DataFrames) are
+    preprocessed by a fitted :class:`TabularPreprocessor` (scaling robust to outliers, one-hot categories,
+    constant columns dropped, missing values rejected or imputed); image arrays ``(N, H, W)`` /
+    ``(N, C, H, W)`` use a convolutional VAE.
 
     Parameters
     ----------
@@ -54,7 +54,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         "elbo", "kl" (-KL(q(z|x) || p(z)), the rate), "beta-elbo" (E_q log p(x|z) - beta KL, the objective
         a model trained with ``beta`` maximises), "iwae" (importance-weighted log p(x), Burda et al. 2016),
         "reconstruction" (E_q log p(x|z)), "latent-density" (log p(E_q[z])). See ``DEFAULT_SCORE`` for the
-        measurement behind the default.
+        rule behind the default.
     rate_weight : the KL weight w of the "rate-weighted" score; w = 1 gives the ELBO, a large w ranks rows
         by their rate alone; None: 16 for tables, 4 for images (``defaults.rate_weight``).
     num_samples : posterior samples per row for the score (None: ``DEFAULT_SAMPLES[score]``).
