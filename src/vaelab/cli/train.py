@@ -17,10 +17,12 @@ from vaelab.config.files import (
     set_dotted,
 )
 from vaelab.config.run import train_from_config
+from vaelab.data.schema import KINDS
 from vaelab.errors import UserError
 from vaelab.report.build import write_pictures_and_report
 
 Opt = typer.Option
+KIND_HELP = f"kind of data: {' | '.join(KINDS)} (default: detected, (C, H, W) image, (D,) table)"
 
 
 def _parse_ints(text: str, flag: str) -> list[int]:
@@ -36,6 +38,7 @@ def train(
     data: Annotated[str | None, Opt(help="dataset name or .npy/.npz/.csv path (default: digits)")] = None,
     data_dir: Annotated[str | None, Opt(help="data folder (default: $VAELAB_DATA_DIR)")] = None,
     labels: Annotated[str | None, Opt(help="label column (.csv) or array key (.npz)")] = None,
+    kind: Annotated[str | None, Opt(help=KIND_HELP)] = None,
     model: Annotated[str | None, Opt(help="model preset (list them: vaelab config models)")] = None,
     likelihood: Annotated[
         str | None, Opt(help="bernoulli | continuous-bernoulli | gaussian | logistic | categorical")
@@ -72,6 +75,7 @@ def train(
         "data.name": data,
         "data.data_dir": data_dir,
         "data.labels": labels,
+        "data.kind": kind,
         "model.preset": model,
         "model.likelihood": likelihood,
         "model.network": network,
