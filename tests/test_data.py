@@ -563,10 +563,12 @@ def test_csv_with_label_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "labels", "expected"),
     [
-        ("a,b\n1,2\n3,x\n", None, "value 'x' in column 'b' at row 2 (line 3) is not a finite number"),
-        ("a,b\n1,2\n3,\n", None, "value '' in column 'b' at row 2 (line 3)"),
-        ("a,b\n1,nan\n", None, "value 'nan' in column 'b' at row 1 (line 2)"),
-        ("a,b\n1,2\n3\n", None, "row 2 (line 3) has 1 values but the header names 2 columns"),
+        ("a,b\n1,2\n3,x\n", None, "column 'b' holds the non-numeric value 'x' at line 3; fix it, or drop"),
+        ("a,b\n1,2\n3,\n", None, "column 'b' has a missing value at line 3; training needs every cell"),
+        ("a,b\n1,nan\n", None, "column 'b' has a missing value at line 2"),
+        ("a,b\n1,inf\n", None, "column 'b' has an infinite value at line 2"),
+        ("a,b\n1,2\n3\n", None, "line 3 has 1 values but the header names 2 columns"),
+        ("a,a\n1,2\n", None, "the header repeats column 'a'; name every column once"),
         ("1,2\n3,4\n", None, "the first line holds numbers, not column names; add a header row"),
         ("", None, "is empty; a .csv needs a header row"),
         ("a,b\n", None, "holds no data"),
@@ -585,4 +587,4 @@ def test_shared_tables(shared: Path) -> None:
     assert cardio.x.shape == (1831, 21) and cardio.x.dtype == np.float32 and cardio.num_classes == 2
     assert cardio.y is not None and int(cardio.y.sum()) == 176  # SOURCE.md
     message = error_message(load_dataset, str(shared / "nab" / "nyc_taxi.csv"))
-    assert "column 'timestamp' at row 1 (line 2)" in message
+    assert "column 'timestamp' holds the text '2014-07-01 00:00:00' at line 2" in message

@@ -33,14 +33,16 @@ def run_data(
     limit: int | None = None,
     seed: int = 0,
 ) -> ArrayDataset:
-    """The dataset to act on: ``--data`` or the run's own, checked against the model; ``limit`` takes a
-    seeded random subset (never the first rows, which may be sorted by class)."""
+    """The dataset to act on: ``--data`` (its kind detected) or the run's own (with the kind the run
+    stated), checked against the model; ``limit`` takes a seeded random subset (never the first rows,
+    which may be sorted by class)."""
+    kind = None
     if data is None:
         if not (run_dir / CONFIG_NAME).is_file():
             raise UserError(f"{run_dir} has no {CONFIG_NAME}; pass --data")
         stored = read_run_config(run_dir).data
-        data, data_dir, labels = stored.name, data_dir or stored.data_dir, labels or stored.labels
-    dataset = load_dataset(data, split, data_dir, labels)
+        data, data_dir, labels, kind = stored.name, data_dir or stored.data_dir, labels or stored.labels, stored.kind
+    dataset = load_dataset(data, split, data_dir, labels, kind)
     if limit is not None:
         if limit < 1:
             raise UserError("--limit must be at least 1")

@@ -17,11 +17,13 @@ from vaelab.config.files import (
     set_dotted,
 )
 from vaelab.config.run import train_from_config
+from vaelab.data.schema import KINDS
 from vaelab.errors import UserError
 from vaelab.models.build import choices
 from vaelab.report.build import write_pictures_and_report
 
 Opt = typer.Option
+KIND_HELP = f"kind of data: {' | '.join(KINDS)} (default: detected, (C, H, W) image, (D,) table)"
 
 
 def _parse_ints(text: str, flag: str) -> list[int]:
@@ -37,6 +39,7 @@ def train(
     data: Annotated[str | None, Opt(help="dataset name or .npy/.npz/.csv path (default: digits)")] = None,
     data_dir: Annotated[str | None, Opt(help="data folder (default: $VAELAB_DATA_DIR)")] = None,
     labels: Annotated[str | None, Opt(help="label column (.csv) or array key (.npz)")] = None,
+    kind: Annotated[str | None, Opt(help=KIND_HELP)] = None,
     model: Annotated[str | None, Opt(help="model preset (list them: vaelab config models)")] = None,
     likelihood: Annotated[str | None, Opt(help=f"auto | {choices('likelihood')}")] = None,
     network: Annotated[str | None, Opt(help=f"auto | {choices('network')}")] = None,
@@ -71,6 +74,7 @@ def train(
         "data.name": data,
         "data.data_dir": data_dir,
         "data.labels": labels,
+        "data.kind": kind,
         "model.preset": model,
         "model.likelihood": likelihood,
         "model.network": network,

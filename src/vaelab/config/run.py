@@ -61,7 +61,7 @@ def default_run_dir(config: RunConfig) -> Path:
 
 
 def load_split(config: RunConfig, split: str) -> ArrayDataset:
-    return load_dataset(config.data.name, split, config.data.data_dir, config.data.labels)
+    return load_dataset(config.data.name, split, config.data.data_dir, config.data.labels, config.data.kind)
 
 
 def train_from_config(

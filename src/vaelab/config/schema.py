@@ -20,6 +20,7 @@ class DataConfig(_Strict):
     name: str = "digits"  # a registered dataset or a .npy/.npz/.csv path
     data_dir: str | None = None  # default: $VAELAB_DATA_DIR
     labels: str | None = None  # label column (.csv) or array key (.npz)
+    kind: str | None = None  # kind of data (vaelab.data.schema.KINDS); None: detected from the shape
 
 
 class ObjectiveConfig(_Strict):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import torch
 
 from vaelab.data.factors import FactorOracle
+from vaelab.data.schema import DataSchema, Feature, detect_kind
 
 
 class RowView:
@@ -56,6 +57,8 @@ class ArrayDataset:
     ``y`` holds class labels ``(N,)`` int64 or condition vectors ``(N, K)`` float32, or is None.
     A dataset whose generating factors are known also holds them, ``factors`` ``(N, K)`` int64 indices,
     and the ``oracle`` that renders any factor vector (for the disentanglement metrics).
+    ``kind`` is the kind of data a user stated (None: detected from the shape) and ``features`` the
+    per-column features of a table when known; :attr:`schema` gathers them.
     """
 
     x: np.ndarray | RowView  # a memory-mapped array (or a RowView of one) is read batch by batch
@@ -65,6 +68,8 @@ class ArrayDataset:
     num_classes: int | None = None
     factors: np.ndarray | None = None
     oracle: FactorOracle | None = None
+    kind: str | None = None
+    features: tuple[Feature, ...] | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -74,8 +79,14 @@ class ArrayDataset:
         return tuple(int(s) for s in self.x.shape[1:])
 
     @property
+    def schema(self) -> DataSchema:
+        """The kind (stated, else detected from the shape), shape, value grid and features of the data."""
+        shape = self.data_shape
+        return DataSchema(self.kind or detect_kind(shape), shape, self.levels, self.features)
+
+    @property
     def is_image(self) -> bool:
-        return len(self.data_shape) == 3
+        return self.schema.kind == "image"
 
     def subset(self, index: np.ndarray) -> ArrayDataset:
         """The rows ``index``: copied for arrays in memory, a lazy ``RowView`` for memory-mapped ones."""
@@ -88,7 +99,7 @@ class ArrayDataset:
         else:
             x = self.x[index]
         factors = None if self.factors is None else self.factors[index]
-        return ArrayDataset(x, y, self.levels, self.name, self.num_classes, factors, self.oracle)
+        return replace(self, x=x, y=y, factors=factors)  # every other field, the schema included, carries over
 
     def row_chunks(self, rows: int = 4096) -> Iterator[np.ndarray]:
         """The stored rows in chunks, so scans of memory-mapped data stay within bounded memory."""

@@ -1,9 +1,13 @@
 """Datasets from a file given by path (``.npy``, ``.npz``, ``.csv``) and the rules that turn arrays into
 an :class:`ArrayDataset`.
 
-Shapes: (N, D) tables, (N, H, W) images (given one channel) and (N, C, H, W) images.
+Shapes: (N, D) tables, (N, H, W) images (given one channel) and (N, C, H, W) images; that is the kind
+of data unless one is stated, which must fit the shape (:func:`vaelab.data.schema.check_kind`).
 Values: bool -> uint8 with 2 levels; uint8 -> 256 levels; other non-negative integers -> ``max + 1``
 levels (uint8 up to 256 levels, else int32); negative integers and floats -> float32, continuous.
+A .csv (read by :mod:`vaelab.data.csv_table`) has a header row and, for training so far, numbers in every
+cell: a text column or a missing cell is an error naming the column and the file line. Its columns keep
+their features (:func:`vaelab.data.schema.infer_feature`); an all-integer table is on a grid as above.
 Labels: whole numbers -> int64 classes ``0..max``; a 2-D array -> float32 condition vectors.
 Files without train/valid/test arrays are split 80/10/10 by a fixed seeded permutation; an .npz with
 split arrays but no ``valid`` array gives an empty validation split (training runs without one).
@@ -12,24 +16,20 @@ Nothing is ever unpickled.
 
 from __future__ import annotations
 
-import csv
-import math
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.npyio import NpzFile
 
+from vaelab.data.csv_table import read_csv_table
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.download import one_line
+from vaelab.data.schema import Feature, check_kind
 from vaelab.data.splits import FILE_SPLITS, SPLITS, check_split, take_random_split
 from vaelab.errors import UserError
-
-if TYPE_CHECKING:
-    from _csv import Reader
 
 FILE_TYPES: tuple[str, ...] = (".npy", ".npz", ".csv")
 DATA_KEYS = ("x", "X")
@@ -37,6 +37,7 @@ DEFAULT_LABEL_KEY = "y"
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
 _NPZ_FIX = "save it with numpy.savez"
 CHECK_ELEMENTS = 1 << 24  # values scanned at once by the finiteness check
+_INTEGER_FEATURES = ("binary", "ordinal")  # columns whose values lie on a grid 0..levels-1
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,12 @@ class _Arrays:
     y: np.ndarray | None
     splits: dict[str, np.ndarray] | None = None
     columns: list[str] | None = None
+    features: tuple[Feature, ...] | None = None
 
 
-def load_file(path: Path, split: str, labels: str | None = None) -> ArrayDataset:
-    """One split of the dataset in ``path``; ``labels`` names the label array (.npz) or column (.csv)."""
+def load_file(path: Path, split: str, labels: str | None = None, kind: str | None = None) -> ArrayDataset:
+    """One split of the dataset in ``path``; ``labels`` names the label array (.npz) or column (.csv);
+    ``kind`` states the kind of data (None: detected from the shape)."""
     check_split(split, FILE_SPLITS, str(path))
     suffix = path.suffix.lower()
     if suffix not in _READERS:
@@ -58,7 +61,7 @@ def load_file(path: Path, split: str, labels: str | None = None) -> ArrayDataset
     if not path.is_file():
         raise UserError(f"no such file: {path}; check the path")
     arrays = _READERS[suffix](path, labels)
-    dataset = _to_dataset(arrays, path)
+    dataset = _to_dataset(arrays, path, kind)
     if arrays.splits is None:
         return take_random_split(dataset, split)
     if split == "all":
@@ -177,75 +180,35 @@ def _listed(keys: list[str]) -> str:
 
 
 def _read_csv(path: Path, labels: str | None) -> _Arrays:
-    """A .csv with a header row and numbers only; ``labels`` names the label column."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            if not header:
-                raise UserError(f"{path}: is empty; a .csv needs a header row naming the columns, then data rows")
-            if all(_is_number(name) for name in header):
-                raise UserError(f"{path}: the first line holds numbers, not column names; add a header row")
-            if labels is not None and labels not in header:
-                raise UserError(
-                    f"{path}: has no column {labels!r} (columns: {', '.join(header)}); pass labels= one of them"
-                )
-            table, integral = _parse_rows(reader, header, path)
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise UserError(f"{path}: cannot read it as UTF-8 .csv ({one_line(error)}); save it as plain CSV") from error
-    keep = [i for i, name in enumerate(header) if name != labels]
-    x = table[:, keep]
-    if all(integral[i] for i in keep):
-        x = x.astype(np.int64)
-    y = None if labels is None else table[:, header.index(labels)]
-    return _Arrays(x, y, columns=[header[i] for i in keep])
-
-
-def _parse_rows(reader: Reader, header: list[str], path: Path) -> tuple[np.ndarray, list[bool]]:
-    """Data rows as a float64 (N, D) table, and per column whether every cell was an integer."""
-    rows: list[list[float]] = []
-    integral = [True] * len(header)
-    for row in reader:
-        if not row:
-            continue
-        where = f"row {len(rows) + 1} (line {reader.line_num})"
-        if len(row) != len(header):
+    """A .csv with a header row and numbers only (see :mod:`vaelab.data.csv_table` for how it is read);
+    ``labels`` names the label column. The columns keep their features."""
+    table = read_csv_table(path)
+    if labels is not None and labels not in table.names:
+        columns = ", ".join(table.names)
+        raise UserError(f"{path}: has no column {labels!r} (columns: {columns}); pass labels= one of them")
+    for column in table.columns:
+        if column.is_categorical:
+            row = int(np.argmin(column.missing))  # its first present cell
             raise UserError(
-                f"{path}: {where} has {len(row)} values but the header names {len(header)} columns; "
-                "give every row one value per column"
+                f"{path}: column {column.name!r} holds the text {column.values[row]!r} at line {table.lines[row]}; "
+                "training reads numeric columns only for now: encode the column as integers 0..K-1, or drop it"
             )
-        values = []
-        for column, cell in enumerate(row):
-            value, is_int = _parse_cell(cell)
-            if value is None or not math.isfinite(value):
-                raise UserError(
-                    f"{path}: value {cell!r} in column {header[column]!r} at {where} is not a finite "
-                    "number; a .csv must hold numbers only (encode, fill or drop it)"
-                )
-            integral[column] &= is_int
-            values.append(value)
-        rows.append(values)
-    return np.array(rows, dtype=np.float64).reshape(len(rows), len(header)), integral
+        if column.missing.any():
+            row = int(np.argmax(column.missing))
+            raise UserError(
+                f"{path}: column {column.name!r} has a missing value at line {table.lines[row]}; training needs "
+                "every cell for now: fill it, or drop the row"
+            )
+    kept = [column for column in table.columns if column.name != labels]
+    x = np.stack([column.values for column in kept], axis=1) if kept else np.empty((len(table), 0))
+    if all(column.feature.kind in _INTEGER_FEATURES for column in kept):
+        x = x.astype(np.int64)
+    y = None if labels is None else table.column(labels).values
+    return _Arrays(x, y, columns=[column.name for column in kept], features=tuple(c.feature for c in kept))
 
 
-def _parse_cell(cell: str) -> tuple[float | None, bool]:
-    """A CSV cell as (number or None if not numeric, whether it is written as an integer)."""
-    try:
-        return float(int(cell)), True
-    except ValueError:
-        pass
-    try:
-        return float(cell), False
-    except ValueError:
-        return None, False
-
-
-def _is_number(text: str) -> bool:
-    return _parse_cell(text)[0] is not None
-
-
-def _to_dataset(arrays: _Arrays, path: Path) -> ArrayDataset:
-    """Apply the shape, dtype and label rules to everything the file holds."""
+def _to_dataset(arrays: _Arrays, path: Path, kind: str | None) -> ArrayDataset:
+    """Apply the shape, kind, dtype and label rules to everything the file holds."""
     x = arrays.x
     if x.ndim not in (2, 3, 4):
         raise UserError(
@@ -255,9 +218,11 @@ def _to_dataset(arrays: _Arrays, path: Path) -> ArrayDataset:
         raise UserError(f"{path}: holds no data (shape {x.shape}); give it at least one example")
     if x.ndim == 3:
         x = x.reshape(len(x), 1, *x.shape[1:])
+    if kind is not None:
+        check_kind(kind, x.shape[1:])
     x, levels = _standardize_values(x, path, arrays.columns)
     y, num_classes = (None, None) if arrays.y is None else _standardize_labels(arrays.y, len(x), path)
-    return ArrayDataset(x, y, levels, path.stem, num_classes)
+    return ArrayDataset(x, y, levels, path.stem, num_classes, kind=kind, features=arrays.features)
 
 
 def _standardize_values(x: np.ndarray, path: Path, columns: list[str] | None) -> tuple[np.ndarray, int | None]:

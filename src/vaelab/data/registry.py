@@ -6,6 +6,7 @@ import difflib
 import functools
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from vaelab.data.binarized_mnist import load_binarized_mnist
@@ -13,6 +14,7 @@ from vaelab.data.dataset import ArrayDataset
 from vaelab.data.digits import load_digits
 from vaelab.data.files import FILE_TYPES, load_file
 from vaelab.data.idx import load_fashion_mnist, load_mnist
+from vaelab.data.schema import check_kind, check_kind_name
 from vaelab.data.shapes import load_shapes
 from vaelab.errors import UserError
 
@@ -42,22 +44,31 @@ def load_dataset(
     split: str = "train",
     data_dir: str | os.PathLike[str] | None = None,
     labels: str | None = None,
+    kind: str | None = None,
 ) -> ArrayDataset:
     """Load ``split`` ("train", "valid", "test"; files also "all") of a registered dataset or a file.
 
     ``name_or_path`` is a key of :data:`DATASETS` or a path to a ``.npy``, ``.npz`` or ``.csv`` file.
-    ``labels`` names the label array (.npz) or column (.csv) of a file. Raises UserError on bad input.
+    ``labels`` names the label array (.npz) or column (.csv) of a file. ``kind`` states the kind of data
+    (one of :data:`vaelab.data.schema.KINDS`; None: detected from the shape) and must fit the data.
+    Raises UserError on bad input.
     """
+    if kind is not None:
+        check_kind_name(kind)
     loader = DATASETS.get(name_or_path)
     if loader is not None:
         if labels is not None:
             raise UserError(
                 f"{name_or_path}: labels= only applies to .npz and .csv files; leave it out for a registered dataset"
             )
-        return loader(split, resolve_data_dir(data_dir))
+        dataset = loader(split, resolve_data_dir(data_dir))
+        if kind is None:
+            return dataset
+        check_kind(kind, dataset.data_shape)
+        return replace(dataset, kind=kind)
     path = Path(name_or_path).expanduser()
     if path.suffix.lower() in FILE_TYPES or path.exists():
-        return load_file(path, split, labels)
+        return load_file(path, split, labels, kind)
     close = difflib.get_close_matches(name_or_path.lower(), DATASETS, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise UserError(

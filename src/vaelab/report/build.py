@@ -51,7 +51,7 @@ def report_data(config: RunConfig, model: VAE, max_examples: int, seed: int) -> 
     split = SPLITS[0]
     try:
         for split in SPLITS:
-            data = load_dataset(config.data.name, split, config.data.data_dir, config.data.labels)
+            data = load_dataset(config.data.name, split, config.data.data_dir, config.data.labels, config.data.kind)
             if len(data):
                 break
         if len(data) > max_examples:

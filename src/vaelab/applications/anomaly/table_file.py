@@ -1,16 +1,13 @@
 """Read the rows ``vaelab detect`` scores: a .csv with a header (numeric and categorical columns), an .npy
 array, or an .npz with the data under ``x``/``X`` (or its only key) and optional labels (``y`` or a named key).
 
-CSV cells are checked while parsing, so every message names the column and the line of the file (the
-header is line 1), which is what an editor shows: a column whose cells
-are all numbers (or empty) is numeric, one with no numbers at all is categorical, and a column mixing
-both is an error unless it is declared categorical. Empty cells are missing values.
+A .csv is read by the data layer's column-aware reader (:mod:`vaelab.data.csv_table`: every message names
+the column and the file line; a column with no numbers is categorical, one mixing numbers and text is an
+error unless declared categorical); missing cells are accepted with ``--missing impute``.
 """
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from vaelab.applications.anomaly.validation import InvalidInput
+from vaelab.data.csv_table import read_csv_table
 from vaelab.data.download import one_line
 from vaelab.data.files import npz_data_and_label_keys, open_npz, read_member
+from vaelab.errors import UserError
 
 FILE_TYPES = (".csv", ".npy", ".npz")
-MISSING_CELLS = frozenset({"", "na", "nan", "null", "none"})
 _NPZ_FIX = "save the rows under 'x' (labels under 'y') with numpy.savez"
 
 
@@ -94,84 +92,35 @@ def _labels(values: np.ndarray, n: int, where: str, lines: Sequence[int] | None 
 
 
 def _read_csv(path: Path, label_column: str | None, categorical: list[str], missing: str) -> DetectInput:
+    """A .csv read by :func:`vaelab.data.csv_table.read_csv_table`, then the detector's own rules: missing
+    cells only with ``missing="impute"``, and a label column of 0/1."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            numbered = [(reader.line_num, row) for row in reader if row]  # line_num: the row's last line
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InvalidInput(f"{path}: cannot read it as UTF-8 .csv ({one_line(error)}); save it as plain CSV") from error
-    if not header:
-        raise InvalidInput(f"{path}: is empty; a .csv needs a header row naming the columns, then data rows")
-    for name in [*categorical, *([label_column] if label_column else [])]:
-        if name not in header:
-            raise InvalidInput(f"{path}: has no column {name!r} (columns: {', '.join(header)}); check the name")
-    lines = [line for line, _ in numbered]
-    cells = [values for _, values in numbered]
-    for line, values in numbered:
-        if len(values) != len(header):
-            raise InvalidInput(
-                f"{path}: line {line} has {len(values)} values but the header names {len(header)} columns; "
-                "give every row one value per column"
-            )
-    columns = list(zip(*cells, strict=True)) if cells else [() for _ in header]
-    parsed = {
-        name: _column(path, name, column, name in categorical, missing, lines)
-        for name, column in zip(header, columns, strict=True)
-    }
+        table = read_csv_table(path, categorical, declare_flag="--categorical")
+    except UserError as error:
+        raise InvalidInput(str(error)) from error
+    if label_column is not None and label_column not in table.names:
+        columns = ", ".join(table.names)
+        raise InvalidInput(f"{path}: has no column {label_column!r} (columns: {columns}); check the name")
+    if missing != "impute":
+        for column in table.columns:
+            if column.missing.any():
+                line = table.lines[int(np.argmax(column.missing))]
+                raise InvalidInput(
+                    f"{path}: column {column.name!r} has a missing value at line {line}; fill or drop it, or pass "
+                    "--missing impute"
+                )
     y = None
     if label_column is not None:
-        labels = parsed.pop(label_column)
-        if labels.dtype == object or np.isnan(labels).any():
+        labels = table.column(label_column)
+        if labels.is_categorical or labels.missing.any():
             raise InvalidInput(f"{path}: label column {label_column!r} must hold 0 or 1 in every row")
-        y = _labels(labels, len(cells), f"{path}: label column {label_column!r}", lines)
-    names = list(parsed)
-    is_categorical = [i for i, name in enumerate(names) if parsed[name].dtype == object]
+        y = _labels(labels.values, len(table), f"{path}: label column {label_column!r}", table.lines.tolist())
+    kept = [column for column in table.columns if column.name != label_column]
+    is_categorical = [i for i, column in enumerate(kept) if column.is_categorical]
     if is_categorical:
-        x = np.empty((len(cells), len(names)), dtype=object)
-        for i, name in enumerate(names):
-            x[:, i] = parsed[name]
+        x = np.empty((len(table), len(kept)), dtype=object)
+        for i, column in enumerate(kept):
+            x[:, i] = column.values
     else:
-        x = np.stack([parsed[name] for name in names], axis=1) if names else np.empty((len(cells), 0))
-    return DetectInput(x, y, is_categorical, names)
-
-
-def _column(
-    path: Path, name: str, cells: Sequence[str], declared: bool, missing: str, lines: Sequence[int]
-) -> np.ndarray:
-    """One CSV column: float64 with NaN for missing cells, or (categorical) object strings with NaN;
-    ``lines`` are the cells' lines in the file, for messages."""
-    values: list[float | None] = [_number(cell) for cell in cells]
-    absent = [cell.strip().lower() in MISSING_CELLS for cell in cells]
-    if missing != "impute" and any(absent):
-        line = lines[absent.index(True)]
-        raise InvalidInput(
-            f"{path}: column {name!r} has a missing value at line {line}; fill or drop it, or pass --missing impute"
-        )
-    numeric = [v is not None for v, gone in zip(values, absent, strict=True) if not gone]
-    if declared or (numeric and not any(numeric)):
-        return np.array(
-            [np.nan if gone else cell.strip() for cell, gone in zip(cells, absent, strict=True)], dtype=object
-        )
-    for line, value, cell, gone in zip(lines, values, cells, absent, strict=True):
-        if gone:
-            continue
-        if value is None:
-            raise InvalidInput(
-                f"{path}: column {name!r} holds the non-numeric value {cell!r} at line {line}; fix it, or declare "
-                f"the column categorical with --categorical {name}"
-            )
-        if not math.isfinite(value):
-            raise InvalidInput(
-                f"{path}: column {name!r} has an infinite value at line {line}; replace it or drop the row"
-            )
-    return np.array(
-        [np.nan if gone or v is None else v for v, gone in zip(values, absent, strict=True)], dtype=np.float64
-    )
-
-
-def _number(cell: str) -> float | None:
-    try:
-        return float(cell)
-    except ValueError:
-        return None
+        x = np.stack([column.values for column in kept], axis=1) if kept else np.empty((len(table), 0))
+    return DetectInput(x, y, is_categorical, [column.name for column in kept])

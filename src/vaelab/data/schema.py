@@ -1,0 +1,177 @@
+"""What kind of data a dataset holds: the schema that travels with every :class:`ArrayDataset`.
+
+**Kind of data** (``DataSchema.kind``, one of :data:`KINDS`). The rule that detects it from the shape of
+one example (:func:`detect_kind`): ``(C, H, W)`` is an ``"image"``, ``(D,)`` is a ``"table"``; any
+other shape is an error. A user may state the kind instead (``--kind``, ``data.kind``,
+``load_dataset(kind=...)``); :func:`check_kind` rejects a kind that does not fit the shape, and the kinds
+no loader reads yet (``"sequence"``, ``"series"``, ``"graph"``).
+
+**Feature kinds** (``Feature.kind``, one of :data:`FEATURE_KINDS`), one per table column, inferred from
+the column's present (non-missing) values by :func:`infer_feature`:
+
+- booleans, or integers that are all 0 or 1 -> ``"binary"`` with ``levels`` 2;
+- other non-negative integers -> ``"ordinal"`` with ``levels`` max + 1 (the values lie on the grid
+  ``0..max``, as the dataset's discrete values do);
+- negative integers and floats -> ``"continuous"`` (also a column with no present values);
+- strings -> ``"categorical"`` with ``categories`` the distinct strings sorted, a category stored as its
+  index in that tuple.
+
+``"count"`` is never inferred: a non-negative integer column cannot tell a count from an ordinal level,
+so a count column is one a user declares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from vaelab.errors import UserError
+
+KINDS = ("image", "table", "sequence", "series", "graph")
+"""Kinds of data."""
+
+FEATURE_KINDS = ("continuous", "binary", "categorical", "count", "ordinal")
+"""Kinds of one table column."""
+
+SHAPES = {"image": "(C, H, W)", "table": "(D,)"}
+"""The shape of one example of each kind some loader reads today, as messages write it."""
+
+_DIMENSIONS = {"image": 3, "table": 1}
+"""The number of dimensions of one example of each of those kinds."""
+
+LOADED_KINDS = tuple(SHAPES)
+"""The kinds some loader reads today."""
+
+_KIND_ISSUES = {"sequence": "sequences and molecules", "series": "time series", "graph": "graphs"}
+"""The planned work that adds a loader for each kind not loaded yet."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One table column: its name, its kind, and the values it takes.
+
+    ``categories`` (categorical only): the labels, a stored integer ``k`` meaning ``categories[k]``.
+    ``levels`` (binary, ordinal, count on a grid): the number of values ``0..levels-1``.
+    """
+
+    name: str
+    kind: str
+    categories: tuple[str, ...] | None = None
+    levels: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FEATURE_KINDS:
+            kinds = ", ".join(FEATURE_KINDS)
+            raise ValueError(f"feature {self.name!r}: unknown kind {self.kind!r}; use one of: {kinds}")
+        if (self.categories is not None) != (self.kind == "categorical"):
+            raise ValueError(f"feature {self.name!r}: categories are given for categorical features, and only them")
+        if self.levels is not None and (self.kind not in ("binary", "ordinal", "count") or self.levels < 2):
+            raise ValueError(f"feature {self.name!r}: levels (at least 2) are for binary, ordinal and count features")
+
+
+@dataclass(frozen=True)
+class DataSchema:
+    """The kind of data, the shape of one example, its value grid, and its features or vocabulary.
+
+    ``levels``: the dataset-wide value grid (as :attr:`ArrayDataset.levels`), None for continuous data.
+    ``features``: one per column of a table (``shape == (len(features),)``), None when unknown.
+    ``vocabulary``: the tokens of a sequence dataset.
+    """
+
+    kind: str
+    shape: tuple[int, ...]
+    levels: int | None = None
+    features: tuple[Feature, ...] | None = None
+    vocabulary: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind of data {self.kind!r}; use one of: {', '.join(KINDS)}")
+        if self.features is not None and (self.kind != "table" or self.shape != (len(self.features),)):
+            raise ValueError(
+                f"{len(self.features)} features describe the columns of a table; this is {self.kind} data "
+                f"shaped {self.shape}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists, strings and numbers, for JSON; :meth:`from_dict` reads it back."""
+        return {
+            "kind": self.kind,
+            "shape": list(self.shape),
+            "levels": self.levels,
+            "features": None if self.features is None else [_feature_dict(f) for f in self.features],
+            "vocabulary": None if self.vocabulary is None else list(self.vocabulary),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DataSchema:
+        features = d.get("features")
+        vocabulary = d.get("vocabulary")
+        return cls(
+            kind=d["kind"],
+            shape=tuple(int(s) for s in d["shape"]),
+            levels=d.get("levels"),
+            features=None if features is None else tuple(_feature_from_dict(f) for f in features),
+            vocabulary=None if vocabulary is None else tuple(vocabulary),
+        )
+
+
+def _feature_dict(feature: Feature) -> dict[str, Any]:
+    d = asdict(feature)
+    d["categories"] = None if feature.categories is None else list(feature.categories)
+    return d
+
+
+def _feature_from_dict(d: dict[str, Any]) -> Feature:
+    categories = d.get("categories")
+    return Feature(d["name"], d["kind"], None if categories is None else tuple(categories), d.get("levels"))
+
+
+def detect_kind(shape: tuple[int, ...]) -> str:
+    """The kind of data whose examples have ``shape``: ``(C, H, W)`` -> "image", ``(D,)`` -> "table"."""
+    for kind, dimensions in _DIMENSIONS.items():
+        if len(shape) == dimensions:
+            return kind
+    raise UserError(
+        f"cannot tell the kind of data from examples shaped {tuple(shape)}: images are (C, H, W) and tables "
+        "(D,); reshape the data to one of those"
+    )
+
+
+def check_kind(kind: str, shape: tuple[int, ...]) -> None:
+    """UserError unless ``kind`` is a kind some loader reads and examples shaped ``shape`` fit it."""
+    check_kind_name(kind)
+    shape = tuple(shape)
+    if len(shape) != _DIMENSIONS[kind]:
+        raise UserError(
+            f"kind {kind!r} needs examples shaped {SHAPES[kind]}, but these are shaped {shape}; leave the kind "
+            "out to detect it from the shape, or reshape the data"
+        )
+
+
+def check_kind_name(kind: str) -> None:
+    """UserError unless ``kind`` is a kind some loader reads; checked before any data is loaded."""
+    if kind not in KINDS:
+        raise UserError(f"unknown kind of data {kind!r}; use one of: {', '.join(KINDS)}")
+    if kind not in LOADED_KINDS:
+        raise UserError(
+            f"no loader reads {kind} data yet (it comes with the work on {_KIND_ISSUES[kind]}); use one of: "
+            f"{', '.join(LOADED_KINDS)}"
+        )
+
+
+def infer_feature(name: str, values: np.ndarray) -> Feature:
+    """The feature of a column from its present values (the rule in the module docstring)."""
+    kind = values.dtype.kind
+    if kind == "b":
+        return Feature(name, "binary", levels=2)
+    if kind in "US" or (kind == "O" and all(isinstance(v, str) for v in values)):
+        return Feature(name, "categorical", categories=tuple(sorted({str(v) for v in values})))
+    if kind in "iu" and values.size and values.min() >= 0:
+        top = int(values.max())
+        return Feature(name, "binary", levels=2) if top <= 1 else Feature(name, "ordinal", levels=top + 1)
+    if kind in "iuf":
+        return Feature(name, "continuous")
+    raise UserError(f"column {name!r} holds {values.dtype} values; store numbers, booleans or strings")
