@@ -31,7 +31,7 @@ from vaelab.evaluation.sample_quality import (
     knn_radii,
     precision_recall,
 )
-from vaelab.evaluation.suite import EvalSettings, evaluate, resolve_metrics
+from vaelab.evaluation.suite import EvalSettings, default_metrics, evaluate, resolve_metrics
 
 # ---------------------------------------------------------------- bits per dimension
 
@@ -328,6 +328,11 @@ def test_resolve_metrics() -> None:
         resolve_metrics("likelihood,fid", labelled)
     with pytest.raises(UserError, match="class labels"):
         resolve_metrics("downstream", unlabelled)
+    table = dataclasses.replace(unlabelled, x=unlabelled.x.reshape(len(unlabelled), -1), factors=np.zeros((10, 1)))
+    assert table.schema.kind == "table" and default_metrics(table) == "likelihood,latent"
+    with pytest.raises(UserError, match="applies to image data, not table data"):
+        resolve_metrics("disentanglement", table)  # metrics are keyed by the kind of data
+    assert "disentanglement" in resolve_metrics("all", table)[1]
 
 
 def test_quality_ranks_real_data_above_a_random_model(tmp_path: Path) -> None:

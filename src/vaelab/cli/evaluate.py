@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -18,57 +17,6 @@ from vaelab.evaluation import suite
 from vaelab.evaluation.reference_classifier import ClassifierSettings
 
 Opt = typer.Option
-
-
-def _likelihood_line(r: dict[str, Any]) -> str:
-    bits = f"  bits/dim {r['bits_per_dim']:.4f}" if "bits_per_dim" in r else ""
-    return (
-        f"elbo {r['elbo']:.3f}  nll {r['nll']:.3f} ± {r['nll_stderr']:.3f} (K={r['num_samples']})  "
-        f"reconstruction {r['reconstruction']:.3f}  kl {r['kl']:.3f}{bits}"
-    )
-
-
-def _latent_line(r: dict[str, Any]) -> str:
-    kl = "" if r["kl_per_dim"] is None else "  kl per dim " + " ".join(f"{v:.2f}" for v in r["kl_per_dim"])
-    mi = (
-        f"mutual information {r['mutual_information']:.3f} (at most log N = {r['mutual_information_max']:.3f})  "
-        f"aggregate kl {r['aggregate_kl']:.3f}"
-        if r["mutual_information"] is not None
-        else "mutual information unavailable for this posterior"
-    )
-    return f"active units {r['active_units']} of {r['latent_dim']}  {mi}{kl}"
-
-
-def _quality_line(r: dict[str, Any]) -> str:
-    c = r["reference_classifier"]
-    return (
-        f"frechet distance {r['frechet_distance']:.3f}  precision {r['precision']:.3f}  recall {r['recall']:.3f} "
-        f"({r['num_generated']} {r['quality_samples']} samples; classifier on {c['labels']}, "
-        f"held-out accuracy {c['holdout_accuracy']:.3f})"
-    )
-
-
-def _downstream_line(r: dict[str, Any]) -> str:
-    fitted_on = r["latent_accuracy_train_examples"]
-    return f"latent accuracy {r['latent_accuracy']:.4f} (logistic regression fitted on {fitted_on} training codes)"
-
-
-def _disentanglement_line(r: dict[str, Any]) -> str:
-    return (
-        f"MIG {r['mig']:.3f}  DCI disentanglement {r['disentanglement']:.3f} completeness {r['completeness']:.3f} "
-        f"informativeness {r['informativeness']:.3f}  SAP {r['sap']:.3f}  BetaVAE score {r['beta_vae_score']:.3f}  "
-        f"FactorVAE score {r['factor_vae_score']:.3f} ({r['disentanglement_codes']} codes, "
-        f"{r['disentanglement_votes']} votes)"
-    )
-
-
-LINES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "likelihood": _likelihood_line,
-    "latent": _latent_line,
-    "quality": _quality_line,
-    "downstream": _downstream_line,
-    "disentanglement": _disentanglement_line,
-}
 
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -86,8 +34,9 @@ def evaluate(
     labels: Annotated[str | None, Opt()] = None,
     split: Annotated[str, Opt(help="train | valid | test | all")] = "test",
     metrics: Annotated[
-        str, Opt(help="comma-separated: likelihood, latent, quality, downstream, disentanglement, or all")
-    ] = ("likelihood,latent"),
+        str | None,
+        Opt(help=f"comma-separated: {', '.join(suite.METRICS)}, or all [default: likelihood and latent]"),
+    ] = None,
     all_metrics: Annotated[bool, Opt("--all", help="every metric that applies to the data")] = False,
     with_disentanglement: Annotated[
         bool, Opt("--disentanglement", help="add MIG, DCI, SAP, BetaVAE and FactorVAE scores (data with factors)")
@@ -112,7 +61,8 @@ def evaluate(
     per-example values to eval-SPLIT-per-example.npz."""
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels, limit, seed)
-    requested = "all" if all_metrics else metrics + (",disentanglement" if with_disentanglement else "")
+    named = metrics or suite.default_metrics(dataset)
+    requested = "all" if all_metrics else named + (",disentanglement" if with_disentanglement else "")
     names, skipped = suite.resolve_metrics(requested, dataset)
     needs_train = bool({"quality", "downstream"} & set(names))
     train = run_data(run_dir, model, data, "train", data_dir, labels) if needs_train else None
@@ -140,7 +90,7 @@ def evaluate(
     else:
         say(f"{dataset.name} {split} ({len(dataset)} examples)")
         for name in names:
-            say(f"  {name}: {LINES[name](figures)}")
+            say(f"  {name}: {suite.METRICS[name].line(figures)}")
         for name, reason in skipped.items():
             say(f"  {name}: skipped ({reason})")
     for warning in result.warnings:

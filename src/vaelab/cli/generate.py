@@ -56,7 +56,7 @@ def sample(
         raise UserError("--label needs a class-conditional model (trained with --model cvae)")
     torch.manual_seed(seed)
     images = model.sample(n, y=label).numpy()
-    _write_array_or_png(out, images, min(n, 8), len(model.data_shape) == 3)
+    _write_array_or_png(out, images, min(n, 8), model.data_kind == "image")
     if as_json:
         emit_json({"out": str(out), "n": n})
     else:
@@ -82,7 +82,7 @@ def reconstruct(
         _write_array_or_png(out, x_hat, 8, False)
     else:
         pairs = np.concatenate([np.concatenate([x[i : i + 8].numpy(), x_hat[i : i + 8]]) for i in range(0, len(x), 8)])
-        _write_array_or_png(out, pairs, min(len(x), 8), len(model.data_shape) == 3)
+        _write_array_or_png(out, pairs, min(len(x), 8), model.data_kind == "image")
     say(f"wrote {len(x)} reconstructions to {out}")
 
 
@@ -112,7 +112,7 @@ def interpolate(
         for i in range(0, 2 * pairs, 2)
         for m in methods
     ]
-    _write_array_or_png(out, np.concatenate(rows), steps, len(model.data_shape) == 3)
+    _write_array_or_png(out, np.concatenate(rows), steps, model.data_kind == "image")
     say(f"wrote {len(rows)} interpolation rows ({', '.join(methods)}) to {out}")
 
 

@@ -95,7 +95,7 @@ def traverse_command(
     base_code, y0 = _base_code(model, dataset if base == "example" else None, index, label)
     values = torch.linspace(low, high, steps)
     images = traverse(model, base_code, chosen, values, y0).numpy()  # (R, T, *data_shape)
-    is_image = len(model.data_shape) == 3
+    is_image = model.data_kind == "image"
     array = images if out.suffix == ".npy" else images.reshape(-1, *model.data_shape)
     _write_array_or_png(out, array, steps, is_image)
     result = {

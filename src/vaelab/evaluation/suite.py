@@ -1,6 +1,6 @@
 """Every evaluation figure of a model on a dataset split, selectable by name: what ``vaelab eval`` runs.
 
-Metrics (the keys of :data:`METRICS`):
+Metrics (the keys of :data:`METRICS`, each with the kinds of data it applies to):
 
 - ``likelihood``: ``elbo``, ``reconstruction``, ``kl``, ``nll`` (K importance samples), ``bits_per_dim``
   (discrete data), each a per-example mean with ``*_stderr`` (:mod:`vaelab.evaluation.likelihood`);
@@ -41,8 +41,6 @@ from vaelab.evaluation.likelihood import likelihood_per_example, summarise
 from vaelab.evaluation.reference_classifier import ClassifierSettings, reference_classifier
 from vaelab.evaluation.sample_quality import frechet_distance, precision_recall
 from vaelab.models import VAE
-
-DEFAULT_METRICS = ("likelihood", "latent")
 
 
 @dataclass(frozen=True)
@@ -168,31 +166,102 @@ def _disentanglement(inputs: _Inputs, result: Evaluation) -> None:
     )
 
 
-METRICS: dict[str, Callable[[_Inputs, Evaluation], None]] = {
-    "likelihood": _likelihood,
-    "latent": _latent,
-    "quality": _quality,
-    "downstream": _downstream,
-    "disentanglement": _disentanglement,
+def _likelihood_line(r: dict[str, Any]) -> str:
+    bits = f"  bits/dim {r['bits_per_dim']:.4f}" if "bits_per_dim" in r else ""
+    return (
+        f"elbo {r['elbo']:.3f}  nll {r['nll']:.3f} ± {r['nll_stderr']:.3f} (K={r['num_samples']})  "
+        f"reconstruction {r['reconstruction']:.3f}  kl {r['kl']:.3f}{bits}"
+    )
+
+
+def _latent_line(r: dict[str, Any]) -> str:
+    kl = "" if r["kl_per_dim"] is None else "  kl per dim " + " ".join(f"{v:.2f}" for v in r["kl_per_dim"])
+    mi = (
+        f"mutual information {r['mutual_information']:.3f} (at most log N = {r['mutual_information_max']:.3f})  "
+        f"aggregate kl {r['aggregate_kl']:.3f}"
+        if r["mutual_information"] is not None
+        else "mutual information unavailable for this posterior"
+    )
+    return f"active units {r['active_units']} of {r['latent_dim']}  {mi}{kl}"
+
+
+def _quality_line(r: dict[str, Any]) -> str:
+    c = r["reference_classifier"]
+    return (
+        f"frechet distance {r['frechet_distance']:.3f}  precision {r['precision']:.3f}  recall {r['recall']:.3f} "
+        f"({r['num_generated']} {r['quality_samples']} samples; classifier on {c['labels']}, "
+        f"held-out accuracy {c['holdout_accuracy']:.3f})"
+    )
+
+
+def _downstream_line(r: dict[str, Any]) -> str:
+    fitted_on = r["latent_accuracy_train_examples"]
+    return f"latent accuracy {r['latent_accuracy']:.4f} (logistic regression fitted on {fitted_on} training codes)"
+
+
+def _disentanglement_line(r: dict[str, Any]) -> str:
+    return (
+        f"MIG {r['mig']:.3f}  DCI disentanglement {r['disentanglement']:.3f} completeness {r['completeness']:.3f} "
+        f"informativeness {r['informativeness']:.3f}  SAP {r['sap']:.3f}  BetaVAE score {r['beta_vae_score']:.3f}  "
+        f"FactorVAE score {r['factor_vae_score']:.3f} ({r['disentanglement_codes']} codes, "
+        f"{r['disentanglement_votes']} votes)"
+    )
+
+
+def _needs_class_labels(data: ArrayDataset) -> str | None:
+    return None if _class_labels(data) is not None else "the data have no class labels"
+
+
+def _needs_factors(data: ArrayDataset) -> str | None:
+    return None if data.factors is not None else "the data have no known generating factors"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One entry of the metric registry: what it adds to an :class:`Evaluation`, its one-line summary, the
+    kinds of data it applies to, and (``unmet``) why it does not apply to given data, or None."""
+
+    compute: Callable[[_Inputs, Evaluation], None]
+    line: Callable[[dict[str, Any]], str]
+    kinds: tuple[str, ...]
+    unmet: Callable[[ArrayDataset], str | None] = lambda data: None
+    default: bool = False  # computed when no metric is named
+
+
+METRICS: dict[str, Metric] = {
+    "likelihood": Metric(_likelihood, _likelihood_line, ("image", "table"), default=True),
+    "latent": Metric(_latent, _latent_line, ("image", "table"), default=True),
+    "quality": Metric(_quality, _quality_line, ("image", "table")),
+    "downstream": Metric(_downstream, _downstream_line, ("image", "table"), _needs_class_labels),
+    "disentanglement": Metric(_disentanglement, _disentanglement_line, ("image",), _needs_factors),
 }
-"""Metric name -> the function that adds its figures to an :class:`Evaluation`."""
+"""Metric name -> its entry; a new kind of data adds its metrics here (``vaelab eval --metrics NAME``)."""
+
+
+def default_metrics(data: ArrayDataset) -> str:
+    """The metrics computed when none is named: the default ones that apply to ``data``."""
+    kind = data.schema.kind
+    return ",".join(name for name, metric in METRICS.items() if metric.default and kind in metric.kinds)
+
+
+def _why_not(metric: Metric, data: ArrayDataset) -> str | None:
+    kind = data.schema.kind
+    if kind not in metric.kinds:
+        return f"it applies to {' and '.join(metric.kinds)} data, not {kind} data"
+    return metric.unmet(data)
 
 
 def resolve_metrics(requested: str, data: ArrayDataset) -> tuple[list[str], dict[str, str]]:
     """Comma-separated metric names (``all`` for every metric that applies) -> (names, skipped with
-    the reason). Raises UserError for an unknown name, ``downstream`` on data without class labels or
-    ``disentanglement`` on data without known factors."""
+    the reason). Raises UserError for an unknown name or a named metric that does not apply to ``data``
+    (its kind, or what it needs: class labels, known factors)."""
     names = [name.strip() for name in requested.split(",") if name.strip()]
     unknown = [name for name in names if name not in METRICS and name != "all"]
     if unknown or not names:
         raise UserError(
             f"unknown metric {(unknown or [requested])[0]!r}; use a comma-separated list of: all, {', '.join(METRICS)}"
         )
-    missing = {}
-    if _class_labels(data) is None:
-        missing["downstream"] = "the data have no class labels"
-    if data.factors is None:
-        missing["disentanglement"] = "the data have no known generating factors"
+    missing = {name: reason for name, metric in METRICS.items() if (reason := _why_not(metric, data)) is not None}
     if "all" in names:
         return [name for name in METRICS if name not in missing], missing
     for name in names:
@@ -204,7 +273,7 @@ def resolve_metrics(requested: str, data: ArrayDataset) -> tuple[list[str], dict
 def evaluate(
     model: VAE,
     data: ArrayDataset,
-    metrics: list[str] | tuple[str, ...] = DEFAULT_METRICS,
+    metrics: list[str] | tuple[str, ...] = ("likelihood", "latent"),
     train: ArrayDataset | None = None,
     settings: EvalSettings = EvalSettings(),
 ) -> Evaluation:
@@ -220,5 +289,5 @@ def evaluate(
     inputs = _Inputs(model, data, train, settings)
     for name in metrics:
         torch.manual_seed(settings.seed)
-        METRICS[name](inputs, result)
+        METRICS[name].compute(inputs, result)
     return result

@@ -20,6 +20,7 @@ from torch.distributions import Distribution
 
 from vaelab.conditions import ClassCondition, VectorCondition
 from vaelab.data.dataset import ArrayDataset
+from vaelab.data.schema import detect_kind
 from vaelab.errors import UserError
 from vaelab.likelihoods import (
     BernoulliLikelihood,
@@ -35,7 +36,7 @@ from vaelab.nn import conv_pair, mlp_pair
 from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
 from vaelab.priors import HierarchicalPrior, MixtureOfGaussiansPrior, StandardNormalPrior, VampPrior
 
-IMAGE_KIND, TABLE_KIND = "image", "table"
+IMAGE_KIND = "image"
 CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, MLPs below
 
 
@@ -164,16 +165,11 @@ def auto_likelihood(data: ArrayDataset) -> str:
     return "continuous-bernoulli" if in_unit_interval else "gaussian"
 
 
-def data_kind(data_shape: tuple[int, ...]) -> str:
-    """The kind of data a model of ``data_shape`` reads, for specs saved without one: images are (C, H, W)."""
-    return IMAGE_KIND if len(data_shape) == 3 else TABLE_KIND
-
-
 def resolve_spec(config: ModelConfig, data: ArrayDataset, conditional: bool = False) -> dict[str, Any]:
     """Everything needed to rebuild the model without data: ``config`` (with ``prior`` and ``posterior``
     set) with its 'auto' choices resolved against ``data``, and what the data tell (shape, kind, levels,
     the condition). ``conditional`` conditions the model on the data's labels."""
-    kind = data_kind(data.data_shape)
+    kind = data.schema.kind
     likelihood = auto_likelihood(data) if config.likelihood == "auto" else config.likelihood
     network = config.network
     if network == "auto":
@@ -215,7 +211,7 @@ def build_model(spec: dict[str, Any]) -> VAE:
     )
     context = BuildContext(
         data_shape,
-        spec.get("kind") or data_kind(data_shape),
+        spec.get("kind") or detect_kind(data_shape),  # specs saved before kinds existed
         spec["levels"],
         condition_dim=0 if condition is None else condition.dim,
     )

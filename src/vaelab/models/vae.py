@@ -21,6 +21,7 @@ from torch.distributions import Distribution
 
 from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.data.batch import Batch, as_batch
+from vaelab.data.schema import detect_kind
 from vaelab.distributions import kl_estimate
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
@@ -101,6 +102,11 @@ class VAE(nn.Module):
         self.spec = spec or {}
 
     # ----------------------------------------------------------------- parts
+    @property
+    def data_kind(self) -> str:
+        """The kind of data the model reads ("image", "table", ...): the spec's, else the shape's."""
+        return str(self.spec.get("kind") or detect_kind(self.data_shape))
+
     @property
     def is_conditional(self) -> bool:
         return self.condition is not None

@@ -28,7 +28,7 @@ def tile_scale(model: VAE, pixels: int = TILE_PIXELS) -> int:
 
 
 def is_image_model(model: VAE) -> bool:
-    return len(model.data_shape) == 3
+    return model.data_kind == "image"
 
 
 def picture_sections(model: VAE, data: ArrayDataset | None, missing: str) -> list[Section]:
