@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from tests.helpers import tiny_vae
 from torch import nn
 
+from helpers import tiny_vae
 from vaelab.data.batch import Batch, dataset_batches, dataset_rows, stored_batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError

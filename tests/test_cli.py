@@ -34,6 +34,16 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
+def test_train_help_lists_the_registered_parts(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from vaelab.models.build import LIKELIHOODS, NETWORKS
+
+    monkeypatch.setenv("COLUMNS", "400")  # one help line per option
+    code, out, _ = run_cli(["train", "--help"], capsys, monkeypatch)
+    assert code == 0
+    for registry in (LIKELIHOODS, NETWORKS):
+        assert " | ".join(["auto", *registry]) in out
+
+
 def test_train_writes_a_complete_run_directory(digits_run: Path) -> None:
     for name in ("config.yaml", "model.json", "model.safetensors", "checkpoint.safetensors", "metrics.jsonl"):
         assert (digits_run / name).is_file(), name
@@ -100,8 +110,10 @@ def test_config_models_lists_every_preset_in_one_column(capsys, monkeypatch) -> 
     code, out, _ = run_cli(["config", "models"], capsys, monkeypatch)
     assert code == 0
     presets, parts = out.strip().split("\n\n")
-    for field, registry in REGISTRIES.items():  # the parts are listed from the registries
-        assert f"model.{field}: {' | '.join(registry)}" in parts.splitlines()
+    listed = dict(line.split(": ", 1) for line in parts.splitlines()[:-1])
+    for field, registry in REGISTRIES.items():  # the parts are listed from the registries, with their options
+        assert [entry.split(" (")[0] for entry in listed[f"model.{field}"].split(" | ")] == list(registry)
+    assert "gaussian (scale=learned, min_scale=0.001)" in listed["model.likelihood"]
     lines = presets.splitlines()
     assert [line.split()[0] for line in lines] == list(PRESETS)
     description_starts = {len(line) - len(line[len(line.split()[0]) :].lstrip()) for line in lines}

@@ -172,7 +172,7 @@ def test_hvae_vamp_with_iwae_conv_networks_and_logistic_likelihood(tmp_path: Pat
         tmp_path / "run",
         *("--model", "hvae-vamp", "--data", str(images), "--network", "conv", "--likelihood", "logistic"),
         *("--set", "objective.name=iwae", "--num-samples", "3", "--set", "model.hierarchy=[2,2]", *SMALL),
-        *("--set", "model.conv_channels=[8,8]", "--set", "model.conv_hidden=32"),
+        *("--set", "model.network.channels=[8,8]", "--set", "model.network.hidden=32"),
     )
 
 

@@ -30,7 +30,8 @@ from vaelab.objectives import ELBO, IWAE
 from vaelab.posteriors import DiagonalGaussianPosterior
 from vaelab.priors import MixtureOfGaussiansPrior, VampPrior
 
-FAST = ["--epochs", "1", "--hidden-dims", "32", "--latent-dim", "4", "--no-progress", "--no-report"]
+FAST = ["--epochs", "1", "--latent-dim", "4", "--no-progress", "--no-report"]
+MLP_FLAGS = ["--hidden-dims", "32"]
 SMALL = ["--set", "model.prior_components=8"]
 
 
@@ -81,7 +82,8 @@ def check_round_trip(model: VAE, directory: Path) -> VAE:
 def train_through_cli(run_dir: Path, *args: str, metrics: str = "likelihood,latent") -> dict[str, float]:
     """``vaelab train`` in-process with small settings, then ``vaelab eval --json``; returns the eval JSON."""
     runner = CliRunner()
-    result = runner.invoke(app, ["train", *FAST, "--out", str(run_dir), *args])
+    network = [] if "conv" in args else MLP_FLAGS
+    result = runner.invoke(app, ["train", *FAST, *network, "--out", str(run_dir), *args])
     assert result.exit_code == 0, (result.output, result.exception)
     result = runner.invoke(
         app, ["eval", str(run_dir), "--metrics", metrics, "--num-samples", "20", "--limit", "40", "--json"]
@@ -254,7 +256,7 @@ def test_vamp_with_iwae_conv_networks_and_logistic_likelihood(tmp_path: Path) ->
         tmp_path / "run",
         *("--model", "vamp", "--data", str(images), "--network", "conv", "--likelihood", "logistic"),
         *("--set", "objective.name=iwae", "--num-samples", "3", *SMALL),
-        *("--set", "model.conv_channels=[8,8]", "--set", "model.conv_hidden=32"),
+        *("--set", "model.network.channels=[8,8]", "--set", "model.network.hidden=32"),
     )
     loaded = vaelab.load(tmp_path / "run")
     assert loaded.prior.pseudo_inputs.shape == (8, 1, 28, 28)

@@ -10,50 +10,74 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from tests.helpers import run_cli
 from torch import nn
 from torch.distributions import Laplace
 from torch.nn import functional as F
 
 import vaelab
+from helpers import run_cli
 from vaelab.config.build import model_spec
 from vaelab.config.schema import ModelConfig
 from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
-from vaelab.models.build import LIKELIHOODS, NETWORKS, POSTERIORS, PRIORS, BuildContext, Networks, build_model
+from vaelab.models.build import (
+    LIKELIHOODS,
+    NETWORKS,
+    POSTERIORS,
+    PRIORS,
+    BuildContext,
+    Networks,
+    Options,
+    Part,
+    build_model,
+)
 from vaelab.nn import MLP
 from vaelab.objectives import ELBO
 from vaelab.training import TrainSettings, fit
 
 
 class ToyLaplaceLikelihood(Likelihood):
-    """A likelihood defined outside the library: Laplace(loc, softplus(raw) + 0.01) per element."""
+    """A likelihood defined outside the library: Laplace(loc, softplus(raw) + min_scale) per element."""
 
     name = "toy-laplace"
     params_per_element = 2
 
+    def __init__(self, data_shape: tuple[int, ...], min_scale: float) -> None:
+        super().__init__(data_shape)
+        self.min_scale = min_scale
+
     def element_distribution(self, eta: torch.Tensor) -> Laplace:
         loc, raw_scale = self.split(eta)
-        return Laplace(loc, F.softplus(raw_scale) + 0.01, validate_args=False)
+        return Laplace(loc, F.softplus(raw_scale) + self.min_scale, validate_args=False)
 
     def support_problem(self, x: torch.Tensor) -> str | None:
         return None
 
 
-def toy_networks(config: ModelConfig, context: BuildContext) -> Networks:
+class ToyLaplaceOptions(Options):
+    min_scale: float = 0.01
+
+
+class ToyTanhOptions(Options):
+    width: int = 8
+
+
+def toy_networks(options: ToyTanhOptions, context: BuildContext) -> Networks:
     """A network pair defined outside the library: one tanh layer each way."""
-    width = config.hidden_dims[0]
-    encoder = MLP(context.data_shape, [], (width,), final_activation=True, activation=nn.Tanh)
-    decoder = MLP((config.latent_dim + context.condition_dim,), [width], context.param_shape, activation=nn.Tanh)
-    return Networks(encoder, decoder, width)
+    encoder = MLP(context.data_shape, [], (options.width,), final_activation=True, activation=nn.Tanh)
+    decoder_in = context.latent_dim + context.condition_dim
+    decoder = MLP((decoder_in,), [options.width], context.param_shape, activation=nn.Tanh)
+    return Networks(encoder, decoder, options.width)
 
 
 @pytest.fixture
 def toy_parts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(LIKELIHOODS, "toy-laplace", lambda cfg, ctx: ToyLaplaceLikelihood(ctx.data_shape))
-    monkeypatch.setitem(NETWORKS, "toy-tanh", toy_networks)
+    """The toy parts' registry entries: one line each, from this module."""
+    laplace = Part(ToyLaplaceOptions, lambda o, ctx: ToyLaplaceLikelihood(ctx.data_shape, o.min_scale))
+    monkeypatch.setitem(LIKELIHOODS, "toy-laplace", laplace)
+    monkeypatch.setitem(NETWORKS, "toy-tanh", Part(ToyTanhOptions, toy_networks))
 
 
 def table(n: int = 64, d: int = 5, seed: int = 0) -> ArrayDataset:
@@ -65,10 +89,13 @@ def table(n: int = 64, d: int = 5, seed: int = 0) -> ArrayDataset:
 
 def test_a_part_registered_from_outside_trains_through_fit(toy_parts: None, tmp_path: Path) -> None:
     data = table()
-    config = ModelConfig(likelihood="toy-laplace", network="toy-tanh", latent_dim=2, hidden_dims=[8])
+    config = ModelConfig.model_validate(
+        {"likelihood": "toy-laplace", "network": {"name": "toy-tanh", "width": 6}, "latent_dim": 2}
+    )
     torch.manual_seed(0)
     model = build_model(model_spec(config, data))
     assert isinstance(model.likelihood, ToyLaplaceLikelihood) and isinstance(model.encoder.net[1], nn.Tanh)
+    assert model.encoder.out_shape == (6,) and model.likelihood.min_scale == 0.01  # its options, and defaults
     before = model.elbo(torch.from_numpy(data.x)).mean()
     result = fit(model, ELBO(), data, None, TrainSettings(epochs=30, batch_size=16, progress=False))
     assert model.elbo(torch.from_numpy(data.x)).mean() > before + 1.0  # it learns
@@ -85,11 +112,15 @@ def test_a_part_registered_from_outside_trains_through_the_cli(toy_parts, tmp_pa
     out = tmp_path / "run"
     args = ["train", "--data", str(path), "--likelihood", "toy-laplace", "--network", "toy-tanh", "--out", str(out)]
     options = ["--latent-dim", "2", "--epochs", "2", "--no-progress", "--no-report"]
-    code, _, err = run_cli([*args, *options], capsys, monkeypatch)
+    code, _, err = run_cli([*args, *options, "--set", "model.likelihood.min_scale=0.05"], capsys, monkeypatch)
     assert code == 0, err
-    assert isinstance(vaelab.load(out).likelihood, ToyLaplaceLikelihood)
-    code, _, err = run_cli(["train", "--help"], capsys, monkeypatch)
-    assert code == 0
+    loaded = vaelab.load(out)
+    assert isinstance(loaded.likelihood, ToyLaplaceLikelihood) and loaded.likelihood.min_scale == 0.05
+    code, _, err = run_cli(
+        [*args[:-1], str(tmp_path / "other"), *options, "--set", "model.likelihood.df=3"], capsys, monkeypatch
+    )
+    assert code == 1 and "model.likelihood.df does not apply to the toy-laplace likelihood" in err
+    assert not (tmp_path / "other").exists()
 
 
 def _pairwise_cover(factors: dict[str, list[str]]) -> list[dict[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -195,3 +196,15 @@ def test_max_minutes_is_a_wall_clock_budget_summed_over_resumes(tmp_path: Path) 
     resumed = fit(tiny_vae(), ELBO(), data, data, exhausted, run_dir=tmp_path, resume=True)
     assert [r["step"] for r in resumed.history] == [8, 16, 17]
     assert resumed.stopped_early
+
+
+def test_train_settings_take_every_train_config_field_by_name() -> None:
+    from vaelab.config.run import RUN_ONLY_FIELDS, train_settings
+    from vaelab.config.schema import TrainConfig
+
+    settings_fields = {f.name for f in dataclasses.fields(TrainSettings)}
+    assert set(TrainConfig.model_fields) - RUN_ONLY_FIELDS <= settings_fields  # none is dropped or renamed
+    config = TrainConfig(epochs=3, lr=0.02, precision="bf16", max_steps=7, channels_last="off")
+    settings = train_settings(config, progress=False)
+    assert (settings.epochs, settings.lr, settings.precision, settings.max_steps) == (3, 0.02, "bf16", 7)
+    assert settings.channels_last == "off" and settings.progress is False

@@ -29,6 +29,7 @@ from ceiling import bare_matmul_rate, median_seconds, step_flops
 from torch.nn import functional as F
 from worker import vaelab_model
 
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 from vaelab.objectives import ELBO
 from vaelab.training.hardware import optimizer_implementation
@@ -48,9 +49,10 @@ def main() -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, **implementation)
     x = (torch.rand(args.batch_size, 1, 28, 28) > 0.5).float()
     objective = ELBO()
+    batch = Batch(x)
 
     def step() -> None:
-        out = objective(model, x)
+        out = objective(model, batch)
         optimizer.zero_grad(set_to_none=True)
         out.loss.backward()
         optimizer.step()
@@ -82,7 +84,7 @@ def main() -> None:
         f"optimizer's pass alone caps a step at {100 * gemm / (gemm + adam):.0f}% of the GEMM ceiling"
     )
     ideal_gemm_s = step_flops(model, x) / bare_matmul_rate(model, args.batch_size)
-    out = objective(model, x)
+    out = objective(model, batch)
     out.loss.backward()
     adam_s = median_seconds(optimizer.step)
     cap = ideal_gemm_s / (ideal_gemm_s + adam_s)
@@ -99,7 +101,7 @@ def main() -> None:
 
 def evaluation_bound(model: VAE, rounds: int = 9) -> None:
     """Decoder forward against softplus + sum over one chunk of the IS estimator, alternating rounds."""
-    rows = model._rows_per_chunk()
+    rows = model.rows_per_chunk()
     z = torch.randn(rows, model.latent_dim)
     with torch.inference_mode():
         logits = model.decoder(z).reshape(rows, -1)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from vaelab.data.batch import Batch
 from vaelab.models import VAE
 from vaelab.objectives import ELBO
 
@@ -36,7 +37,7 @@ def median_seconds(fn: Callable[[], object], repeats: int = 7, number: int = 20)
 def step_flops(model: VAE, x: torch.Tensor) -> int:
     counter = FlopCounterMode(display=False)
     with counter:
-        ELBO()(model, x).loss.backward()
+        ELBO()(model, Batch(x)).loss.backward()
     model.zero_grad(set_to_none=True)
     return int(counter.get_total_flops())
 

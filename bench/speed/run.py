@@ -102,7 +102,7 @@ def eval_throughput(data_dir: str, num_samples: int, examples: int, rounds: int)
     index = np.random.default_rng(0).choice(len(test), size=examples, replace=False)
     x = torch.from_numpy(test.x[np.sort(index)]).float()
     rows = examples * num_samples
-    chunk = model._rows_per_chunk()
+    chunk = model.rows_per_chunk()
     decoder_flops, _ = decoder_forward_flops(model, chunk)
     z = torch.randn(chunk, model.latent_dim)
 

@@ -13,7 +13,7 @@ from vaelab.cli.output import emit_json
 from vaelab.config.build import OBJECTIVES
 from vaelab.config.files import parse_assignments, read_yaml, resolve_config
 from vaelab.config.presets import PRESETS
-from vaelab.models.build import REGISTRIES, choices
+from vaelab.models.build import REGISTRIES
 
 config_app = typer.Typer(help="Inspect configurations.", no_args_is_help=True)
 
@@ -31,13 +31,18 @@ def show(
 
 @config_app.command("models")
 def models() -> None:
-    """List the model presets (--model NAME) and the parts a model can be assembled from (--set model.…)."""
+    """List the model presets (--model NAME) and the parts a model is assembled from, each with its options and
+    their defaults (--set model.likelihood=gaussian, --set model.likelihood.scale=decoder)."""
     width = max(map(len, PRESETS))
     for name, preset in PRESETS.items():
         print(f"{name:{width}s} {preset.description} ({preset.paper})")
     print()
-    for field in REGISTRIES:
-        print(f"model.{field}: {choices(field)}")
+    for field, registry in REGISTRIES.items():
+        parts = []
+        for name, part in registry.items():
+            defaults = ", ".join(f"{key}={value.default}" for key, value in part.options.model_fields.items())
+            parts.append(f"{name} ({defaults})" if defaults else name)
+        print(f"model.{field}: {' | '.join(parts)}")
     print(f"objective.name: {' | '.join(OBJECTIVES)}")
 
 

@@ -80,12 +80,10 @@ def preset(name: str) -> Preset:
 
 def model_spec(config: ModelConfig, data: ArrayDataset) -> dict[str, Any]:
     """The model's spec (``vaelab.models.build.resolve_spec``) with the preset's prior, posterior and
-    conditioning filled in where the config leaves them."""
+    conditioning where the config leaves them ``auto``."""
     chosen = preset(config.preset)
-    resolved = config.model_copy(
-        update={"prior": config.prior or chosen.prior, "posterior": config.posterior or chosen.posterior}
-    )
-    return resolve_spec(resolved, data, conditional=chosen.conditional)
+    defaults = {"prior": chosen.prior, "posterior": chosen.posterior}
+    return resolve_spec(config, data, conditional=chosen.conditional, defaults=defaults)
 
 
 def build_objective(config: ObjectiveConfig, preset_name: str) -> Objective:

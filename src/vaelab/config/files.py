@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from vaelab.atomic import atomic_write_text
 from vaelab.config.schema import RunConfig
 from vaelab.errors import UserError
+from vaelab.models.spec import read_flat_fields
 
 CONFIG_NAME = "config.yaml"
 
@@ -64,9 +65,12 @@ def merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
 def resolve_config(*layers: Mapping[str, Any]) -> RunConfig:
     """Merge layers (later wins) and validate; a bad key or value is one line naming it."""
     tree: dict[str, Any] = {}
-    for layer in layers:
-        tree = merge(tree, layer)
     try:
+        for layer in layers:
+            model = layer.get("model")
+            if isinstance(model, dict):  # parts as {name, **options}, so a later layer's option keeps the name
+                layer = {**layer, "model": read_flat_fields(model)}
+            tree = merge(tree, layer)
         return RunConfig.model_validate(tree)
     except ValidationError as error:
         first = error.errors()[0]

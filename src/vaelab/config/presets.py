@@ -43,23 +43,25 @@ PRESETS: dict[str, Preset] = {
         num_samples=5,
     ),
     "vamp": Preset(
-        "VampPrior: the prior mixes the posteriors of model.prior_components learned pseudo-inputs",
+        "VampPrior: the prior mixes the posteriors of model.prior.components learned pseudo-inputs",
         "Tomczak & Welling 2018",
         prior="vamp",
     ),
     "mog-prior": Preset(
-        "learnable mixture-of-Gaussians prior with model.prior_components components",
+        "learnable mixture-of-Gaussians prior with model.prior.components components",
         "Tomczak & Welling 2018 (their MoG prior)",
         prior="mog",
     ),
     "planar": Preset(
-        "planar normalising-flow posterior with model.flow_steps steps", "Rezende & Mohamed 2015", posterior="planar"
+        "planar normalising-flow posterior with model.posterior.steps steps",
+        "Rezende & Mohamed 2015",
+        posterior="planar",
     ),
     "iaf": Preset(
-        "inverse autoregressive flow posterior with model.flow_steps steps", "Kingma et al. 2016", posterior="iaf"
+        "inverse autoregressive flow posterior with model.posterior.steps steps", "Kingma et al. 2016", posterior="iaf"
     ),
     "hvae": Preset(
-        "hierarchical VAE: latent layers model.hierarchy, top-down (ladder) inference, sampled from the top",
+        "hierarchical VAE: latent layers model.posterior.hierarchy, top-down (ladder) inference, sampled from the top",
         "Sønderby et al. 2016",
         posterior="ladder",
     ),

@@ -14,7 +14,7 @@ import torch
 
 from vaelab.config.build import build_model, build_objective, build_schedules, model_spec
 from vaelab.config.files import write_config
-from vaelab.config.schema import RunConfig
+from vaelab.config.schema import RunConfig, TrainConfig
 from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
@@ -42,6 +42,16 @@ class TrainedRun:
     train: ArrayDataset
     valid: ArrayDataset | None
     is_main: bool = True  # False in the other processes of a torchrun launch: they write nothing
+
+
+RUN_ONLY_FIELDS = frozenset({"threads"})
+"""``train`` fields a run applies itself (torch's thread count) rather than passing to ``fit``."""
+
+
+def train_settings(train: TrainConfig, progress: bool) -> TrainSettings:
+    """The loop's settings: every ``train`` field of the config under the same name, and the progress bar."""
+    values = train.model_dump(exclude=set(RUN_ONLY_FIELDS))
+    return TrainSettings(**values, progress=progress)
 
 
 def check_dataset(model: VAE, data: ArrayDataset) -> None:
@@ -91,28 +101,7 @@ def train_from_config(
     if processes.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_config(run_dir, config)
-    t = config.train
-    settings = TrainSettings(
-        epochs=epochs,
-        batch_size=t.batch_size,
-        lr=t.lr,
-        optimizer=t.optimizer,
-        weight_decay=t.weight_decay,
-        lr_schedule=t.lr_schedule,
-        grad_clip=t.grad_clip,
-        patience=t.patience,
-        seed=t.seed,
-        device=t.device,
-        in_memory=t.in_memory,
-        num_workers=t.num_workers,
-        progress=progress,
-        max_steps=t.max_steps,
-        max_minutes=t.max_minutes,
-        optimizer_impl=t.optimizer_impl,
-        compile=t.compile,
-        channels_last=t.channels_last,
-        precision=t.precision,
-    )
+    settings = train_settings(config.train, progress)
     result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
     if processes.is_main:
         model.save(run_dir)

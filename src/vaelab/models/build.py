@@ -1,20 +1,22 @@
-"""Building a VAE from its description: one registry per kind of part, every builder ``(config, context)``.
+"""Building a VAE from its description: one registry per kind of part, every entry a ``Part``.
 
-``build_model(spec)`` assembles the parts in order, each builder reading the ``ModelConfig`` and a
-``BuildContext`` that grows as parts exist: the data's description first, then the likelihood's parameter
-layout (which sizes the decoder's output), the networks (whose feature width sizes the posterior), and
-the posterior (which a VampPrior shares). Adding a part is one class in its folder plus one line in its
-registry here; every command, the help texts and the registry-driven tests pick it up.
+A ``Part`` is the options it takes (a pydantic model: ``model.likelihood.scale``, ``model.network.hidden_dims``)
+and a builder ``(options, context) -> part``. ``build_model(spec)`` assembles the parts in order, each
+builder reading its options and a ``BuildContext`` that grows as parts exist: the data's description first,
+then the likelihood's parameter layout (which sizes the decoder's output), the networks (whose feature
+width sizes the posterior), and the posterior (which a VampPrior shares). Adding a part is one class in its
+folder plus one registry entry here; every command, the help texts and the registry-driven tests pick it up.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import torch
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 from torch import nn
 from torch.distributions import Distribution
 
@@ -30,7 +32,7 @@ from vaelab.likelihoods import (
     GaussianLikelihood,
     Likelihood,
 )
-from vaelab.models.spec import ModelConfig
+from vaelab.models.spec import AUTO, PART_FIELDS, ModelConfig, PartChoice
 from vaelab.models.vae import VAE
 from vaelab.nn import conv_pair, mlp_pair
 from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
@@ -42,17 +44,18 @@ CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, 
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What a part's builder may use besides the config; later fields are filled in as parts are built."""
+    """What a part's builder may use besides its options; later fields are filled in as parts are built."""
 
     data_shape: tuple[int, ...]
     kind: str  # the kind of data ("image", "table", ...)
     levels: int | None  # discrete data: the number of values on the grid, else None
+    latent_dim: int  # size of z (all layers of a hierarchical model)
     condition_dim: int = 0  # width of the condition's features (0: unconditional)
     param_shape: tuple[int, ...] = ()  # the likelihood's decoder output per example
     features: int = 0  # the encoder's output width
     encoder: nn.Module | None = None
     posterior: Callable[[torch.Tensor], Distribution] | None = None  # q of the variable the prior is over
-    latent_dim: int = 0  # size of the variable the prior is over
+    prior_dim: int = 0  # size of the variable the prior is over (z, or the top layer z_L)
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,32 @@ class Networks:
     features: int
 
 
-Part = TypeVar("Part")
-Builder = Callable[[ModelConfig, BuildContext], Part]
+class Options(BaseModel):
+    """A part's options; a part without any takes this as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Opt = TypeVar("Opt", bound=Options)
+Built = TypeVar("Built")
+
+
+@dataclass(frozen=True)
+class Part(Generic[Opt, Built]):
+    """A registry entry: the options the part takes and its builder."""
+
+    options: type[Opt]
+    build: Callable[[Opt, BuildContext], Built]
+
+
+# ----------------------------------------------------------------- likelihoods
+class GaussianOptions(Options):
+    scale: Literal["learned", "decoder"] | PositiveFloat = "learned"  # fixed, one learned per element, or decoded
+    min_scale: PositiveFloat = 1e-3  # floor of a learned or decoded scale
+
+
+class LogisticOptions(Options):
+    components: PositiveInt = 1  # mixture components per element
 
 
 def _need_levels(context: BuildContext, name: str) -> int:
@@ -74,56 +101,104 @@ def _need_levels(context: BuildContext, name: str) -> int:
     return context.levels
 
 
-LIKELIHOODS: dict[str, Builder[Likelihood]] = {
-    "bernoulli": lambda cfg, ctx: BernoulliLikelihood(ctx.data_shape),
-    "continuous-bernoulli": lambda cfg, ctx: ContinuousBernoulliLikelihood(ctx.data_shape),
-    "gaussian": lambda cfg, ctx: GaussianLikelihood(ctx.data_shape, cfg.gaussian_scale, cfg.gaussian_min_scale),
-    "logistic": lambda cfg, ctx: DiscretizedLogisticLikelihood(
-        ctx.data_shape, _need_levels(ctx, "logistic"), cfg.logistic_components
+LIKELIHOODS: dict[str, Part[Any, Likelihood]] = {
+    "bernoulli": Part(Options, lambda o, ctx: BernoulliLikelihood(ctx.data_shape)),
+    "continuous-bernoulli": Part(Options, lambda o, ctx: ContinuousBernoulliLikelihood(ctx.data_shape)),
+    "gaussian": Part(GaussianOptions, lambda o, ctx: GaussianLikelihood(ctx.data_shape, o.scale, o.min_scale)),
+    "logistic": Part(
+        LogisticOptions,
+        lambda o, ctx: DiscretizedLogisticLikelihood(ctx.data_shape, _need_levels(ctx, "logistic"), o.components),
     ),
-    "categorical": lambda cfg, ctx: CategoricalLikelihood(ctx.data_shape, _need_levels(ctx, "categorical")),
+    "categorical": Part(
+        Options, lambda o, ctx: CategoricalLikelihood(ctx.data_shape, _need_levels(ctx, "categorical"))
+    ),
 }
 
 
-def _conv(config: ModelConfig, context: BuildContext) -> Networks:
+# ------------------------------------------------------------------- networks
+class MLPOptions(Options):
+    hidden_dims: Annotated[list[PositiveInt], Field(min_length=1)] = [400]  # encoder widths; the decoder mirrors
+
+
+class ConvOptions(Options):
+    channels: Annotated[list[PositiveInt], Field(min_length=1)] = [32, 32, 64, 64]  # per stride-2 convolution
+    hidden: PositiveInt = 256  # width of the fully connected layer after the convolutions
+
+
+def _mlp(options: MLPOptions, context: BuildContext) -> Networks:
+    decoder_in = context.latent_dim + context.condition_dim
+    return Networks(*mlp_pair(context.data_shape, options.hidden_dims, decoder_in, context.param_shape))
+
+
+def _conv(options: ConvOptions, context: BuildContext) -> Networks:
     if context.kind != IMAGE_KIND:
         raise UserError(f"--network conv needs images (N, C, H, W); the data have shape {context.data_shape}")
-    decoder_in = config.latent_dim + context.condition_dim
-    return Networks(
-        *conv_pair(context.data_shape, config.conv_channels, config.conv_hidden, decoder_in, context.param_shape)
-    )
+    decoder_in = context.latent_dim + context.condition_dim
+    pair = conv_pair(context.data_shape, options.channels, options.hidden, decoder_in, context.param_shape)
+    return Networks(*pair)
 
 
-NETWORKS: dict[str, Builder[Networks]] = {
-    "mlp": lambda cfg, ctx: Networks(
-        *mlp_pair(ctx.data_shape, cfg.hidden_dims, cfg.latent_dim + ctx.condition_dim, ctx.param_shape)
-    ),
-    "conv": _conv,
-}
+NETWORKS: dict[str, Part[Any, Networks]] = {"mlp": Part(MLPOptions, _mlp), "conv": Part(ConvOptions, _conv)}
 
 
-def _ladder_sizes(config: ModelConfig) -> list[int]:
-    """``model.hierarchy``, or two layers splitting latent_dim (the bottom one gets the odd unit)."""
-    if config.hierarchy is not None:
-        return config.hierarchy
-    if config.latent_dim < 2:
+# ----------------------------------------------------------------- posteriors
+class PosteriorOptions(Options):
+    min_scale: PositiveFloat = 1e-4  # floor of the posterior's scale
+
+
+class FlowOptions(PosteriorOptions):
+    steps: PositiveInt = 4  # planar / IAF flow steps
+
+
+class LadderOptions(PosteriorOptions):
+    # sizes of z_1 (next to x) .. z_L, summing to latent_dim; None: two halves of latent_dim
+    hierarchy: Annotated[list[PositiveInt], Field(min_length=2)] | None = None
+
+
+def _ladder_sizes(options: LadderOptions, latent_dim: int) -> list[int]:
+    """``hierarchy``, or two layers splitting latent_dim (the bottom one gets the odd unit)."""
+    if options.hierarchy is not None:
+        if sum(options.hierarchy) != latent_dim:
+            raise UserError(
+                f"model.posterior.hierarchy {options.hierarchy} sums to {sum(options.hierarchy)} but model.latent_dim "
+                f"is {latent_dim}; set latent_dim to the sum (the decoder sees all layers)"
+            )
+        return options.hierarchy
+    if latent_dim < 2:
         raise UserError("a hierarchical VAE needs latent_dim >= 2 (one unit per layer at least)")
-    return [config.latent_dim - config.latent_dim // 2, config.latent_dim // 2]
+    return [latent_dim - latent_dim // 2, latent_dim // 2]
 
 
 def _posterior_input(context: BuildContext) -> int:
     return context.features + context.condition_dim
 
 
-POSTERIORS: dict[str, Builder[nn.Module]] = {
-    "gaussian": lambda cfg, ctx: DiagonalGaussianPosterior(_posterior_input(ctx), cfg.latent_dim, cfg.min_scale),
-    "planar": lambda cfg, ctx: PlanarPosterior(_posterior_input(ctx), cfg.latent_dim, cfg.flow_steps, cfg.min_scale),
-    "iaf": lambda cfg, ctx: IAFPosterior(_posterior_input(ctx), cfg.latent_dim, cfg.flow_steps, cfg.min_scale),
-    "ladder": lambda cfg, ctx: LadderPosterior(_posterior_input(ctx), _ladder_sizes(cfg), cfg.min_scale),
+POSTERIORS: dict[str, Part[Any, nn.Module]] = {
+    "gaussian": Part(
+        PosteriorOptions,
+        lambda o, ctx: DiagonalGaussianPosterior(_posterior_input(ctx), ctx.latent_dim, o.min_scale),
+    ),
+    "planar": Part(
+        FlowOptions, lambda o, ctx: PlanarPosterior(_posterior_input(ctx), ctx.latent_dim, o.steps, o.min_scale)
+    ),
+    "iaf": Part(FlowOptions, lambda o, ctx: IAFPosterior(_posterior_input(ctx), ctx.latent_dim, o.steps, o.min_scale)),
+    "ladder": Part(
+        LadderOptions,
+        lambda o, ctx: LadderPosterior(_posterior_input(ctx), _ladder_sizes(o, ctx.latent_dim), o.min_scale),
+    ),
 }
 
 
-def _vamp_prior(config: ModelConfig, context: BuildContext) -> nn.Module:
+# --------------------------------------------------------------------- priors
+class VampOptions(Options):
+    components: PositiveInt = 500  # pseudo-inputs (Tomczak & Welling 2018: 500)
+
+
+class MixtureOptions(VampOptions):
+    min_scale: PositiveFloat = 1e-4  # floor of the components' scales
+
+
+def _vamp_prior(options: VampOptions, context: BuildContext) -> nn.Module:
     if context.condition_dim:
         raise UserError("the VampPrior's pseudo-inputs carry no condition: use another prior with a conditional model")
     if isinstance(context.posterior, FlowPosterior):
@@ -132,22 +207,22 @@ def _vamp_prior(config: ModelConfig, context: BuildContext) -> nn.Module:
             "use --set model.posterior=gaussian (or ladder)"
         )
     assert context.encoder is not None and context.posterior is not None
-    return VampPrior(context.encoder, context.posterior, context.data_shape, config.prior_components)
+    return VampPrior(context.encoder, context.posterior, context.data_shape, options.components)
 
 
-PRIORS: dict[str, Builder[nn.Module]] = {
-    "standard-normal": lambda cfg, ctx: StandardNormalPrior(ctx.latent_dim),
-    "mog": lambda cfg, ctx: MixtureOfGaussiansPrior(ctx.latent_dim, cfg.prior_components, cfg.min_scale),
-    "vamp": _vamp_prior,
+PRIORS: dict[str, Part[Any, nn.Module]] = {
+    "standard-normal": Part(Options, lambda o, ctx: StandardNormalPrior(ctx.prior_dim)),
+    "mog": Part(MixtureOptions, lambda o, ctx: MixtureOfGaussiansPrior(ctx.prior_dim, o.components, o.min_scale)),
+    "vamp": Part(VampOptions, _vamp_prior),
 }
 
-REGISTRIES: dict[str, dict[str, Any]] = {
+REGISTRIES: dict[str, dict[str, Part[Any, Any]]] = {
     "likelihood": LIKELIHOODS,
     "network": NETWORKS,
     "posterior": POSTERIORS,
     "prior": PRIORS,
 }
-"""Config field -> the registry its value names."""
+"""Config field -> the registry its name is looked up in."""
 
 
 def choices(registry: str) -> str:
@@ -165,20 +240,50 @@ def auto_likelihood(data: ArrayDataset) -> str:
     return "continuous-bernoulli" if in_unit_interval else "gaussian"
 
 
-def resolve_spec(config: ModelConfig, data: ArrayDataset, conditional: bool = False) -> dict[str, Any]:
-    """Everything needed to rebuild the model without data: ``config`` (with ``prior`` and ``posterior``
-    set) with its 'auto' choices resolved against ``data``, and what the data tell (shape, kind, levels,
-    the condition). ``conditional`` conditions the model on the data's labels."""
+def _resolve_part(field: str, choice: PartChoice, chosen: str) -> dict[str, Any]:
+    """``choice`` as the part ``chosen`` with every option filled in. Options given with ``auto`` that the
+    chosen part does not take are dropped; an option a named part does not take is a one-line error."""
+    registry = REGISTRIES[field]
+    if chosen not in registry:
+        raise UserError(f"unknown {field} {chosen!r}; choose one of: {', '.join(registry)}")
+    options_type = registry[chosen].options
+    given = choice.options
+    if choice.name == AUTO:
+        given = {key: value for key, value in given.items() if key in options_type.model_fields}
+    unknown = sorted(set(given) - set(options_type.model_fields))
+    if unknown:
+        takes = ", ".join(options_type.model_fields) or "no options"
+        raise UserError(f"model.{field}.{unknown[0]} does not apply to the {chosen} {field} (it takes {takes})")
+    try:
+        options = options_type.model_validate(given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"bad config value for model.{field}.{where}: {first['msg']}") from None
+    return {"name": chosen, **options.model_dump()}
+
+
+def resolve_spec(
+    config: ModelConfig, data: ArrayDataset, conditional: bool = False, defaults: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything needed to rebuild the model without data: ``config`` with every part named and every
+    option filled in, and what the data tell (shape, kind, levels, the condition). Parts left ``auto`` are
+    the ``defaults`` (a preset's prior and posterior) or, for the network and the likelihood, chosen from
+    ``data``. ``conditional`` conditions the model on the data's labels."""
     kind = data.schema.kind
-    likelihood = auto_likelihood(data) if config.likelihood == "auto" else config.likelihood
-    network = config.network
-    if network == "auto":
-        network = "conv" if kind == IMAGE_KIND and min(data.data_shape[1:]) >= CONV_MIN_SIDE else "mlp"
-    resolved = config.model_copy(update={"likelihood": likelihood, "network": network})
-    for field in REGISTRIES:
-        name = getattr(resolved, field)
-        if name not in REGISTRIES[field]:
-            raise UserError(f"unknown {field} {name!r}; choose one of: {', '.join(REGISTRIES[field])}")
+    automatic: dict[str, Callable[[], str]] = {
+        "likelihood": lambda: auto_likelihood(data),
+        "network": lambda: "conv" if kind == IMAGE_KIND and min(data.data_shape[1:]) >= CONV_MIN_SIDE else "mlp",
+    }
+    for field, name in (defaults or {}).items():
+        automatic[field] = lambda name=name: name  # type: ignore[misc]
+    parts = {}
+    for field in PART_FIELDS:
+        choice: PartChoice = getattr(config, field)
+        if choice.name == AUTO and field not in automatic:
+            raise UserError(f"model.{field} is 'auto': name one of {choices(field)}")
+        chosen = automatic[field]() if choice.name == AUTO else choice.name
+        parts[field] = _resolve_part(field, choice, chosen)
     num_classes, condition_dim = None, 0
     if conditional:
         if data.y is None:
@@ -188,7 +293,7 @@ def resolve_spec(config: ModelConfig, data: ArrayDataset, conditional: bool = Fa
         else:
             condition_dim = int(data.y.shape[1])
     return {
-        "model": resolved.model_dump(),
+        "model": {**config.model_dump(exclude=set(PART_FIELDS)), **parts},
         "data_shape": list(data.data_shape),
         "kind": kind,
         "levels": data.levels,
@@ -197,10 +302,14 @@ def resolve_spec(config: ModelConfig, data: ArrayDataset, conditional: bool = Fa
     }
 
 
+def _build(field: str, choice: PartChoice, context: BuildContext) -> Any:
+    part = REGISTRIES[field][choice.name]
+    return part.build(part.options.model_validate(choice.options), context)
+
+
 def build_model(spec: dict[str, Any]) -> VAE:
     """The VAE a spec (from ``resolve_spec``, or a saved ``model.json``) describes."""
     config = ModelConfig.model_validate(spec["model"])
-    assert config.prior is not None and config.posterior is not None  # set before resolve_spec
     data_shape = tuple(spec["data_shape"])
     condition = (
         ClassCondition(spec["num_classes"])
@@ -213,17 +322,25 @@ def build_model(spec: dict[str, Any]) -> VAE:
         data_shape,
         spec.get("kind") or detect_kind(data_shape),  # specs saved before kinds existed
         spec["levels"],
+        config.latent_dim,
         condition_dim=0 if condition is None else condition.dim,
     )
-    likelihood = LIKELIHOODS[config.likelihood](config, context)
+    likelihood: Likelihood = _build("likelihood", config.likelihood, context)
     context = dataclasses.replace(context, param_shape=likelihood.param_shape)
-    networks = NETWORKS[config.network](config, context)
+    networks: Networks = _build("network", config.network, context)
     context = dataclasses.replace(context, features=networks.features, encoder=networks.encoder)
-    posterior = POSTERIORS[config.posterior](config, context)
+    posterior: nn.Module = _build("posterior", config.posterior, context)
+    if isinstance(posterior, LadderPosterior):  # the prior is over the top layer, completed by the top-down chain
+        top = dataclasses.replace(context, posterior=posterior.top_posterior, prior_dim=posterior.sizes[-1])
+        prior: nn.Module = HierarchicalPrior(_build("prior", config.prior, top), posterior.top_down, posterior.sizes)
+    else:
+        prior = _build(
+            "prior", config.prior, dataclasses.replace(context, posterior=posterior, prior_dim=config.latent_dim)
+        )
     return VAE(
         networks.encoder,
         posterior,
-        _build_prior(config, context, posterior),
+        prior,
         networks.decoder,
         likelihood,
         data_shape=data_shape,
@@ -231,14 +348,3 @@ def build_model(spec: dict[str, Any]) -> VAE:
         condition=condition,
         spec=spec,
     )
-
-
-def _build_prior(config: ModelConfig, context: BuildContext, posterior: nn.Module) -> nn.Module:
-    """The configured prior. Under a ladder posterior it is the prior of the top layer z_L, completed by the
-    posterior's shared top-down conditionals: p(z) = p(z_L) prod_l p(z_l | z_{l+1})."""
-    assert config.prior is not None
-    build = PRIORS[config.prior]
-    if isinstance(posterior, LadderPosterior):
-        top = dataclasses.replace(context, posterior=posterior.top_posterior, latent_dim=posterior.sizes[-1])
-        return HierarchicalPrior(build(config, top), posterior.top_down, posterior.sizes)
-    return build(config, dataclasses.replace(context, posterior=posterior, latent_dim=config.latent_dim))

@@ -1,43 +1,109 @@
 """The model's description: the plain data a saved model is rebuilt from, and what ``--set model.…`` sets.
 
 It lives with the model (not in ``vaelab.config``) because it is part of the saved-model format: ``vaelab.load``
-and the anomaly detector build from it without any run configuration. Names in ``likelihood``, ``network``,
-``prior`` and ``posterior`` are keys of the registries in ``vaelab.models.build``.
+and the anomaly detector build from it without any run configuration.
+
+Each part is chosen by name from its registry (``vaelab.models.build``) together with its own options:
+``model.likelihood: {name: gaussian, scale: decoder}``, or just ``model.likelihood: gaussian`` for the
+defaults. The part's entry in the registry says which options it takes (a pydantic model), so a part added
+to a registry brings its options with it. ``auto`` lets vaelab choose the network and the likelihood from
+the data, and the preset choose the prior and the posterior; options given with ``auto`` apply when the
+chosen part takes them.
+
+Configs and saved models written before parts had their own options used flat fields (``hidden_dims``,
+``gaussian_scale``, ``prior_components``, ...); :data:`FLAT_FIELDS` reads them into the parts' options.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from vaelab.errors import UserError
+
+AUTO = "auto"
+
+
+class PartChoice(BaseModel):
+    """A part by registry name, with its options (checked against the part's own options when it is built)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = AUTO
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, value: Any) -> Any:
+        if value is None:  # configs written before parts had options: null meant the preset's part
+            return {"name": AUTO}
+        return {"name": value} if isinstance(value, str) else value
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+FLAT_FIELDS: dict[str, tuple[str, str, frozenset[str]]] = {
+    "hidden_dims": ("network", "hidden_dims", frozenset({"mlp"})),
+    "conv_channels": ("network", "channels", frozenset({"conv"})),
+    "conv_hidden": ("network", "hidden", frozenset({"conv"})),
+    "gaussian_scale": ("likelihood", "scale", frozenset({"gaussian"})),
+    "logistic_components": ("likelihood", "components", frozenset({"logistic"})),
+    "prior_components": ("prior", "components", frozenset({"mog", "vamp"})),
+    "flow_steps": ("posterior", "steps", frozenset({"planar", "iaf"})),
+    "hierarchy": ("posterior", "hierarchy", frozenset({"ladder"})),
+    "min_scale": ("posterior", "min_scale", frozenset({"gaussian", "planar", "iaf", "ladder"})),
+}
+"""Flat field of earlier configs -> (part, option, the built-in parts that take it). A flat field set for a
+part that does not take it was ignored then and is dropped now; with ``auto`` it is kept for the chosen part.
+``min_scale`` also set the mixture prior's scale floor (see :func:`read_flat_fields`)."""
+PART_FIELDS = ("network", "likelihood", "prior", "posterior")
+
+
+def _part_choice(field: str, value: Any) -> PartChoice:
+    try:
+        return PartChoice.model_validate(value)
+    except ValidationError:
+        raise UserError(
+            f"bad config value for model.{field}: {value!r}; give a name, or a mapping with name and options"
+        ) from None
+
+
+def read_flat_fields(tree: dict[str, Any]) -> dict[str, Any]:
+    """A model config tree with its parts as ``{name, **options}`` and flat fields moved into the options of
+    the parts that take them; a part's name appears only where the tree names it (so that merging layers of
+    a config keeps a name given in one layer and options given in another)."""
+    tree = dict(tree)
+    parts = {field: _part_choice(field, tree.get(field, AUTO)) for field in PART_FIELDS}
+    options = {field: part.options for field, part in parts.items()}
+    for flat, (field, option, takers) in FLAT_FIELDS.items():
+        value = tree.pop(flat, None)
+        if value is None:
+            continue
+        if parts[field].name in takers | {AUTO}:
+            options[field].setdefault(option, value)
+        if flat == "min_scale" and parts["prior"].name in {"mog", AUTO}:
+            options["prior"].setdefault("min_scale", value)
+    for field, part in parts.items():
+        raw = tree.get(field)
+        named = isinstance(raw, str) or (isinstance(raw, dict) and "name" in raw)
+        if named or options[field]:
+            tree[field] = {**({"name": part.name} if named else {}), **options[field]}
+    return tree
 
 
 class ModelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     preset: str = "vae"  # see vaelab.config.presets.PRESETS
-    network: str = "auto"  # "auto" or a key of NETWORKS (auto: conv for images of 32 x 32 and more, else mlp)
     latent_dim: int = Field(20, ge=1)
-    hidden_dims: list[int] = Field(default_factory=lambda: [400], min_length=1)
-    conv_channels: list[int] = Field(default_factory=lambda: [32, 32, 64, 64], min_length=1)
-    conv_hidden: int = Field(256, ge=1)
-    likelihood: str = "auto"  # "auto" or a key of LIKELIHOODS
-    prior: str | None = None  # None: the preset's; a key of PRIORS
-    posterior: str | None = None  # None: the preset's; a key of POSTERIORS
-    gaussian_scale: Literal["learned", "decoder"] | float = "learned"
-    gaussian_min_scale: float = Field(1e-3, gt=0)  # floor of a learned or decoder Gaussian scale
-    logistic_components: int = Field(1, ge=1)
-    min_scale: float = Field(1e-4, gt=0)  # floor of the posterior's and a learned prior's scales
-    prior_components: int = Field(500, ge=1)  # mixture components / VampPrior pseudo-inputs (Tomczak & Welling: 500)
-    flow_steps: int = Field(4, ge=1)  # planar / IAF flow steps
-    # hierarchical VAE: sizes of z_1 (next to x) .. z_L, summing to latent_dim; None: two halves of latent_dim
-    hierarchy: Annotated[list[PositiveInt], Field(min_length=2)] | None = None
+    network: PartChoice = PartChoice(name=AUTO)  # auto: conv for images of 32 x 32 and more, else mlp
+    likelihood: PartChoice = PartChoice(name=AUTO)  # auto: from the data's values (see auto_likelihood)
+    prior: PartChoice = PartChoice(name=AUTO)  # auto: the preset's
+    posterior: PartChoice = PartChoice(name=AUTO)  # auto: the preset's
 
-    @model_validator(mode="after")
-    def _hierarchy_fills_latent_dim(self) -> ModelConfig:
-        if self.hierarchy is not None and sum(self.hierarchy) != self.latent_dim:
-            raise ValueError(
-                f"model.hierarchy {self.hierarchy} sums to {sum(self.hierarchy)} but model.latent_dim is "
-                f"{self.latent_dim}; set latent_dim to the sum (the decoder sees all layers)"
-            )
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_fields(cls, value: Any) -> Any:
+        return read_flat_fields(value) if isinstance(value, dict) else value

@@ -19,12 +19,12 @@ from vaelab.objectives import ELBO
 from vaelab.training import TrainSettings, fit
 
 LIKELIHOODS: dict[str, dict[str, Any]] = {
-    "gaussian": {"likelihood": "gaussian", "gaussian_scale": "learned"},
-    "gaussian-decoder": {"likelihood": "gaussian", "gaussian_scale": "decoder"},
-    "gaussian-unit": {"likelihood": "gaussian", "gaussian_scale": 1.0},
-    "continuous-bernoulli": {"likelihood": "continuous-bernoulli"},
+    "gaussian": {"name": "gaussian", "scale": "learned"},
+    "gaussian-decoder": {"name": "gaussian", "scale": "decoder"},
+    "gaussian-unit": {"name": "gaussian", "scale": 1.0},
+    "continuous-bernoulli": {"name": "continuous-bernoulli"},
 }
-"""The detector's likelihood names as model settings (``vaelab.models.spec.ModelConfig``): a Gaussian with a
+"""The detector's likelihood names as model parts (``model.likelihood`` of ``ModelConfig``): a Gaussian with a
 learned per-feature scale, with unit scale, or heteroscedastic (the decoder outputs the scale), each
 learned scale bounded below by ``min_scale``; or the continuous Bernoulli for grey levels."""
 
@@ -70,17 +70,22 @@ def build_vae(
     normal prior. ``min_scale`` bounds a learned Gaussian scale from below, in the units of the scaled
     columns."""
     network: dict[str, Any] = (
-        {"network": "conv", "conv_channels": list(conv_channels), "conv_hidden": conv_hidden}
+        {"name": "conv", "channels": list(conv_channels), "hidden": conv_hidden}
         if conv_channels
-        else {"network": "mlp", "hidden_dims": list(hidden_dims)}
+        else {"name": "mlp", "hidden_dims": list(hidden_dims)}
     )
-    config = ModelConfig(
-        latent_dim=latent_dim,
-        prior="standard-normal",
-        posterior="gaussian",
-        gaussian_min_scale=min_scale,
-        **network,
+    likelihood_part = {
         **LIKELIHOODS[likelihood],
+        **({"min_scale": min_scale} if "scale" in LIKELIHOODS[likelihood] else {}),
+    }
+    config = ModelConfig.model_validate(
+        {
+            "latent_dim": latent_dim,
+            "network": network,
+            "likelihood": likelihood_part,
+            "prior": "standard-normal",
+            "posterior": "gaussian",
+        }
     )
     return build_model(resolve_spec(config, data))
 
