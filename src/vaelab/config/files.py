@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from vaelab.atomic import atomic_write_text
 from vaelab.config.schema import RunConfig
 from vaelab.errors import UserError
-from vaelab.models.spec import read_flat_fields
+from vaelab.models.spec import PART_FIELDS, read_flat_fields
 
 CONFIG_NAME = "config.yaml"
 
@@ -62,6 +62,22 @@ def merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _forget_replaced_parts(tree: dict[str, Any], model: Mapping[str, Any]) -> dict[str, Any]:
+    """``tree`` without the parts that ``model`` names differently: another part starts from its own defaults."""
+    earlier = tree.get("model", {})
+    replaced = {
+        field
+        for field in PART_FIELDS
+        if isinstance(model.get(field), dict)
+        and "name" in model[field]
+        and isinstance(earlier.get(field), dict)
+        and earlier[field].get("name") != model[field]["name"]
+    }
+    if not replaced:
+        return tree
+    return {**tree, "model": {k: v for k, v in earlier.items() if k not in replaced}}
+
+
 def resolve_config(*layers: Mapping[str, Any]) -> RunConfig:
     """Merge layers (later wins) and validate; a bad key or value is one line naming it."""
     tree: dict[str, Any] = {}
@@ -69,7 +85,9 @@ def resolve_config(*layers: Mapping[str, Any]) -> RunConfig:
         for layer in layers:
             model = layer.get("model")
             if isinstance(model, dict):  # parts as {name, **options}, so a later layer's option keeps the name
-                layer = {**layer, "model": read_flat_fields(model)}
+                model = read_flat_fields(model)
+                layer = {**layer, "model": model}
+                tree = _forget_replaced_parts(tree, model)
             tree = merge(tree, layer)
         return RunConfig.model_validate(tree)
     except ValidationError as error:
