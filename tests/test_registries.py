@@ -5,6 +5,7 @@ registered networks, posteriors, priors and likelihoods builds, trains a step, s
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +17,13 @@ from torch.nn import functional as F
 
 import vaelab
 from helpers import run_cli
-from vaelab.config.build import model_spec
-from vaelab.config.schema import ModelConfig
+from vaelab.config.build import OBJECTIVES, build_objective, model_spec
+from vaelab.config.schema import ModelConfig, ObjectiveConfig
 from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
+from vaelab.models import VAE
 from vaelab.models.build import (
     LIKELIHOODS,
     NETWORKS,
@@ -34,7 +36,8 @@ from vaelab.models.build import (
     build_model,
 )
 from vaelab.nn import MLP
-from vaelab.objectives import ELBO
+from vaelab.objectives import ELBO, ObjectiveOutput
+from vaelab.objectives.terms import elbo_terms
 from vaelab.training import TrainSettings, fit
 
 
@@ -183,3 +186,40 @@ def test_the_pairs_cover_every_pair_of_entries() -> None:
         seen = {(c[a], c[b]) for c in COMBINATIONS}
         assert seen == set(itertools.product(FACTORS[a], FACTORS[b])), (a, b)
     assert len(COMBINATIONS) < np.prod([len(v) for v in FACTORS.values()])
+
+
+@dataclass(frozen=True)
+class ToyWarmELBO:
+    """An objective defined outside the library, with a hyperparameter the config does not declare: the
+    ELBO with its KL scaled by ``kl_scale``."""
+
+    kl_scale: float = 1.0
+    beta: float = 1.0
+
+    def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        terms = elbo_terms(model(batch))
+        return ObjectiveOutput(-(terms["reconstruction"] - self.beta * self.kl_scale * terms["kl"]).mean(), terms)
+
+
+def test_an_objective_registered_from_outside_trains_through_the_cli(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(OBJECTIVES, "toy-warm", ToyWarmELBO)
+    assert build_objective(ObjectiveConfig.model_validate({"name": "toy-warm", "kl_scale": "0.5"}), "vae") == (
+        ToyWarmELBO(kl_scale=0.5)
+    )
+    path = tmp_path / "table.npy"
+    np.save(path, table().x)
+    args = ["train", "--data", str(path), "--latent-dim", "2", "--epochs", "2", "--no-progress", "--no-report"]
+    code, _, err = run_cli(
+        [*args, "--out", str(tmp_path / "run"), "--set", "objective.name=toy-warm", "--set", "objective.kl_scale=0.3"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    code, _, err = run_cli(
+        [*args, "--out", str(tmp_path / "bad"), "--set", "objective.name=toy-warm", "--set", "objective.kl_scale=x"],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 1 and "bad config value for objective.kl_scale" in err and not (tmp_path / "bad").exists()
+    code, _, err = run_cli([*args, "--out", str(tmp_path / "typo"), "--set", "objective.gama=3"], capsys, monkeypatch)
+    assert code == 1 and "objective.gama does not apply to the elbo objective" in err

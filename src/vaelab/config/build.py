@@ -4,8 +4,11 @@ and schedules are built here from explicit registries."""
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable
 from typing import Any
+
+import pydantic
 
 from vaelab.config.presets import PRESETS, Preset
 from vaelab.config.schema import ModelConfig, ObjectiveConfig, ScheduleConfig
@@ -29,32 +32,6 @@ from vaelab.training import Cyclical, LinearRamp, Schedule
 __all__ = ["OBJECTIVES", "build_model", "build_objective", "build_schedules", "model_spec", "preset"]
 
 
-def _from_fields(name: str, objective: Callable[..., Objective]) -> Callable[[ObjectiveConfig, Preset], Objective]:
-    """The builder of an objective dataclass: the preset's options when it is the preset's objective,
-    overridden by every config field set that is a field of the objective (config and objective use the
-    same names). A field set for another objective, or free bits or a capacity outside the ELBO, is a
-    one-line error."""
-    own_fields = {f.name for f in dataclasses.fields(objective)}  # type: ignore[arg-type]
-
-    def build(config: ObjectiveConfig, chosen: Preset) -> Objective:
-        options: dict[str, Any] = dict(chosen.objective_options) if name == chosen.objective else {}
-        if name == chosen.objective and "num_samples" in own_fields and chosen.num_samples > 1:
-            options["num_samples"] = chosen.num_samples
-        if "beta" in own_fields:
-            options["beta"] = chosen.beta if config.beta is None else config.beta
-        elif config.beta is not None:
-            raise UserError(f"the {name} objective has no KL term to weight: leave objective.beta out")
-        for key, value in config.model_dump(exclude={"name", "beta"}).items():
-            if value is None or (key == "free_bits" and value == 0):
-                continue
-            if key not in own_fields:
-                raise UserError(f"objective.{key} does not apply to the {name} objective; leave it out")
-            options[key] = tuple(value) if isinstance(value, list) else value
-        return objective(**options)
-
-    return build
-
-
 OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "elbo": ELBO,
     "iwae": IWAE,
@@ -66,10 +43,33 @@ OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "info-vae": InfoVAE,
     "aae": AdversarialAutoencoder,
 }
-"""Objective name -> its class; ``objective.<field>`` sets the field of the same name."""
-OBJECTIVE_BUILDERS: dict[str, Callable[[ObjectiveConfig, Preset], Objective]] = {
-    name: _from_fields(name, objective) for name, objective in OBJECTIVES.items()
-}
+"""Objective name -> its class (a dataclass); ``objective.<field>`` sets the field of the same name."""
+
+
+def _objective_options(name: str, config: ObjectiveConfig, chosen: Preset) -> dict[str, Any]:
+    """Keyword arguments of objective ``name``: the preset's options when it is the preset's objective,
+    overridden by every config field set that is a field of the objective (config and objective use the
+    same names). A field the objective does not have, or a value of the wrong type, is a one-line error."""
+    objective = OBJECTIVES[name]
+    hints = typing.get_type_hints(objective)
+    own_fields = {f.name for f in dataclasses.fields(objective)}  # type: ignore[arg-type]
+    options: dict[str, Any] = dict(chosen.objective_options) if name == chosen.objective else {}
+    if name == chosen.objective and "num_samples" in own_fields and chosen.num_samples > 1:
+        options["num_samples"] = chosen.num_samples
+    if "beta" in own_fields:
+        options["beta"] = chosen.beta if config.beta is None else config.beta
+    elif config.beta is not None:
+        raise UserError(f"the {name} objective has no KL term to weight: leave objective.beta out")
+    for key, value in config.model_dump(exclude={"name", "beta"}).items():
+        if value is None or (key == "free_bits" and value == 0):
+            continue
+        if key not in own_fields:
+            raise UserError(f"objective.{key} does not apply to the {name} objective; leave it out")
+        try:  # the declared fields are checked by ObjectiveConfig; others by the objective's own annotation
+            options[key] = pydantic.TypeAdapter(hints[key]).validate_python(value)
+        except pydantic.ValidationError as error:
+            raise UserError(f"bad config value for objective.{key}: {error.errors()[0]['msg']}") from None
+    return options
 
 
 def preset(name: str) -> Preset:
@@ -89,9 +89,9 @@ def model_spec(config: ModelConfig, data: ArrayDataset) -> dict[str, Any]:
 def build_objective(config: ObjectiveConfig, preset_name: str) -> Objective:
     chosen = preset(preset_name)
     name = config.name or chosen.objective
-    if name not in OBJECTIVE_BUILDERS:
-        raise UserError(f"unknown objective {name!r}; choose one of: {', '.join(OBJECTIVE_BUILDERS)}")
-    return OBJECTIVE_BUILDERS[name](config, chosen)
+    if name not in OBJECTIVES:
+        raise UserError(f"unknown objective {name!r}; choose one of: {', '.join(OBJECTIVES)}")
+    return OBJECTIVES[name](**_objective_options(name, config, chosen))
 
 
 def build_schedules(

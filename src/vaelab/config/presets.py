@@ -16,7 +16,7 @@ class Preset:
 
     description: str
     paper: str
-    objective: str = "elbo"  # OBJECTIVE_BUILDERS
+    objective: str = "elbo"  # OBJECTIVES
     beta: float = 1.0
     num_samples: int = 1
     conditional: bool = False

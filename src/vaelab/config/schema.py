@@ -23,8 +23,14 @@ class DataConfig(_Strict):
     kind: str | None = None  # kind of data (vaelab.data.schema.KINDS); None: detected from the shape
 
 
-class ObjectiveConfig(_Strict):
-    name: str | None = None  # None: the preset's objective; see vaelab.config.build.OBJECTIVE_BUILDERS
+class ObjectiveConfig(BaseModel):
+    """The objective and its hyperparameters, each named as the objective's field. Hyperparameters of an
+    objective not declared here (one added to ``OBJECTIVES``) are accepted by name and checked against the
+    objective's own field types when it is built; a name the objective lacks is a one-line error then."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None  # None: the preset's objective; see vaelab.config.build.OBJECTIVES
     beta: float | None = Field(None, ge=0)  # None: the preset's beta
     free_bits: float = Field(0.0, ge=0)
     capacity: float | None = Field(None, ge=0)  # target KL C in nats (Burgess et al. 2018)
