@@ -63,28 +63,31 @@ SOURCES: dict[str, Callable[[Path], tuple[str, str]]] = {
 }
 """Source name -> writer of the source into a folder, returning ``(--data value, kind)``."""
 
-COMMANDS: dict[str, dict[str, Callable[[Path, str, Path], list[str]]]] = {
-    "image": {
+Command = Callable[[Path, str, Path], list[str]]
+
+
+def commands(picture: str) -> dict[str, Command]:
+    """The commands of a kind of data whose pictures are written as ``picture`` files (png, or npy arrays)."""
+    return {
         "eval": lambda run, data, out: ["eval", str(run), "--num-samples", "3", "--json"],
-        "sample": lambda run, data, out: ["sample", str(run), "-n", "4", "--out", str(out / "s.png")],
-        "reconstruct": lambda run, data, out: ["reconstruct", str(run), "-n", "4", "--out", str(out / "r.png")],
-        "interpolate": lambda run, data, out: ["interpolate", str(run), "--steps", "3", "--out", str(out / "i.png")],
+        "sample": lambda run, data, out: ["sample", str(run), "-n", "4", "--out", str(out / f"s.{picture}")],
+        "reconstruct": lambda run, data, out: ["reconstruct", str(run), "-n", "4", "--out", str(out / f"r.{picture}")],
+        "interpolate": lambda run, data, out: [
+            "interpolate",
+            str(run),
+            "--steps",
+            "3",
+            "--out",
+            str(out / f"i.{picture}"),
+        ],
         "encode": lambda run, data, out: ["encode", str(run), "--out", str(out / "z.npy")],
-        "traverse": lambda run, data, out: ["traverse", str(run), "--steps", "3", "--out", str(out / "t.png")],
+        "traverse": lambda run, data, out: ["traverse", str(run), "--steps", "3", "--out", str(out / f"t.{picture}")],
         "detect": lambda run, data, out: ["detect", "--data", data, "--epochs", "1", "--out", str(out / "d.csv")],
         "report": lambda run, data, out: ["report", str(run), "--max-examples", "40"],
-    },
-    "table": {
-        "eval": lambda run, data, out: ["eval", str(run), "--num-samples", "3", "--json"],
-        "sample": lambda run, data, out: ["sample", str(run), "-n", "4", "--out", str(out / "s.npy")],
-        "reconstruct": lambda run, data, out: ["reconstruct", str(run), "-n", "4", "--out", str(out / "r.npy")],
-        "interpolate": lambda run, data, out: ["interpolate", str(run), "--steps", "3", "--out", str(out / "i.npy")],
-        "encode": lambda run, data, out: ["encode", str(run), "--out", str(out / "z.npy")],
-        "traverse": lambda run, data, out: ["traverse", str(run), "--steps", "3", "--out", str(out / "t.npy")],
-        "detect": lambda run, data, out: ["detect", "--data", data, "--epochs", "1", "--out", str(out / "d.csv")],
-        "report": lambda run, data, out: ["report", str(run), "--max-examples", "40"],
-    },
-}
+    }
+
+
+COMMANDS: dict[str, dict[str, Command]] = {"image": commands("png"), "table": commands("npy")}
 """Kind -> command -> its arguments ``(run directory, --data value, output folder)``; ``train`` runs for
 every source first. ``detect`` reads files only, so a registered dataset skips it."""
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from vaelab.applications.anomaly.defaults import DEFAULT_SCORE
+from vaelab.applications.anomaly.scores import SCORES
 from vaelab.cli.output import emit_json, say
 from vaelab.errors import UserError
 
@@ -34,9 +35,7 @@ def detect(
         str | None, Opt(help="CSV column or .npz key holding 0/1 labels (1 = anomaly); reports ROC-AUC and AP")
     ] = None,
     contamination: Annotated[str, Opt(help="'auto' or the expected fraction of outliers, e.g. 0.05")] = "auto",
-    score: Annotated[
-        str, Opt(help="rate-weighted | elbo | iwae | reconstruction | kl | latent-density | beta-elbo")
-    ] = DEFAULT_SCORE,
+    score: Annotated[str, Opt(help=" | ".join(SCORES))] = DEFAULT_SCORE,
     rate_weight: Annotated[
         float | None,
         Opt(

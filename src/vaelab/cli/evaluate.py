@@ -12,6 +12,7 @@ import typer
 from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.cli.common import load_run, run_data
 from vaelab.cli.output import emit_json, say
+from vaelab.data.splits import FILE_SPLITS
 from vaelab.errors import UserError
 from vaelab.evaluation import suite
 from vaelab.evaluation.reference_classifier import ClassifierSettings
@@ -32,7 +33,7 @@ def evaluate(
     data: Annotated[str | None, Opt(help="dataset name or path (default: the run's)")] = None,
     data_dir: Annotated[str | None, Opt()] = None,
     labels: Annotated[str | None, Opt()] = None,
-    split: Annotated[str, Opt(help="train | valid | test | all")] = "test",
+    split: Annotated[str, Opt(help=" | ".join(FILE_SPLITS))] = "test",
     metrics: Annotated[
         str | None,
         Opt(help=f"comma-separated: {', '.join(suite.METRICS)}, or all [default: likelihood and latent]"),

@@ -12,7 +12,9 @@ import typer
 from vaelab.atomic import atomic_write
 from vaelab.cli.common import load_run, model_inputs, run_data
 from vaelab.cli.output import emit_json, say
+from vaelab.data.splits import FILE_SPLITS
 from vaelab.errors import UserError
+from vaelab.models.latent_paths import PATHS
 from vaelab.report.images import save_png
 
 Opt = typer.Option
@@ -92,7 +94,7 @@ def interpolate(
     data_dir: Annotated[str | None, Opt()] = None,
     split: Annotated[str, Opt()] = "test",
     steps: Annotated[int, Opt(help="points on each path")] = 10,
-    method: Annotated[str, Opt(help="lerp | slerp | both")] = "both",
+    method: Annotated[str, Opt(help=" | ".join([*PATHS, "both"]))] = "both",
     pairs: Annotated[int, Opt(help="number of example pairs")] = 3,
     out: Annotated[Path, Opt(help="output .png strip or .npy")] = Path("interpolation.png"),
     seed: Annotated[int, Opt()] = 0,
@@ -121,7 +123,7 @@ def encode(
     data: Annotated[str | None, Opt(help="dataset name or path (default: the run's)")] = None,
     data_dir: Annotated[str | None, Opt()] = None,
     labels: Annotated[str | None, Opt()] = None,
-    split: Annotated[str, Opt(help="train | valid | test | all")] = "test",
+    split: Annotated[str, Opt(help=" | ".join(FILE_SPLITS))] = "test",
     out: Annotated[Path, Opt(help="output .npy of posterior means (N, latent_dim)")] = Path("latents.npy"),
 ) -> None:
     """Embed a dataset: the posterior means E_q[z|x]."""

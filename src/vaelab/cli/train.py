@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 
@@ -17,12 +17,15 @@ from vaelab.config.files import (
     set_dotted,
 )
 from vaelab.config.run import train_from_config
+from vaelab.config.schema import ScheduleConfig
 from vaelab.data.schema import KINDS
 from vaelab.errors import UserError
 from vaelab.models.build import choices
 from vaelab.report.build import write_pictures_and_report
+from vaelab.training.hardware import PRECISIONS
 
 Opt = typer.Option
+KL_SCHEDULES = get_args(ScheduleConfig.model_fields["kl"].annotation)
 KIND_HELP = f"kind of data: {' | '.join(KINDS)} (default: detected, (C, H, W) image, (D,) table)"
 
 
@@ -52,13 +55,15 @@ def train(
     num_samples: Annotated[int | None, Opt(help="IWAE samples K")] = None,
     free_bits: Annotated[float | None, Opt(help="free bits per latent dimension (nats)")] = None,
     capacity: Annotated[float | None, Opt(help="KL capacity target C (nats)")] = None,
-    kl_schedule: Annotated[str | None, Opt(help="constant | linear | cyclical")] = None,
+    kl_schedule: Annotated[
+        str | None, Opt(help=" | ".join(get_args(ScheduleConfig.model_fields["kl"].annotation)))
+    ] = None,
     warmup_epochs: Annotated[float | None, Opt(help="epochs of linear KL warm-up")] = None,
     grad_clip: Annotated[float | None, Opt(help="clip the gradient norm")] = None,
     patience: Annotated[int | None, Opt(help="early stopping patience (epochs)")] = None,
     seed: Annotated[int | None, Opt()] = None,
     device: Annotated[str | None, Opt(help="cpu | cuda | cuda:N")] = None,
-    precision: Annotated[str | None, Opt(help="fp32 | bf16 | fp16 (mixed precision, mainly for GPUs)")] = None,
+    precision: Annotated[str | None, Opt(help=f"{' | '.join(PRECISIONS)} (mixed precision, mainly for GPUs)")] = None,
     compile_networks: Annotated[
         bool | None, Opt("--compile/--no-compile", help="torch.compile the encoder and decoder")
     ] = None,
