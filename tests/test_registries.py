@@ -23,7 +23,7 @@ from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
-from vaelab.models import VAE
+from vaelab.models import VAE, elbo_terms
 from vaelab.models.build import (
     LIKELIHOODS,
     NETWORKS,
@@ -37,7 +37,6 @@ from vaelab.models.build import (
 )
 from vaelab.nn import MLP
 from vaelab.objectives import ELBO, ObjectiveOutput
-from vaelab.objectives.terms import elbo_terms
 from vaelab.training import TrainSettings, fit
 
 

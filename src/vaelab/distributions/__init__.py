@@ -5,6 +5,7 @@ from vaelab.distributions.flow import FlowDistribution
 from vaelab.distributions.gaussian_mixture import DiagonalGaussianMixture
 from vaelab.distributions.grid_categorical import GridCategorical
 from vaelab.distributions.kl import kl_estimate, kl_per_dim
+from vaelab.distributions.log_mean_exp import log_mean_exp
 from vaelab.distributions.top_down import TopDownChain
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "TopDownChain",
     "kl_estimate",
     "kl_per_dim",
+    "log_mean_exp",
 ]

@@ -25,8 +25,7 @@ from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.evaluation.bits import bits_per_dim
 from vaelab.evaluation.inputs import EVAL_BATCH, mean_and_stderr, model_device
-from vaelab.models import VAE
-from vaelab.objectives.terms import elbo_terms
+from vaelab.models import VAE, elbo_terms
 
 
 @torch.inference_mode()

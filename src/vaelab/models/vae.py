@@ -66,6 +66,15 @@ class ModelPass:
         return kl_estimate(self.q_z, self.p_z, self.z)
 
 
+def elbo_terms(out: ModelPass) -> dict[str, torch.Tensor]:
+    """The beta = 1 ELBO per example (B,) in nats, ``E_q log p(x|z) - KL(q(z|x) || p(z))`` (Kingma &
+    Welling 2014, eq. 3), with its ``reconstruction`` and ``kl`` parts; the KL is closed form where torch
+    has one. The one place the ELBO is computed: every objective reports it, so runs stay comparable."""
+    reconstruction = out.log_p_x.mean(0)  # (B,)
+    kl = out.kl()  # (B,)
+    return {"elbo": reconstruction - kl, "reconstruction": reconstruction, "kl": kl}
+
+
 class VAE(nn.Module):
     """A VAE assembled from parts.
 
@@ -185,8 +194,7 @@ class VAE(nn.Module):
         values = []
         step = max(1, self.rows_per_chunk() // num_samples)
         for start in range(0, len(batch), step):
-            out = self(batch.rows(start, start + step), num_samples)
-            values.append(out.log_p_x.mean(0) - out.kl())
+            values.append(elbo_terms(self(batch.rows(start, start + step), num_samples))["elbo"])
         return torch.cat(values)
 
     @torch.inference_mode()

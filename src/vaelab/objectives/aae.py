@@ -8,10 +8,9 @@ import torch
 from torch.nn import functional as F
 
 from vaelab.data.batch import Batch
-from vaelab.models import VAE
+from vaelab.models import VAE, elbo_terms
 from vaelab.objectives.adversarial import WithDiscriminator
 from vaelab.objectives.base import ObjectiveOutput
-from vaelab.objectives.terms import elbo_terms
 
 
 @dataclass(frozen=True, kw_only=True)

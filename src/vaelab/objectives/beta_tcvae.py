@@ -11,9 +11,8 @@ from torch.distributions import Distribution, Independent
 
 from vaelab.data.batch import Batch
 from vaelab.errors import UserError
-from vaelab.models import VAE
+from vaelab.models import VAE, elbo_terms
 from vaelab.objectives.base import ObjectiveOutput
-from vaelab.objectives.terms import elbo_terms
 
 ESTIMATORS = ("mss", "mws")
 

@@ -8,9 +8,8 @@ import torch
 
 from vaelab.data.batch import Batch
 from vaelab.distributions import kl_per_dim
-from vaelab.models import VAE, ModelPass
+from vaelab.models import VAE, ModelPass, elbo_terms
 from vaelab.objectives.base import ObjectiveOutput
-from vaelab.objectives.terms import elbo_terms
 
 
 @dataclass(frozen=True)

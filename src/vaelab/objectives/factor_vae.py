@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from vaelab.data.batch import Batch
-from vaelab.models import VAE
+from vaelab.models import VAE, elbo_terms
 from vaelab.objectives.adversarial import WithDiscriminator
 from vaelab.objectives.base import ObjectiveOutput
-from vaelab.objectives.terms import elbo_terms
 
 
 def permute_dims(z: torch.Tensor) -> torch.Tensor:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vaelab.data.batch import Batch
-from vaelab.models import VAE
+from vaelab.models import VAE, elbo_terms
 from vaelab.objectives.base import ObjectiveOutput
 from vaelab.objectives.mmd import mmd
-from vaelab.objectives.terms import elbo_terms
 
 
 @dataclass(frozen=True)

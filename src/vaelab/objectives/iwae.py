@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal
 
 from vaelab.data.batch import Batch
+from vaelab.distributions import log_mean_exp
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.models.vae import ModelPass
@@ -79,7 +79,7 @@ def importance_log_weights(
 
 def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
     """``log (1/K) sum_k w_k`` over the K axis of log weights (M, K, B) -> (M, B)."""
-    return torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1])
+    return log_mean_exp(log_w, dim=1)
 
 
 def sampled_elbo_terms(out: ModelPass, log_ratio: torch.Tensor) -> dict[str, torch.Tensor]:

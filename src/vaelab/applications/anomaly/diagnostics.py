@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.distributions import Independent, kl_divergence
 
+from vaelab.applications.anomaly.training import isolated_global_rng
+from vaelab.distributions import kl_per_dim
+from vaelab.evaluation.latent import active_units
 from vaelab.models import VAE
-
-ACTIVE_THRESHOLD = 0.01
-"""A unit is active when Cov_x(E_q[z_u|x]) exceeds this (Burda et al. 2016, sec. 5.2)."""
 
 
 class PosteriorCollapseWarning(UserWarning):
@@ -21,20 +20,16 @@ class PosteriorCollapseWarning(UserWarning):
 @dataclass(frozen=True)
 class LatentActivity:
     kl_per_dim: np.ndarray  # (D_z,) mean over rows of KL(q(z_u|x) || p(z_u)), nats
-    activity: np.ndarray  # (D_z,) Cov_x(E_q[z_u|x])
-
-    @property
-    def active_units(self) -> int:
-        return int((self.activity > ACTIVE_THRESHOLD).sum())
+    active_units: int  # dimensions with Cov_x(E_q[z_u|x]) above 0.01 (Burda et al. 2016, sec. 5.2)
 
 
 @torch.inference_mode()
 def latent_activity(model: VAE, x: torch.Tensor) -> LatentActivity:
-    """KL per dimension and the activity statistic of Burda et al. 2016 (sec. 5.2) over the rows ``x``;
-    needs a factorised (``Independent``) posterior and prior, as the detector builds."""
+    """KL per dimension and the active units of Burda et al. 2016 (sec. 5.2) over the rows ``x``; needs a
+    factorised posterior and prior, as the detector builds."""
     q_z, p_z = model.encode(x), model.p_z()
-    assert isinstance(q_z, Independent) and isinstance(p_z, Independent)
-    kl_per_dim = kl_divergence(q_z.base_dist, p_z.base_dist).mean(0)  # (D_z,)
-    means = q_z.mean  # (N, D_z)
-    activity = means.var(0, unbiased=True) if len(x) > 1 else torch.zeros_like(kl_per_dim)
-    return LatentActivity(kl_per_dim.double().cpu().numpy(), activity.double().cpu().numpy())
+    with isolated_global_rng(x.device):  # a Monte Carlo KL's draw leaves the caller's random state alone
+        kl = kl_per_dim(q_z, p_z, q_z.sample((1,))).mean(0)  # (D_z,)
+    means = q_z.mean.double().cpu().numpy()  # (N, D_z)
+    active = active_units(means)[0] if len(means) > 1 else 0
+    return LatentActivity(kl.double().cpu().numpy(), active)

@@ -10,13 +10,13 @@ ranking sees) shrinks.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 from torch.distributions import kl_divergence
 
-from vaelab.models import VAE, ModelPass
+from vaelab.distributions import log_mean_exp
+from vaelab.models import VAE, ModelPass, elbo_terms
 
 ScoreFunction = Callable[[VAE, torch.Tensor, torch.Tensor, float], torch.Tensor]  # (model, x, eps, kl_weight) -> (B,)
 
@@ -42,15 +42,15 @@ def weighted_elbo(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: flo
     ELBO"). With w = beta it is the beta-VAE objective (Higgins et al. 2017, eq. 4) that a model
     trained with KL weight beta maximises; w = 1 is the ELBO; w > 1 ranks rows more by their rate, the nats
     their code costs (see ``kl``), and, as the KL is never negative, still bounds log p(x) from below."""
-    out = posterior_pass(model, x, eps)
-    return out.log_p_x.mean(0) - kl_weight * out.kl()
+    terms = elbo_terms(posterior_pass(model, x, eps))
+    return terms["reconstruction"] - kl_weight * terms["kl"]
 
 
 def iwae(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
     """The importance-weighted estimate of log p(x), ``log (1/K) sum_k p(x, z_k) / q(z_k|x)`` with
     K = S (Burda et al. 2016, eq. 8); it tightens towards log p(x) as K grows, (B,)."""
     log_w = posterior_pass(model, x, eps).log_weights()  # (K, B)
-    return torch.logsumexp(log_w, dim=0) - math.log(len(eps))
+    return log_mean_exp(log_w, dim=0)
 
 
 def reconstruction(model: VAE, x: torch.Tensor, eps: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
