@@ -192,3 +192,33 @@ def test_stored_rows_become_model_space_batches_in_one_place() -> None:
     picked = dataset_rows(data, np.array([1, 4]), "cpu")
     assert picked.y is not None and picked.y.tolist() == [1, 4]
     assert torch.equal(picked.x, stored_batch(x[[1, 4]], None, 5, "cpu").x)
+
+
+def test_a_decoder_that_takes_context_sees_the_input() -> None:
+    """An autoregressive decoder trained with teacher forcing reads x: ``decoder(z, x)``."""
+    seen: list[torch.Tensor] = []
+
+    class ContextDecoder(nn.Module):
+        takes_context = True
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(3, 4)
+
+        def forward(self, z: torch.Tensor, context: torch.Tensor | None) -> torch.Tensor:
+            assert context is not None
+            seen.append(context)
+            return (self.linear(z) + context).unsqueeze(-2)  # (..., 1, 4): the input shifts the mean
+
+    model = VAE(
+        nn.Identity(),
+        DiagonalGaussianPosterior(4, 3),
+        StandardNormalPrior(3),
+        ContextDecoder(),
+        GaussianLikelihood((4,), scale=1.0),
+        data_shape=(4,),
+        latent_dim=3,
+    )
+    x = torch.randn(5, 4)
+    out = ELBO()(model, Batch(x))
+    assert len(seen) == 1 and torch.equal(seen[0], x) and torch.isfinite(out.loss)
