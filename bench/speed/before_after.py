@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--eval-examples", type=int, default=200)
     parser.add_argument("--eval-samples", type=int, default=1000)
     args = parser.parse_args()
+    args.data_dir = str(Path(args.data_dir).resolve())  # the workers run inside each tree
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
     configs = [(network, int(batch)) for network, batch in (item.split(":") for item in args.configs.split(","))]
     rows: dict[str, dict[str, list[float]]] = {f"{n} b{b}": {"before": [], "after": []} for n, b in configs}
