@@ -2,7 +2,8 @@
 
 Each version is a source tree (a checkout, e.g. a ``git worktree`` of an older commit). Its own
 ``bench/speed/worker.py`` times training epochs of the classic MLP and the conv VAE on binarized MNIST, and
-``IS_WORKER``, run inside the tree's environment, times ``model.log_likelihood`` of the MLP model. The two
+``IS_WORKER``, run inside the tree's environment, times ``model.log_likelihood`` of the MLP model;
+``CALLS_WORKER`` counts the Python calls of a training step, a figure the machine's noise does not move. The two
 versions alternate within every round, so drift of the machine hits both alike; the table gives medians over
 rounds and the ratio after / before.
 
@@ -58,6 +59,31 @@ print(json.dumps({"rows_per_s": len(x) * samples / statistics.median(seconds)}))
 """Run inside one tree's environment: rows (examples x samples) per second of the IS estimate, median of 3."""
 
 
+CALLS_WORKER = """
+import cProfile, json, pstats, sys
+import numpy as np
+import torch
+from worker import vaelab_model
+from vaelab.data.registry import load_dataset
+from vaelab.objectives import ELBO
+from vaelab.training import TrainSettings, fit
+data_dir, steps = sys.argv[1], int(sys.argv[2])
+torch.manual_seed(0)
+model = vaelab_model("mlp")
+data = load_dataset("binarized-mnist", "train", data_dir).subset(np.arange(128 * steps))
+settings = TrainSettings(epochs=1, batch_size=128, progress=False)
+profile = cProfile.Profile()
+profile.runcall(fit, model, ELBO(), data, None, settings)
+print(json.dumps({"calls_per_step": pstats.Stats(profile).total_calls / steps}))
+"""
+"""Run inside one tree's environment: Python function calls per training step of the classic MLP, counted by
+cProfile over one epoch (set-up included, spread over the steps). A count, so one run gives it exactly."""
+
+
+def python_calls(tree: Path, args: argparse.Namespace) -> float:
+    return run_in(tree, ["-c", CALLS_WORKER, args.data_dir, "300"])["calls_per_step"]
+
+
 def importance_sampling(tree: Path, args: argparse.Namespace) -> float:
     rates = run_in(tree, ["-c", IS_WORKER, args.data_dir, str(args.eval_examples), str(args.eval_samples)])
     return rates["rows_per_s"]
@@ -88,6 +114,11 @@ def main() -> None:
             rows["IS estimate (rows/s)"][version].append(importance_sampling(tree, args))
         print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     print(f"before: {trees['before']}\nafter: {trees['after']}\n")
+    calls = {version: python_calls(tree, args) for version, tree in trees.items()}
+    print(
+        f"Python calls per training step (MLP, batch 128, 300 steps): before {calls['before']:.1f}, "
+        f"after {calls['after']:.1f}\n"
+    )
     print("| measure | before (median) | after (median) | after / before | rounds before | rounds after |")
     print("|---|---|---|---|---|---|")
     for name, values in rows.items():
