@@ -1,5 +1,9 @@
 """The one exception type a user is meant to see: a message that names the problem and the fix."""
 
+from __future__ import annotations
+
+from pydantic import ValidationError
+
 
 class UserError(Exception):
     """Bad input from the user (a missing file, a wrong shape, a bad value).
@@ -7,3 +11,11 @@ class UserError(Exception):
     The CLI prints ``str(error)`` as one line and exits with status 1; the message must say what is
     wrong and how to fix it.
     """
+
+
+def validation_message(error: ValidationError, prefix: str = "") -> str:
+    """A pydantic validation error as one line naming the first bad field: ``bad config value for
+    PREFIX.a.b: <what is wrong>``."""
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in (*([prefix] if prefix else []), *first["loc"]))
+    return f"bad config value for {where or 'the config'}: {first['msg']}"

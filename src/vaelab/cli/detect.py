@@ -62,6 +62,8 @@ def detect(
     from vaelab.applications.anomaly.table_file import read_detect_input
 
     names = [] if categorical is None else [name.strip() for name in categorical.split(",") if name.strip()]
+    if out.is_dir() or not out.parent.is_dir():
+        raise UserError(f"--out {out} must be a file in an existing folder (the scores CSV to write)")
     rows = read_detect_input(data, label_column, names, missing)
     detector = VAEDetector(
         score_type=score,

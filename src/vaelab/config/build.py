@@ -13,7 +13,7 @@ import pydantic
 from vaelab.config.presets import PRESETS, Preset
 from vaelab.config.schema import ModelConfig, ObjectiveConfig, ScheduleConfig
 from vaelab.data.dataset import ArrayDataset
-from vaelab.errors import UserError
+from vaelab.errors import UserError, validation_message
 from vaelab.models.build import build_model, resolve_spec
 from vaelab.objectives import (
     CIWAE,
@@ -68,7 +68,7 @@ def _objective_options(name: str, config: ObjectiveConfig, chosen: Preset) -> di
         try:  # the declared fields are checked by ObjectiveConfig; others by the objective's own annotation
             options[key] = pydantic.TypeAdapter(hints[key]).validate_python(value)
         except pydantic.ValidationError as error:
-            raise UserError(f"bad config value for objective.{key}: {error.errors()[0]['msg']}") from None
+            raise UserError(validation_message(error, f"objective.{key}")) from None
     return options
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from vaelab.atomic import atomic_write_text
 from vaelab.config.schema import RunConfig
-from vaelab.errors import UserError
+from vaelab.errors import UserError, validation_message
 from vaelab.models.spec import PART_FIELDS, read_flat_fields
 
 CONFIG_NAME = "config.yaml"
@@ -23,8 +24,13 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise UserError(f"no such config file: {path}")
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise UserError(f"{path} is not UTF-8 text; a config is a YAML file of sections") from None
     except yaml.YAMLError as error:
-        raise UserError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise UserError(f"{path} is not valid YAML{where}: {problem}; fix that line") from None
     if not isinstance(content, dict):
         raise UserError(f"{path} must hold a mapping of sections (data, model, objective, schedule, train)")
     return content
@@ -92,8 +98,24 @@ def resolve_config(*layers: Mapping[str, Any]) -> RunConfig:
         return RunConfig.model_validate(tree)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"bad config value for {where}: {first['msg']}") from None
+        if first["type"] == "extra_forbidden":
+            raise UserError(_unknown_key(tuple(str(p) for p in first["loc"]))) from None
+        raise UserError(validation_message(error)) from None
+
+
+def _unknown_key(loc: tuple[str, ...]) -> str:
+    """The message for a config key no section has: the keys its section takes, and the closest one."""
+    section: type[BaseModel] = RunConfig
+    for part in loc[:-1]:
+        annotation = section.model_fields[part].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        section = annotation
+    keys = list(section.model_fields)
+    close = difflib.get_close_matches(loc[-1], keys, n=1)
+    hint = f"did you mean {'.'.join((*loc[:-1], close[0]))}? " if close else ""
+    where = ".".join(loc[:-1]) or "a config"
+    return f"unknown config key {'.'.join(loc)}; {hint}{where} takes: {', '.join(keys)}"
 
 
 def write_config(directory: Path, config: RunConfig) -> None:

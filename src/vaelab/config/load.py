@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from vaelab.errors import UserError
+from vaelab.data.download import one_line
+from vaelab.errors import UserError, validation_message
 from vaelab.models import VAE
 from vaelab.models.build import build_model
 from vaelab.models.vae import MODEL_FORMAT, MODEL_FORMAT_VERSION
@@ -27,12 +29,17 @@ def load(directory: str | Path, device: str = "cpu") -> VAE:
         raise UserError(f"{header_path} is not valid JSON ({error}); the run directory is damaged") from None
     if not isinstance(header, dict) or header.get("format") != MODEL_FORMAT:
         raise UserError(f"{header_path} is not a vaelab model description")
-    if header.get("format_version", 0) > MODEL_FORMAT_VERSION:
+    version = header.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise UserError(f"{header_path}: format_version is {version!r}, not an integer; the run directory is damaged")
+    if version > MODEL_FORMAT_VERSION:
         raise UserError(f"{header_path} was written by a newer vaelab; upgrade vaelab to load it")
     try:
         model = build_model(header["spec"])
+    except ValidationError as error:
+        raise UserError(f"{header_path} has an invalid model spec: {validation_message(error)}") from None
     except (KeyError, TypeError, ValueError) as error:
-        raise UserError(f"{header_path} has an invalid model spec ({error})") from None
+        raise UserError(f"{header_path} has an invalid model spec ({one_line(error)})") from None
     try:
         state = load_file(str(weights_path), device=device)
     except (SafetensorError, OSError) as error:

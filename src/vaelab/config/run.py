@@ -95,6 +95,8 @@ def train_from_config(
 
     processes, _ = setup(config.train.device)  # joins the process group when launched by torchrun
     run_dir: Path = processes.broadcast(out or default_run_dir(config))
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"--out {run_dir} is a file, not a folder; give a new or existing run directory")
     if not resume and run_dir.exists() and any(run_dir.iterdir()):
         raise UserError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
     processes.barrier()  # every process has checked the directory before rank 0 writes into it

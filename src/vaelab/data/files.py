@@ -37,6 +37,7 @@ DEFAULT_LABEL_KEY = "y"
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
 _NPZ_FIX = "save it with numpy.savez"
 CHECK_ELEMENTS = 1 << 24  # values scanned at once by the finiteness check
+MAX_CLASSES = 100_000  # labels 0..K-1 become one-hot vectors of K: a stray huge label must not allocate terabytes
 _INTEGER_FEATURES = ("binary", "ordinal")  # columns whose values lie on a grid 0..levels-1
 
 
@@ -267,6 +268,12 @@ def _standardize_labels(y: np.ndarray, n: int, path: Path) -> tuple[np.ndarray, 
     if classes.min() < 0:
         row = int(np.argmin(classes))
         raise UserError(f"{path}: negative label {classes[row]} at row {row}; class labels must be 0..K-1")
+    if classes.max() >= MAX_CLASSES:
+        row = int(np.argmax(classes))
+        raise UserError(
+            f"{path}: label {classes[row]} at row {row} asks for more than {MAX_CLASSES:,} classes; class labels must "
+            "be 0..K-1 (renumber them, or store a continuous condition as an (N, 1) array)"
+        )
     return classes, int(classes.max()) + 1
 
 

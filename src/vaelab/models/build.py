@@ -23,7 +23,7 @@ from torch.distributions import Distribution
 from vaelab.conditions import ClassCondition, VectorCondition
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.schema import detect_kind
-from vaelab.errors import UserError
+from vaelab.errors import UserError, validation_message
 from vaelab.likelihoods import (
     BernoulliLikelihood,
     CategoricalLikelihood,
@@ -40,6 +40,7 @@ from vaelab.priors import HierarchicalPrior, MixtureOfGaussiansPrior, StandardNo
 
 IMAGE_KIND = "image"
 CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, MLPs below
+MAX_WIDTH = 1 << 16  # a layer wider than this is a typo or a hostile file, checked before anything is allocated
 
 
 @dataclass(frozen=True)
@@ -116,13 +117,16 @@ LIKELIHOODS: dict[str, Part[Any, Likelihood]] = {
 
 
 # ------------------------------------------------------------------- networks
+Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
+
+
 class MLPOptions(Options):
-    hidden_dims: Annotated[list[PositiveInt], Field(min_length=1)] = [400]  # encoder widths; the decoder mirrors
+    hidden_dims: Annotated[list[Width], Field(min_length=1)] = [400]  # encoder widths; the decoder mirrors
 
 
 class ConvOptions(Options):
-    channels: Annotated[list[PositiveInt], Field(min_length=1)] = [32, 32, 64, 64]  # per stride-2 convolution
-    hidden: PositiveInt = 256  # width of the fully connected layer after the convolutions
+    channels: Annotated[list[Width], Field(min_length=1)] = [32, 32, 64, 64]  # per stride-2 convolution
+    hidden: Width = 256  # width of the fully connected layer after the convolutions
 
 
 def _mlp(options: MLPOptions, context: BuildContext) -> Networks:
@@ -191,7 +195,7 @@ POSTERIORS: dict[str, Part[Any, nn.Module]] = {
 
 # --------------------------------------------------------------------- priors
 class VampOptions(Options):
-    components: PositiveInt = 500  # pseudo-inputs (Tomczak & Welling 2018: 500)
+    components: Width = 500  # pseudo-inputs (Tomczak & Welling 2018: 500)
 
 
 class MixtureOptions(VampOptions):
@@ -257,9 +261,7 @@ def _resolve_part(field: str, choice: PartChoice, chosen: str) -> dict[str, Any]
     try:
         options = options_type.model_validate(given)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"bad config value for model.{field}.{where}: {first['msg']}") from None
+        raise UserError(validation_message(error, f"model.{field}")) from None
     return {"name": chosen, **options.model_dump()}
 
 

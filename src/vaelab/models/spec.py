@@ -97,7 +97,7 @@ class ModelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     preset: str = "vae"  # see vaelab.config.presets.PRESETS
-    latent_dim: int = Field(20, ge=1)
+    latent_dim: int = Field(20, ge=1, le=1 << 16)
     network: PartChoice = PartChoice(name=AUTO)  # auto: conv for images of 32 x 32 and more, else mlp
     likelihood: PartChoice = PartChoice(name=AUTO)  # auto: from the data's values (see auto_likelihood)
     prior: PartChoice = PartChoice(name=AUTO)  # auto: the preset's

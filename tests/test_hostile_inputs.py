@@ -1,0 +1,97 @@
+"""Bad and hostile inputs found by the fault probe (issue "Reliability and security"): each is one line on
+stderr, exit code 1, no traceback, and nothing written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from helpers import run_cli, tiny_vae
+
+
+def assert_one_line(code: int, err: str, *needles: str) -> None:
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_a_binary_config_file(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config.yaml"
+    config.write_bytes(bytes(range(128, 256)) * 3)
+    code, _, err = run_cli(["train", "--config", str(config), "--out", str(tmp_path / "run")], capsys, monkeypatch)
+    assert_one_line(code, err, "is not UTF-8 text")
+    assert not (tmp_path / "run").exists()
+
+
+def test_broken_yaml_names_its_line(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config.yaml"
+    config.write_text("model:\n  latent_dim: 4\ntrain:\n  epochs: [1\n", encoding="utf-8")
+    code, _, err = run_cli(["train", "--config", str(config)], capsys, monkeypatch)
+    assert_one_line(code, err, "is not valid YAML at line 5")
+
+
+def test_an_unknown_key_lists_the_section_and_the_closest_key(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_cli(["train", "--set", "train.epoch=3"], capsys, monkeypatch)
+    assert_one_line(code, err, "unknown config key train.epoch", "did you mean train.epochs?", "batch_size")
+
+
+def test_out_that_is_a_file_or_a_folder(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    existing = tmp_path / "a-file"
+    existing.write_text("keep me", encoding="utf-8")
+    code, _, err = run_cli(["train", "--out", str(existing), "--epochs", "1"], capsys, monkeypatch)
+    assert_one_line(code, err, "is a file, not a folder")
+    assert existing.read_text(encoding="utf-8") == "keep me"
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n" + "".join(f"{i},{i % 3}\n" for i in range(20)), encoding="utf-8")
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    code, _, err = run_cli(["detect", "--data", str(table), "--out", str(folder)], capsys, monkeypatch)
+    assert_one_line(code, err, "must be a file in an existing folder")
+    assert not list(folder.iterdir()) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_huge_label_is_refused_before_allocating(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    table = tmp_path / "labels.csv"
+    table.write_text("a,label\n" + "".join(f"{i},{i % 2}\n" for i in range(20)) + "3,1000000000\n", encoding="utf-8")
+    args = ["train", "--data", str(table), "--labels", "label", "--model", "cvae", "--out", str(tmp_path / "run")]
+    code, _, err = run_cli(args, capsys, monkeypatch)
+    assert_one_line(code, err, "label 1000000000", "more than 100,000 classes")
+    assert not (tmp_path / "run").exists()
+
+
+def test_damaged_model_files(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    model = tiny_vae()
+    model.save(tmp_path / "good")
+    header = json.loads((tmp_path / "good" / "model.json").read_text(encoding="utf-8"))
+
+    def with_model(**fields: object) -> dict[str, object]:
+        return {**header, "spec": {**header["spec"], "model": {**header["spec"]["model"], **fields}}}
+
+    cases = {
+        "version-string": {**header, "format_version": "2"},
+        "huge-layers": with_model(network={"name": "mlp", "hidden_dims": [10**6, 10**6]}),
+        "bad-latent": with_model(latent_dim="many"),
+    }
+    needles = {
+        "version-string": "format_version is '2', not an integer",
+        "huge-layers": "less than or equal to 65536",
+        "bad-latent": "invalid model spec: bad config value for latent_dim",
+    }
+    for name, damaged in cases.items():
+        folder = tmp_path / name
+        shutil.copytree(tmp_path / "good", folder)
+        (folder / "model.json").write_text(json.dumps(damaged), encoding="utf-8")
+        out = tmp_path / f"{name}.npy"
+        code, _, err = run_cli(["sample", str(folder), "-n", "2", "--out", str(out)], capsys, monkeypatch)
+        assert_one_line(code, err, needles[name])
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("width", [0, 1 << 17])
+def test_layer_widths_outside_the_limits(width: int, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_cli(["train", "--set", f"model.network.hidden_dims=[{width}]"], capsys, monkeypatch)
+    assert_one_line(code, err, "bad config value for model.network.hidden_dims.0")
