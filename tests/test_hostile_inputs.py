@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import run_cli, tiny_vae
+from vaelab.data.binarized_mnist import load_binarized_mnist
+from vaelab.errors import UserError
 
 
 def assert_one_line(code: int, err: str, *needles: str) -> None:
@@ -95,3 +99,31 @@ def test_damaged_model_files(tmp_path, capsys, monkeypatch) -> None:  # type: ig
 def test_layer_widths_outside_the_limits(width: int, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run_cli(["train", "--set", f"model.network.hidden_dims=[{width}]"], capsys, monkeypatch)
     assert_one_line(code, err, "bad config value for model.network.hidden_dims.0")
+
+
+def test_files_the_loaders_cannot_read(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    text = tmp_path / "text.npy"
+    text.write_text("hello world\n", encoding="utf-8")
+    code, _, err = run_cli(["train", "--data", str(text), "--out", str(tmp_path / "run")], capsys, monkeypatch)
+    assert_one_line(code, err, "is not a numeric .npy array")
+    (tmp_path / "empty-file.npy").write_bytes(b"")
+    (tmp_path / "header-only.csv").write_text("a,b\n", encoding="utf-8")
+    np.save(tmp_path / "no-rows.npy", np.zeros((0, 3)))
+    np.save(tmp_path / "no-columns.npy", np.zeros((10, 0)))
+    needles = {
+        "empty-file.npy": "cannot read it as .npy",
+        "header-only.csv": "0 sample(s)",
+        "no-rows.npy": "0 sample(s)",
+        "no-columns.npy": "0 feature(s)",
+    }
+    for name, needle in needles.items():
+        out = tmp_path / f"{name}.scores.csv"
+        code, _, err = run_cli(["detect", "--data", str(tmp_path / name), "--out", str(out)], capsys, monkeypatch)
+        assert_one_line(code, err, needle)
+        assert not out.exists()
+
+
+def test_a_failed_download_leaves_no_folder_behind(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="could not download"):
+        load_binarized_mnist("train", tmp_path, mirrors=["http://127.0.0.1:9/"])  # nothing listens there
+    assert not list(tmp_path.iterdir())

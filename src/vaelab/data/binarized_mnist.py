@@ -40,12 +40,15 @@ def build_npz(folder: Path, mirrors: Sequence[str]) -> None:
     """Download the three .amat files (unless already in ``folder``), convert them to ``NPZ_NAME``
     (written atomically), then delete them."""
     amat_paths = [folder / f"binarized_mnist_{split}.amat" for split in SPLITS]
+    created = not folder.exists()
     for amat in amat_paths:
         if amat.is_file():
             continue
         try:
             download(amat.name, mirrors, folder)
         except DownloadError as error:
+            if created and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()  # a failed first download leaves no empty folder behind
             raise UserError(
                 f"{NAME}: missing {folder / NPZ_NAME} and could not download the .amat files to build it "
                 f"({error}); put {NPZ_NAME} (keys train, valid, test) there, or pass --data-dir (or set "

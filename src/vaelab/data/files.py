@@ -108,9 +108,10 @@ def _read_npy(path: Path, labels: str | None) -> _Arrays:
         # Memory-mapped: a file larger than memory is read batch by batch during training.
         x = np.load(path, mmap_mode="r", allow_pickle=False)
     except _READ_ERRORS as error:
-        if "Python objects" in str(error):
+        if "Python objects" in str(error) or "pickled" in str(error):
             raise UserError(
-                f"{path}: holds Python objects, and vaelab never unpickles files; save a numeric array"
+                f"{path}: is not a numeric .npy array (numpy reads it as pickled Python objects, which vaelab never "
+                "unpickles); save a numeric array with numpy.save"
             ) from error
         raise UserError(f"{path}: cannot read it as .npy ({one_line(error)}); save it with numpy.save") from error
     return _Arrays(x, None)

@@ -28,6 +28,7 @@ from vaelab.applications.anomaly.preprocessing import TabularPreprocessor, is_fr
 from vaelab.applications.anomaly.scores import DEFAULT_SAMPLES, SCORES, score_rows
 from vaelab.applications.anomaly.training import LIKELIHOODS, build_vae, torch_threads, train_vae
 from vaelab.applications.anomaly.validation import InvalidInput, check_min_rows
+from vaelab.data.download import one_line
 from vaelab.models import VAE
 from vaelab.training import TrainSettings
 
@@ -224,11 +225,17 @@ class VAEDetector(OutlierMixin, BaseEstimator):
 
     def _check_input(self, X: Any, reset: bool) -> Any:
         """A DataFrame as given, anything else as an ndarray; sets or checks the feature count and names."""
-        if not is_frame(X):
-            X = check_array(X, dtype=None, ensure_all_finite=False, allow_nd=True, estimator=self)
-        if is_frame(X) or X.ndim == 2:
-            validate_data(self, X, reset=reset, skip_check_array=True)
-        elif reset:
+        try:
+            if not is_frame(X):
+                X = check_array(X, dtype=None, ensure_all_finite=False, allow_nd=True, estimator=self)
+            if is_frame(X) or X.ndim == 2:
+                validate_data(self, X, reset=reset, skip_check_array=True)
+        except ValueError as error:  # scikit-learn's checks: no rows, no columns, another column count
+            if isinstance(error, InvalidInput):
+                raise
+            message = one_line(error).rstrip(".")
+            raise InvalidInput(f"{message}; give rows and columns like those the detector expects") from None
+        if not (is_frame(X) or X.ndim == 2) and reset:
             for name in ("n_features_in_", "feature_names_in_"):
                 if hasattr(self, name):
                     delattr(self, name)

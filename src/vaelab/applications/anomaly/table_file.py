@@ -53,7 +53,7 @@ def read_detect_input(
             raise InvalidInput(f"{path}: a .npy file holds one array, so it has no labels; use an .npz with 'y'")
         try:
             x = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, EOFError) as error:
             raise InvalidInput(
                 f"{path}: cannot read it as .npy ({one_line(error)}); save it with numpy.save"
             ) from error
