@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from helpers import run_cli, tiny_vae
 from vaelab.data.binarized_mnist import load_binarized_mnist
@@ -127,3 +128,14 @@ def test_a_failed_download_leaves_no_folder_behind(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="could not download"):
         load_binarized_mnist("train", tmp_path, mirrors=["http://127.0.0.1:9/"])  # nothing listens there
     assert not list(tmp_path.iterdir())
+
+
+def test_weights_with_nan_are_refused_on_load(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    model = tiny_vae()
+    with torch.no_grad():
+        next(model.decoder.parameters()).fill_(float("nan"))
+    model.save(tmp_path / "nan")
+    for command in (["sample", "-n", "2", "--out", str(tmp_path / "s.npy")], ["encode", "--data", "digits"]):
+        code, _, err = run_cli([command[0], str(tmp_path / "nan"), *command[1:]], capsys, monkeypatch)
+        assert_one_line(code, err, "holds NaN or infinite weights (first: decoder.")
+    assert not (tmp_path / "s.npy").exists()

@@ -54,5 +54,13 @@ def load(directory: str | Path, device: str = "cpu") -> VAE:
             f"{weights_path} does not match {header_path.name} (first mismatch: {detail}); "
             "the weights come from another model"
         )
+    broken = sorted(
+        name for name, tensor in state.items() if tensor.is_floating_point() and not tensor.isfinite().all()
+    )
+    if broken:
+        raise UserError(
+            f"{weights_path} holds NaN or infinite weights (first: {broken[0]}): the run diverged before they were "
+            "saved; retrain with a lower --lr or --grad-clip"
+        )
     model.load_state_dict(state)
     return model.to(device).eval()
