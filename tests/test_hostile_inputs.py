@@ -139,3 +139,20 @@ def test_weights_with_nan_are_refused_on_load(tmp_path, capsys, monkeypatch) -> 
         code, _, err = run_cli([command[0], str(tmp_path / "nan"), *command[1:]], capsys, monkeypatch)
         assert_one_line(code, err, "holds NaN or infinite weights (first: decoder.")
     assert not (tmp_path / "s.npy").exists()
+
+
+def test_too_few_rows_to_split_says_what_to_give(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    table = tmp_path / "one.csv"
+    table.write_text("a,b\n1,2\n", encoding="utf-8")
+    code, _, err = run_cli(["train", "--data", str(table), "--out", str(tmp_path / "run")], capsys, monkeypatch)
+    assert_one_line(code, err, "1 rows are too few", "give at least 10 rows")
+    assert not (tmp_path / "run").exists()
+
+
+def test_detect_says_which_constant_columns_it_leaves_out(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,flat\n" + "".join(f"{i},{(i * 7) % 5},3\n" for i in range(30)), encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    code, _, err = run_cli(["detect", "--data", str(table), "--out", str(out), "--epochs", "1"], capsys, monkeypatch)
+    assert code == 0 and out.is_file()
+    assert "warning: left out constant (or empty) columns 'flat'" in err

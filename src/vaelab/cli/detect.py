@@ -59,6 +59,7 @@ def detect(
     outlier = 1 where decision < 0.
     """
     from vaelab.applications.anomaly import VAEDetector
+    from vaelab.applications.anomaly.preprocessing import ConstantColumnsWarning
     from vaelab.applications.anomaly.table_file import read_detect_input
 
     names = [] if categorical is None else [name.strip() for name in categorical.split(",") if name.strip()]
@@ -81,7 +82,10 @@ def detect(
         warnings.simplefilter("always")
         decision = detector.fit(rows.x).decision_function(rows.x)
     for warning in caught:
-        say(f"warning: {warning.message}")
+        message = warning.message
+        if isinstance(message, ConstantColumnsWarning) and rows.columns is not None:  # positions -> CSV names
+            message = ConstantColumnsWarning([rows.columns[int(position)] for position in message.columns])
+        say(f"warning: {message}")
     scores = decision + detector.offset_
     flags = (decision < 0).astype(int)
     _write_scores(out, scores, decision, flags)

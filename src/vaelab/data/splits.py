@@ -51,7 +51,8 @@ def take_random_split(dataset: ArrayDataset, split: str) -> ArrayDataset:
     index = random_split_indices(len(dataset))[split]
     if index.size == 0:
         raise UserError(
-            f"{dataset.name}: split {split!r} is empty ({len(dataset)} rows are too few for an 80/10/10 "
-            "split); use split 'all' or a file with more rows"
+            f"{dataset.name}: split {split!r} is empty ({len(dataset)} rows are too few for an 80/10/10 split); "
+            "give at least 10 rows, or an .npz with its own train/valid/test arrays (eval, encode and the other "
+            "commands with --split can also read split 'all')"
         )
     return dataset.subset(index)

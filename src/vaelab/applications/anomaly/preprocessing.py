@@ -7,6 +7,7 @@ raises an error naming its column and row.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,18 @@ def _spread(column: np.ndarray) -> float:
     return float(present.max() - present.min()) if present.size else 0.0
 
 
+class ConstantColumnsWarning(UserWarning):
+    """Columns left out of the model because they hold one value (or none) in the training rows."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        names = ", ".join(repr(name) for name in columns)
+        super().__init__(
+            f"left out constant (or empty) columns {names}: they hold one value in the training rows, so they "
+            "cannot tell rows apart"
+        )
+
+
 class TabularPreprocessor:
     """Fit on training rows, then map any rows to the float32 model-space matrix ``(N, D_model)``.
 
@@ -140,6 +153,8 @@ class TabularPreprocessor:
         self.constant_ = [table.names[i] for i in numeric if i not in varying]
         if not varying and not self.categorical_:
             raise InvalidInput("every column is constant (or empty), so there is nothing to learn; check the data")
+        if self.constant_:
+            warnings.warn(ConstantColumnsWarning(self.constant_), stacklevel=3)
         matrix = self._matrix(table, numeric)
         imputer = [SimpleImputer(strategy="median")] if self.missing == "impute" else []
         groups = SCALINGS[self.scaling](np.stack([numeric[i] for i in varying], axis=1) if varying else matrix[:, :0])
