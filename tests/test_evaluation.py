@@ -329,7 +329,7 @@ def test_resolve_metrics() -> None:
     with pytest.raises(UserError, match="class labels"):
         resolve_metrics("downstream", unlabelled)
     table = dataclasses.replace(unlabelled, x=unlabelled.x.reshape(len(unlabelled), -1), factors=np.zeros((10, 1)))
-    assert table.schema.kind == "table" and default_metrics(table) == "likelihood,latent"
+    assert table.schema.kind == "table" and default_metrics(table) == ["likelihood", "latent"]
     with pytest.raises(UserError, match="applies to image data, not table data"):
         resolve_metrics("disentanglement", table)  # metrics are keyed by the kind of data
     assert "disentanglement" in resolve_metrics("all", table)[1]

@@ -62,7 +62,7 @@ def evaluate(
     per-example values to eval-SPLIT-per-example.npz."""
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels, limit, seed)
-    named = metrics or suite.default_metrics(dataset)
+    named = metrics or ",".join(suite.default_metrics(dataset))
     requested = "all" if all_metrics else named + (",disentanglement" if with_disentanglement else "")
     names, skipped = suite.resolve_metrics(requested, dataset)
     needs_train = bool({"quality", "downstream"} & set(names))

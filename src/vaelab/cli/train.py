@@ -55,9 +55,7 @@ def train(
     num_samples: Annotated[int | None, Opt(help="IWAE samples K")] = None,
     free_bits: Annotated[float | None, Opt(help="free bits per latent dimension (nats)")] = None,
     capacity: Annotated[float | None, Opt(help="KL capacity target C (nats)")] = None,
-    kl_schedule: Annotated[
-        str | None, Opt(help=" | ".join(get_args(ScheduleConfig.model_fields["kl"].annotation)))
-    ] = None,
+    kl_schedule: Annotated[str | None, Opt(help=" | ".join(KL_SCHEDULES))] = None,
     warmup_epochs: Annotated[float | None, Opt(help="epochs of linear KL warm-up")] = None,
     grad_clip: Annotated[float | None, Opt(help="clip the gradient norm")] = None,
     patience: Annotated[int | None, Opt(help="early stopping patience (epochs)")] = None,

@@ -238,10 +238,10 @@ METRICS: dict[str, Metric] = {
 """Metric name -> its entry; a new kind of data adds its metrics here (``vaelab eval --metrics NAME``)."""
 
 
-def default_metrics(data: ArrayDataset) -> str:
+def default_metrics(data: ArrayDataset) -> list[str]:
     """The metrics computed when none is named: the default ones that apply to ``data``."""
     kind = data.schema.kind
-    return ",".join(name for name, metric in METRICS.items() if metric.default and kind in metric.kinds)
+    return [name for name, metric in METRICS.items() if metric.default and kind in metric.kinds]
 
 
 def _why_not(metric: Metric, data: ArrayDataset) -> str | None:
@@ -273,21 +273,22 @@ def resolve_metrics(requested: str, data: ArrayDataset) -> tuple[list[str], dict
 def evaluate(
     model: VAE,
     data: ArrayDataset,
-    metrics: list[str] | tuple[str, ...] = ("likelihood", "latent"),
+    metrics: list[str] | tuple[str, ...] | None = None,
     train: ArrayDataset | None = None,
     settings: EvalSettings = EvalSettings(),
 ) -> Evaluation:
-    """The figures of ``metrics`` (names in :data:`METRICS`) for ``model`` on ``data``; ``train`` (the
-    training split) is needed by ``quality`` and ``downstream``. Not to be called under
+    """The figures of ``metrics`` (names in :data:`METRICS`; None: :func:`default_metrics`) for ``model`` on
+    ``data``; ``train`` (the training split) is needed by ``quality`` and ``downstream``. Not to be called under
     ``torch.inference_mode()``: ``quality`` may train the reference classifier."""
     if len(data) < 2:
         raise UserError("evaluation needs at least 2 examples; evaluate more of the split")
     if settings.num_samples < 1:
         raise UserError("the number of importance samples K (--num-samples) must be at least 1")
+    names = default_metrics(data) if metrics is None else list(metrics)
     model.eval()
-    result = Evaluation(figures={"num_examples": len(data), "metrics": list(metrics)})
+    result = Evaluation(figures={"num_examples": len(data), "metrics": names})
     inputs = _Inputs(model, data, train, settings)
-    for name in metrics:
+    for name in names:
         torch.manual_seed(settings.seed)
         METRICS[name].compute(inputs, result)
     return result

@@ -265,6 +265,18 @@ def _resolve_part(field: str, choice: PartChoice, chosen: str) -> dict[str, Any]
     return {"name": chosen, **options.model_dump()}
 
 
+def _automatic(field: str, data: ArrayDataset, kind: str, defaults: Mapping[str, str]) -> str:
+    """The part an ``auto`` field stands for: the caller's default (a preset's prior and posterior), else the
+    likelihood from the data's values and the network from their kind and size."""
+    if field in defaults:
+        return defaults[field]
+    if field == "likelihood":
+        return auto_likelihood(data)
+    if field == "network":
+        return "conv" if kind == IMAGE_KIND and min(data.data_shape[1:]) >= CONV_MIN_SIDE else "mlp"
+    raise UserError(f"model.{field} is 'auto': name one of {choices(field)}")
+
+
 def resolve_spec(
     config: ModelConfig, data: ArrayDataset, conditional: bool = False, defaults: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -273,18 +285,10 @@ def resolve_spec(
     the ``defaults`` (a preset's prior and posterior) or, for the network and the likelihood, chosen from
     ``data``. ``conditional`` conditions the model on the data's labels."""
     kind = data.schema.kind
-    automatic: dict[str, Callable[[], str]] = {
-        "likelihood": lambda: auto_likelihood(data),
-        "network": lambda: "conv" if kind == IMAGE_KIND and min(data.data_shape[1:]) >= CONV_MIN_SIDE else "mlp",
-    }
-    for field, name in (defaults or {}).items():
-        automatic[field] = lambda name=name: name  # type: ignore[misc]
     parts = {}
     for field in PART_FIELDS:
         choice: PartChoice = getattr(config, field)
-        if choice.name == AUTO and field not in automatic:
-            raise UserError(f"model.{field} is 'auto': name one of {choices(field)}")
-        chosen = automatic[field]() if choice.name == AUTO else choice.name
+        chosen = choice.name if choice.name != AUTO else _automatic(field, data, kind, defaults or {})
         parts[field] = _resolve_part(field, choice, chosen)
     num_classes, condition_dim = None, 0
     if conditional:

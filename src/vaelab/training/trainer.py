@@ -222,7 +222,8 @@ def fit(
         for i, batch in enumerate(bar):
             hyper = {name: schedule(step) for name, schedule in schedules.items()}
             current = dataclasses.replace(objective, **hyper) if hyper else objective  # type: ignore[type-var]
-            batch = dataclasses.replace(batch, x=to_memory_format(batch.x, channels_last))
+            if channels_last:
+                batch = dataclasses.replace(batch, x=to_memory_format(batch.x, channels_last))
             with precision.autocast():
                 out = current(train_model, batch)
             precision.step(out.loss, optimizer, model, settings.grad_clip)
