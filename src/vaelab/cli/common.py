@@ -9,7 +9,6 @@ import torch
 
 from vaelab.config.files import CONFIG_NAME, read_run_config
 from vaelab.config.load import load
-from vaelab.config.run import check_dataset
 from vaelab.data.batch import dataset_rows
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
@@ -49,7 +48,7 @@ def run_data(
         if limit < len(dataset):
             index = np.sort(np.random.default_rng(seed).choice(len(dataset), size=limit, replace=False))
             dataset = dataset.subset(index)
-    check_dataset(model, dataset)
+    model.check_dataset(dataset)
     return dataset
 
 

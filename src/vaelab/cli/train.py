@@ -21,7 +21,6 @@ from vaelab.config.schema import ScheduleConfig
 from vaelab.data.schema import KINDS
 from vaelab.errors import UserError
 from vaelab.models.build import choices
-from vaelab.report.build import write_pictures_and_report
 from vaelab.training.hardware import PRECISIONS
 
 Opt = typer.Option
@@ -115,7 +114,6 @@ def train(
     run = train_from_config(resolved, out, resume=resume, progress=progress)
     if not run.is_main:
         return
-    pictures = write_pictures_and_report(run.model, run.valid or run.train, run.run_dir) if resolved.report else []
     last = run.result.history[-1] if run.result.history else {}
     summary = {
         "run_dir": str(run.run_dir),
@@ -124,7 +122,7 @@ def train(
         "stopped_early": run.result.stopped_early,
         "train": last.get("train", {}),
         "valid": last.get("valid", {}),
-        "pictures": [str(p) for p in pictures],
+        "pictures": [str(p) for p in run.pictures],
     }
     if as_json:
         emit_json(summary)

@@ -14,8 +14,9 @@ from vaelab.atomic import atomic_write_text
 from vaelab.config.schema import RunConfig
 from vaelab.errors import UserError, validation_message
 from vaelab.models.spec import PART_FIELDS, read_flat_fields
+from vaelab.training.run_directory import CONFIG_NAME
 
-CONFIG_NAME = "config.yaml"
+__all__ = ["CONFIG_NAME", "read_run_config", "read_yaml", "resolve_config", "write_config"]
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:

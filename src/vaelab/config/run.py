@@ -1,28 +1,36 @@
-"""A training run from a resolved config: load data, build parts, validate, train, save.
+"""A training run from a resolved config: load data, build parts, validate, train, save, report.
 
 Everything that can fail on bad input (data, config, model spec, data support) is checked before the
-run directory is created, so a rejected run leaves nothing behind.
+run directory is created, so a rejected run leaves nothing behind. The run then holds its directory's
+lock (``vaelab.training.run_directory``) from the first write to the last, report included; a resumed run
+may change only what ``check_resume`` allows.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from vaelab.config.build import build_model, build_objective, build_schedules, model_spec
-from vaelab.config.files import write_config
+from vaelab.config.files import read_run_config, write_config
 from vaelab.config.schema import RunConfig, TrainConfig
-from vaelab.data.dataset import ArrayDataset, to_model_space
+from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
 from vaelab.models import VAE
+from vaelab.report.build import write_pictures_and_report
 from vaelab.training import TrainResult, TrainSettings, fit
-from vaelab.training.distributed import setup
+from vaelab.training.distributed import Distributed, setup
+from vaelab.training.resume import changed_settings
+from vaelab.training.run_directory import RunDirectory
 
-CHECK_CHUNK = 4096
 # With no --epochs, train for at least this many optimisation steps (10 to 200 epochs): enough for a
 # small dataset such as digits to give recognisable samples, and 10 epochs on MNIST-sized data.
 AUTO_STEPS = 1500
@@ -41,6 +49,7 @@ class TrainedRun:
     config: RunConfig
     train: ArrayDataset
     valid: ArrayDataset | None
+    pictures: list[Path]  # written by the report, if the config asks for it
     is_main: bool = True  # False in the other processes of a torchrun launch: they write nothing
 
 
@@ -52,12 +61,6 @@ def train_settings(train: TrainConfig, progress: bool) -> TrainSettings:
     """The loop's settings: every ``train`` field of the config under the same name, and the progress bar."""
     values = train.model_dump(exclude=set(RUN_ONLY_FIELDS))
     return TrainSettings(**values, progress=progress)
-
-
-def check_dataset(model: VAE, data: ArrayDataset) -> None:
-    """Shape, finiteness and likelihood support of a whole dataset, in chunks."""
-    for chunk in data.row_chunks(CHECK_CHUNK):
-        model.check_data(to_model_space(torch.from_numpy(chunk), data.levels))
 
 
 def default_run_dir(config: RunConfig) -> Path:
@@ -87,25 +90,76 @@ def train_from_config(
     torch.manual_seed(config.train.seed)  # the initial weights are part of a seeded run
     model = build_model(model_spec(config.model, train))
     objective = build_objective(config.objective, config.model.preset)
-    check_dataset(model, train)
+    model.check_dataset(train)
     if valid is not None:
-        check_dataset(model, valid)
+        model.check_dataset(valid)
     steps_per_epoch = -(-len(train) // config.train.batch_size)
     schedules = build_schedules(config.schedule, objective, steps_per_epoch, epochs, preset_name=config.model.preset)
 
     processes, _ = setup(config.train.device)  # joins the process group when launched by torchrun
     run_dir: Path = processes.broadcast(out or default_run_dir(config))
-    if run_dir.exists() and not run_dir.is_dir():
-        raise UserError(f"--out {run_dir} is a file, not a folder; give a new or existing run directory")
-    if not resume and run_dir.exists() and any(run_dir.iterdir()):
-        raise UserError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-    processes.barrier()  # every process has checked the directory before rank 0 writes into it
-    if processes.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_config(run_dir, config)
-    settings = train_settings(config.train, progress)
-    result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
-    if processes.is_main:
-        model.save(run_dir)
+    directory, resume = _claim(run_dir, resume, processes)
+    with directory:
+        if resume:
+            check_resume(read_run_config(run_dir), config)
+        processes.barrier()  # every process has checked the run before rank 0 writes into it
+        if processes.is_main:
+            write_config(run_dir, config)
+        settings = train_settings(config.train, progress)
+        result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
+        pictures: list[Path] = []
+        if processes.is_main:
+            model.save(run_dir)
+            if config.report:
+                pictures = write_pictures_and_report(model, valid or train, run_dir)
     processes.close()
-    return TrainedRun(run_dir, model, result, config, train, valid, processes.is_main)
+    return TrainedRun(run_dir, model, result, config, train, valid, pictures, processes.is_main)
+
+
+def _claim(
+    run_dir: Path, resume: bool, processes: Distributed
+) -> tuple[contextlib.AbstractContextManager[object], bool]:
+    """Rank 0 takes the run directory's lock (``RunDirectory.claim``) and tells every process whether the run
+    continues from its checkpoint, or the one-line reason it may not run."""
+    claimed: RunDirectory | None = None
+    outcome: tuple[bool, str | None, str | None] | None = None
+    if processes.is_main:
+        try:
+            claimed = RunDirectory.claim(run_dir, resume)
+            outcome = (claimed.resume, claimed.notice, None)
+        except UserError as error:
+            outcome = (False, None, str(error))
+    continues, notice, refusal = processes.broadcast(outcome)
+    if refusal is not None:
+        raise UserError(refusal)
+    if notice is not None and processes.is_main:
+        print(notice, file=sys.stderr)
+    return claimed or contextlib.nullcontext(), continues
+
+
+RESUME_MAY_CHANGE = frozenset({"report", "data.data_dir"})
+"""Config keys outside ``train`` that a resumed run may change: neither changes what is trained."""
+
+
+def check_resume(stored: RunConfig, config: RunConfig) -> None:
+    """Refuse, with one line naming the key, a resumed run whose config changes what the run trains; the
+    ``train`` settings go through the trainer's own rule (``vaelab.training.resume``)."""
+    before, after = _flatten(stored.model_dump()), _flatten(config.model_dump())
+    for key in sorted(before.keys() | after.keys()):
+        if key.startswith("train.") or key in RESUME_MAY_CHANGE or before.get(key) == after.get(key):
+            continue
+        raise UserError(
+            f"--resume cannot change {key} ({before.get(key)!r} in the run, {after.get(key)!r} now): it would be "
+            "another run; resume without changing it, or start a new run with another --out"
+        )
+    changed_settings(asdict(train_settings(stored.train, False)), asdict(train_settings(config.train, False)), "train.")
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

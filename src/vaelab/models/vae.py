@@ -21,11 +21,14 @@ from torch.distributions import Distribution
 
 from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.data.batch import Batch, as_batch
+from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.data.schema import detect_kind
 from vaelab.distributions import kl_estimate
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
 from vaelab.models.latent_paths import PATHS
+
+CHECK_ROWS = 4096  # rows of data checked at a time
 
 MODEL_FORMAT = "vaelab.model"
 MODEL_FORMAT_VERSION = 1
@@ -181,6 +184,12 @@ class VAE(nn.Module):
         if not bool(torch.isfinite(x).all()):
             raise UserError("data contain NaN or infinite values; remove or impute them first")
         self.likelihood.check_support(x)
+
+    def check_dataset(self, data: ArrayDataset) -> None:
+        """``check_data`` over a whole dataset, a chunk of rows at a time (so a memory-mapped file is never
+        read into memory at once)."""
+        for chunk in data.row_chunks(CHECK_ROWS):
+            self.check_data(to_model_space(torch.from_numpy(chunk), data.levels))
 
     # ------------------------------------------------------------ estimates
     def rows_per_chunk(self, max_elements: int = CHUNK_ELEMENTS) -> int:

@@ -20,7 +20,6 @@ from vaelab.atomic import atomic_write_text
 from vaelab.config.build import build_objective
 from vaelab.config.files import read_run_config
 from vaelab.config.load import load
-from vaelab.config.run import check_dataset
 from vaelab.config.schema import RunConfig
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
@@ -57,7 +56,7 @@ def report_data(config: RunConfig, model: VAE, max_examples: int, seed: int) -> 
         if len(data) > max_examples:
             index = np.sort(np.random.default_rng(seed).choice(len(data), size=max_examples, replace=False))
             data = data.subset(index)
-        check_dataset(model, data)
+        model.check_dataset(data)
     except UserError as error:
         return None, split, str(error)
     return (data, split, "") if len(data) else (None, split, "the dataset has no examples")

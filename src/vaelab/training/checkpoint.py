@@ -38,7 +38,9 @@ class TrainingObjects:
 @dataclass
 class Progress:
     """How far a run has come: epochs and steps done, the best monitored value so far with its epoch and
-    weights, the history of epoch records, and whether the run has stopped early."""
+    weights, the history of epoch records, and whether the run has stopped early; with the settings it
+    trains with and the bound of its untrained model (the divergence guard's reference), both None in
+    checkpoints written before they were recorded."""
 
     epoch: int
     step: int
@@ -47,6 +49,8 @@ class Progress:
     best_model: dict[str, torch.Tensor] | None
     history: list[dict[str, Any]]
     stopped_early: bool
+    settings: dict[str, Any] | None
+    initial_elbo: float | None
 
 
 def save_training(path: Path, objects: TrainingObjects, progress: Progress) -> None:
@@ -64,6 +68,8 @@ def save_training(path: Path, objects: TrainingObjects, progress: Progress) -> N
         "best_model": progress.best_model,
         "history": progress.history,
         "stopped_early": progress.stopped_early,
+        "settings": progress.settings,
+        "initial_elbo": progress.initial_elbo,
     }
     if objects.discriminator is not None:
         state["discriminator"] = objects.discriminator.module.state_dict()
@@ -103,6 +109,8 @@ def restore_training(path: Path | None, objects: TrainingObjects) -> Progress:
         best_model=state.get("best_model"),
         history=state["history"],
         stopped_early=state["stopped_early"],
+        settings=state.get("settings"),
+        initial_elbo=state.get("initial_elbo"),
     )
 
 

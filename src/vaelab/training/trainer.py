@@ -2,9 +2,10 @@
 
 It owns batching (in-memory fast path or DataLoader), seeding, the optimizer and learning-rate schedule,
 hyperparameter schedules, gradient clipping, validation with early stopping, atomic checkpoints with
-resume (``vaelab.training.checkpoint``), a NaN guard, a progress bar and the metrics log. Loss values stay
-on the device and are read once per log interval, where the NaN guard looks at them, so there is no host
-synchronisation per step.
+resume (``vaelab.training.checkpoint``; changed settings applied by ``vaelab.training.resume``), a
+divergence guard (NaN, or the bound far below the untrained model's), a progress bar and the metrics log.
+Loss values stay on the device and are read once per log interval, where the guard looks at them, so there
+is no host synchronisation per step (but one, at the first step, for the guard's reference).
 
 Objectives with a discriminator (``AdversarialObjective``: FactorVAE, the adversarial autoencoder) go
 through the same loop: after each VAE step the discriminator takes one step with its own optimizer
@@ -40,6 +41,7 @@ from vaelab.training.hardware import (
     to_memory_format,
     uses_channels_last,
 )
+from vaelab.training.resume import LENGTH, apply_learning_rate, apply_total_steps, changed_settings
 from vaelab.training.schedules import Schedule
 from vaelab.training.seeding import seed_everything
 
@@ -78,7 +80,7 @@ class TrainResult:
 
 
 class TrainingDiverged(UserError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or the bound fell far below the untrained model's."""
 
 
 def _make_optimizer(model: torch.nn.Module, settings: TrainSettings, device: torch.device) -> torch.optim.Optimizer:
@@ -191,14 +193,19 @@ def fit(
 
     objects = TrainingObjects(model, optimizer, lr_schedule, precision.scaler, generator, discriminator)
     result = TrainResult()
-    start_epoch, step, best_value, best_state = 0, 0, -math.inf, None
+    start_epoch, step, best_value, best_state, initial_elbo = 0, 0, -math.inf, None, None
+    changes: dict[str, list[Any]] = {}  # settings changed on resume, recorded in the next epoch's line
     checkpoint_path = None if run_dir is None else Path(run_dir) / CHECKPOINT_NAME
     if resume:
         saved = restore_training(checkpoint_path, objects)
         start_epoch, step, best_value, best_state = saved.epoch, saved.step, saved.best_value, saved.best_model
+        initial_elbo = saved.initial_elbo
         if processes.enabled:  # rank 0's sampling state was saved: give every process its own again
             torch.manual_seed(settings.seed + processes.rank + processes.world_size * start_epoch)
         result = TrainResult(saved.history, saved.best_epoch, saved.stopped_early)
+        changes = _apply_changes(saved.settings, settings, optimizer, lr_schedule, total_steps)
+        if result.stopped_early and LENGTH & changes.keys():
+            result.stopped_early = False  # a run stopped by its length or budget goes on with the new one
         if result.stopped_early:
             start_epoch = settings.epochs
 
@@ -226,6 +233,9 @@ def fit(
                 batch = dataclasses.replace(batch, x=to_memory_format(batch.x, channels_last))
             with precision.autocast():
                 out = current(train_model, batch)
+            if initial_elbo is None:  # the untrained model's bound (the same in every process): the guard's reference
+                first = processes.all_reduce_sum(out.terms["elbo"].detach().float().mean().reshape(1))
+                initial_elbo = first.item() / processes.world_size
             precision.step(out.loss, optimizer, model, settings.grad_clip)
             lr_schedule.step()
             terms = out.terms
@@ -240,16 +250,18 @@ def fit(
                 break
             if (i + 1) % settings.log_every == 0:  # the one host sync of a log interval, bar or no bar
                 means = sums.means(processes)
-                _check_finite(means, epoch, checkpoint_path)
+                _check_health(means, initial_elbo, epoch, checkpoint_path)
                 if not bar.disable:
                     bar.set_postfix(
                         loss=f"{means['loss']:.2f}", rec=f"{means['reconstruction']:.2f}", kl=f"{means['kl']:.2f}"
                     )
         bar.close()
         record: dict[str, Any] = {"epoch": epoch, "step": step, "lr": lr_schedule.get_last_lr()[0], **hyper}
+        if changes:
+            record["changed_on_resume"], changes = changes, {}
         record["train"] = sums.means(processes)
         record["train_time_s"] = round(time.perf_counter() - started, 3)
-        _check_finite(record["train"], epoch, checkpoint_path)
+        _check_health(record["train"], initial_elbo, epoch, checkpoint_path)
         if valid_batches is not None:
             record["valid"] = evaluate_objective(model, objective, valid_batches, processes)
             valid_s = time.perf_counter() - started - record["train_time_s"]
@@ -268,11 +280,18 @@ def fit(
         for callback in callbacks:
             callback(record)
         if checkpoint_path is not None and processes.is_main:
-            save_training(
-                checkpoint_path,
-                objects,
-                Progress(epoch, step, best_value, result.best_epoch, best_state, result.history, result.stopped_early),
+            done = Progress(
+                epoch,
+                step,
+                best_value,
+                result.best_epoch,
+                best_state,
+                result.history,
+                result.stopped_early,
+                settings=dataclasses.asdict(settings),
+                initial_elbo=initial_elbo,
             )
+            save_training(checkpoint_path, objects, done)
         if result.stopped_early:
             break
 
@@ -299,18 +318,51 @@ def _batch_maker(
     return make
 
 
-def _check_finite(means: Mapping[str, float], epoch: int, checkpoint_path: Path | None) -> None:
-    if all(math.isfinite(v) for v in means.values()):
+DIVERGENCE_FACTOR = 1000.0
+"""A run has diverged when its β = 1 bound falls this many times its untrained size below the untrained
+model's bound: training makes the bound better, and no warm-up, capacity ramp or adversarial loss makes
+it a thousand times worse than at the start."""
+
+
+def _check_health(
+    means: Mapping[str, float], initial_elbo: float | None, epoch: int, checkpoint_path: Path | None
+) -> None:
+    """Raise ``TrainingDiverged`` when a loss or term is NaN or infinite, or when the bound ``elbo`` (not the
+    scheduled loss) has fallen ``DIVERGENCE_FACTOR`` times its initial size below its initial value."""
+    if not all(math.isfinite(v) for v in means.values()):
+        what = "the loss became NaN or infinite"
+    elif initial_elbo is not None and means["elbo"] < initial_elbo - DIVERGENCE_FACTOR * max(abs(initial_elbo), 1.0):
+        what = f"the bound fell from {initial_elbo:.4g} nats per example at the start to {means['elbo']:.4g}"
+    else:
         return
-    kept = (
-        f"the last good checkpoint is kept at {checkpoint_path}"
-        if checkpoint_path is not None and checkpoint_path.exists()
-        else "no checkpoint was written yet"
-    )
+    if checkpoint_path is not None and checkpoint_path.exists():
+        kept = f"the last good checkpoint is kept at {checkpoint_path}"
+        advice = f"continue from it with a lower rate: --resume --out {checkpoint_path.parent} --lr SMALLER"
+    else:
+        kept = "no checkpoint was written yet"
+        advice = "run again with a lower --lr"
     raise TrainingDiverged(
-        f"training diverged in epoch {epoch}: the loss became NaN or infinite; {kept}; "
-        "lower --lr, set --grad-clip, or check the data for extreme values"
+        f"training diverged in epoch {epoch}: {what}; {kept}; {advice}, set --grad-clip, "
+        "or check the data for extreme values"
     )
+
+
+def _apply_changes(
+    saved: Mapping[str, Any] | None,
+    settings: TrainSettings,
+    optimizer: torch.optim.Optimizer,
+    lr_schedule: torch.optim.lr_scheduler.LRScheduler,
+    total_steps: int,
+) -> dict[str, list[Any]]:
+    """Apply the settings a resumed run changed (``vaelab.training.resume``) to the restored state."""
+    if saved is None:  # a checkpoint that did not record its settings
+        return {}
+    changes = changed_settings(saved, dataclasses.asdict(settings))
+    if "lr" in changes:
+        apply_learning_rate(optimizer, lr_schedule, *changes["lr"])
+    if "epochs" in changes:
+        apply_total_steps(lr_schedule, total_steps)
+    return changes
 
 
 def _describe(record: Mapping[str, Any]) -> str:
