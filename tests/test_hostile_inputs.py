@@ -156,3 +156,45 @@ def test_detect_says_which_constant_columns_it_leaves_out(tmp_path, capsys, monk
     code, _, err = run_cli(["detect", "--data", str(table), "--out", str(out), "--epochs", "1"], capsys, monkeypatch)
     assert code == 0 and out.is_file()
     assert "warning: left out constant (or empty) columns 'flat'" in err
+
+
+def test_expected_failures_are_one_line_and_bugs_keep_their_traceback() -> None:
+    from pydantic import BaseModel
+    from safetensors import SafetensorError
+
+    from vaelab.errors import expected_failure
+
+    class Positive(BaseModel):
+        epochs: int
+
+    try:
+        Positive(epochs="many")  # type: ignore[arg-type]
+    except Exception as invalid:
+        assert (
+            expected_failure(invalid)
+            == "bad config value for epochs: Input should be a valid integer, unable to parse string as an integer"
+        )
+    assert expected_failure(OSError(28, "No space left on device", "/runs/x")) == (
+        "No space left on device: /runs/x; free some disk space"
+    )
+    assert expected_failure(PermissionError(13, "Permission denied", "data.csv")).startswith(
+        "Permission denied: data.csv"
+    )
+    undecodable = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+    assert (
+        expected_failure(undecodable)
+        == "a file is not UTF-8 text (invalid start byte at byte 0); give a text file in UTF-8"
+    )
+    assert "cannot be read or written" in str(expected_failure(SafetensorError("header too large")))
+    assert expected_failure(RuntimeError("a bug")) is None and expected_failure(KeyError("x")) is None
+
+
+def test_an_os_error_from_any_command_is_one_line(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import vaelab.cli.train
+
+    def unreadable(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "data.csv"))
+
+    monkeypatch.setattr(vaelab.cli.train, "train_from_config", unreadable)
+    code, _, err = run_cli(["train", "--out", str(tmp_path / "run")], capsys, monkeypatch)
+    assert_one_line(code, err, "Permission denied:", "data.csv; check the path and its permissions")

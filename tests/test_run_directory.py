@@ -19,6 +19,7 @@ import yaml
 from helpers import run_cli, tiny_vae
 from test_training import SETTINGS, binary_data
 from vaelab.atomic import atomic_write_text
+from vaelab.config.presets import PRESETS
 from vaelab.errors import UserError
 from vaelab.objectives import ELBO
 from vaelab.training import TrainingDiverged, TrainSettings, fit
@@ -197,6 +198,22 @@ def test_the_guard_raises_when_the_bound_falls_a_thousandfold(tmp_path: Path) ->
     with pytest.raises(TrainingDiverged, match=r"epoch 2: the bound fell from -1\d\.\d+ nats per example at the start"):
         fit(tiny_vae(), ELBO(), binary_data(), None, huge_steps, run_dir=tmp_path, resume=True)
     assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["epoch"] == 1  # the last good checkpoint is kept
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_no_shipped_preset_sets_off_the_guard_in_a_full_default_run(
+    preset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every preset at its defaults (sizes, warm-ups, capacity ramps, discriminators) for the default length
+    on digits: the guard stays quiet and the bound ends better than it started."""
+    run = tmp_path / "run"
+    code, _, err = run_cli(
+        ["train", "--model", preset, "--no-progress", "--no-report", "--out", str(run)], capsys, monkeypatch
+    )
+    assert code == 0, err
+    state = load_checkpoint(run / CHECKPOINT_NAME)
+    assert state["history"][-1]["train"]["elbo"] > state["initial_elbo"]
 
 
 # -------------------------------------------------------------------------------------- failed writes

@@ -1,7 +1,8 @@
 """The ``vaelab`` command: thin commands over the library.
 
-A user error (``UserError``) is printed as one line on stderr with exit code 1; ``--verbose`` adds the
-traceback.
+A user error (``UserError``), and every other failure that input or the machine causes (an OS error, a
+full disk, undecodable text: ``vaelab.errors.expected_failure``), is printed as one line on stderr with exit
+code 1; ``--verbose`` adds the traceback. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from vaelab.cli.detect import detect
 from vaelab.cli.report import report_command
 from vaelab.cli.state import STATE
 from vaelab.cli.traverse import traverse_command
-from vaelab.errors import UserError
+from vaelab.errors import expected_failure
 
 app = typer.Typer(
     name="vaelab",
@@ -51,10 +52,13 @@ app.add_typer(info.config_app, name="config")
 def main() -> None:
     try:
         app()
-    except UserError as error:
+    except Exception as error:
+        message = expected_failure(error)
+        if message is None:
+            raise
         if STATE.verbose:
             traceback.print_exc()
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {' '.join(message.splitlines())}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted; the last checkpoint is kept (continue with --resume --out RUN_DIR)", file=sys.stderr)
