@@ -132,19 +132,29 @@ def kill_when(process: multiprocessing.process.BaseProcess, moment: float | None
 
 def kill_and_recover(
     forks: ForkServerContext, folder: Path, moment: float | None, watch: str | None, reference: dict[str, torch.Tensor]
-) -> None:
+) -> str:
     """Kill a run at ``moment`` (or when ``watch`` appears in its directory), then rerun it (``--resume`` when
     it holds a config): it completes with the uninterrupted run's weights, bit for bit."""
     run = folder / "run"
     args = [*TRAIN, "--epochs", str(EPOCHS), "--out", str(run)]
     killed = kill_when(start(forks, args, folder / "k.log"), moment, None if watch is None else run / watch)
     assert killed or moment is not None, f"the run ended before {watch} appeared"
+    when = (
+        "after it ended"
+        if not killed
+        else "during a checkpoint write"
+        if list(run.glob(f".{CHECKPOINT_NAME}.*.tmp"))
+        else "between checkpoints"
+        if (run / CHECKPOINT_NAME).exists()
+        else "before the first checkpoint"
+    )
     again = [*args, "--resume"] if (run / "config.yaml").is_file() else args
     assert finish(start(forks, again, folder / "again.log")) == 0, (folder / "again.log").read_text()
     weights = load_file(run / "model.safetensors")
     assert weights.keys() == reference.keys()
     assert all(torch.equal(weights[k], reference[k]) for k in reference)
     assert not list(run.glob(".*.tmp")) and not (run / ".vaelab.lock").exists()
+    return when
 
 
 KILLS = {
@@ -159,13 +169,17 @@ def test_killed_runs_rerun_to_the_same_weights(forks: ForkServerContext, tmp_pat
     rng = random.Random(0)
     for name, (moment, watch) in KILLS.items():
         (tmp_path / name).mkdir()
-        kill_and_recover(forks, tmp_path / name, rng.uniform(0, duration) if moment else None, watch, reference)
+        when = kill_and_recover(forks, tmp_path / name, rng.uniform(0, duration) if moment else None, watch, reference)
+        assert moment or when == name.replace("-", " "), when  # the kill landed where it was aimed
 
 
 @pytest.mark.slow
 def test_twenty_kills_at_random_moments_rerun_to_the_same_weights(forks: ForkServerContext, tmp_path: Path) -> None:
     reference, duration = straight_run(forks, tmp_path)
     rng = random.Random(1)
+    killed: dict[str, int] = {}
     for trial in range(20):
         (tmp_path / str(trial)).mkdir()
-        kill_and_recover(forks, tmp_path / str(trial), rng.uniform(0, duration), None, reference)
+        when = kill_and_recover(forks, tmp_path / str(trial), rng.uniform(0, duration), None, reference)
+        killed[when] = killed.get(when, 0) + 1
+    print(f"20 kills, each rerun to the uninterrupted weights; killed: {killed}")
