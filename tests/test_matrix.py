@@ -7,17 +7,14 @@ data adds its sources and commands here, and every pair of them is run.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from vaelab.cli.main import main
+from helpers import vaelab
 
 TRAIN = ["--epochs", "2", "--hidden-dims", "16", "--latent-dim", "2", "--no-progress", "--no-report"]
 
@@ -90,19 +87,6 @@ def commands(picture: str) -> dict[str, Command]:
 COMMANDS: dict[str, dict[str, Command]] = {"image": commands("png"), "table": commands("npy")}
 """Kind -> command -> its arguments ``(run directory, --data value, output folder)``; ``train`` runs for
 every source first. ``detect`` reads files only, so a registered dataset skips it."""
-
-
-def vaelab(args: list[str]) -> tuple[int, str, str]:
-    """``vaelab ARGS`` in this process through the real entry point: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        patch.setattr(sys, "argv", ["vaelab", *args])
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
