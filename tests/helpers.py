@@ -3,6 +3,8 @@ runner of the ``vaelab`` command."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import sys
 
@@ -104,3 +106,17 @@ def run_cli(
         code = int(exit_.code or 0)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def vaelab(args: list[str]) -> tuple[int, str, str]:
+    """``vaelab ARGS`` in this process through the real entry point, without pytest fixtures: (exit code,
+    stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        patch.setattr(sys, "argv", ["vaelab", *args])
+        try:
+            main()
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    return code, out.getvalue(), err.getvalue()

@@ -2,66 +2,110 @@
 
 ``SOURCES`` lists the sources (registered datasets and files of each format), ``COMMANDS`` the commands of
 each kind of data with what each must write (the README's table of commands by kind). A later kind of
-data adds its sources and commands here, and every pair of them is run.
+data adds its sources and commands here, and every pair of them is run. ``train`` writes its report for
+the sources in ``REPORTED`` (one per kind at least), since that report reads the data as training holds
+it (a memory-mapped uint8 .npy once crashed there, after training).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import gzip
 import json
-import sys
+import struct
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 
-from vaelab.cli.main import main
+from conftest import shared_data_dir
+from helpers import vaelab
 
-TRAIN = ["--epochs", "2", "--hidden-dims", "16", "--latent-dim", "2", "--no-progress", "--no-report"]
-
-
-def _digits(folder: Path) -> tuple[str, str]:
-    return "digits", "image"
+TRAIN = ["--epochs", "2", "--hidden-dims", "16", "--latent-dim", "2", "--no-progress"]
 
 
-def _image_npy(folder: Path) -> tuple[str, str]:
+class Source(NamedTuple):
+    data: str  # the --data value
+    kind: str
+    options: tuple[str, ...] = ()  # further options of vaelab train (the commands after it read the run's config)
+
+
+def _digits(folder: Path) -> Source:
+    return Source("digits", "image")
+
+
+def _image_npy(folder: Path) -> Source:
     path = folder / "images.npy"  # (N, H, W) uint8: one channel, 256 levels
     np.save(path, np.random.default_rng(0).integers(0, 256, size=(60, 6, 6)).astype(np.uint8))
-    return str(path), "image"
+    return Source(str(path), "image")
 
 
-def _labelled_npz(folder: Path) -> tuple[str, str]:
+def _labelled_npz(folder: Path) -> Source:
     path = folder / "labelled.npz"  # binary images with two classes (which detect reads as anomaly labels)
     rng = np.random.default_rng(1)
     np.savez(path, x=rng.integers(0, 2, size=(60, 1, 5, 5)).astype(bool), y=rng.integers(0, 2, size=60))
-    return str(path), "image"
+    return Source(str(path), "image")
 
 
-def _table_csv(folder: Path) -> tuple[str, str]:
+def _table_csv(folder: Path) -> Source:
     path = folder / "table.csv"  # float, integer and binary columns
     rng = np.random.default_rng(2)
     columns = rng.normal(size=60), rng.integers(0, 5, 60), rng.integers(0, 2, 60)
     rows = [f"{a:.4f},{b},{c}" for a, b, c in zip(*columns, strict=True)]
     path.write_text("a,b,c\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    return str(path), "table"
+    return Source(str(path), "table")
 
 
-def _table_npy(folder: Path) -> tuple[str, str]:
+def _table_npy(folder: Path) -> Source:
     path = folder / "table.npy"
     np.save(path, np.random.default_rng(3).normal(size=(60, 4)).astype(np.float32))
-    return str(path), "table"
+    return Source(str(path), "table")
 
 
-SOURCES: dict[str, Callable[[Path], tuple[str, str]]] = {
+def _idx_bytes(array: np.ndarray) -> bytes:
+    """``array`` (uint8) as an IDX file: 0x0000, type code 0x08, the number of dimensions, then each size as a
+    big-endian uint32, then the elements in C order."""
+    return bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+
+
+def _idx(folder: Path) -> Source:
+    """``fashion-mnist`` from four small IDX files in its folder, the images gzipped as published and the
+    labels not (both are read). Its ``train`` split is what precedes the last 5000 training images."""
+    data_dir = folder / "idx-data"
+    (data_dir / "fashion-mnist").mkdir(parents=True)
+    rng = np.random.default_rng(4)
+    for prefix, n in (("train", 5060), ("t10k", 60)):
+        images = rng.integers(0, 256, size=(n, 6, 6)).astype(np.uint8)
+        labels = rng.integers(0, 10, size=n).astype(np.uint8)
+        stem = data_dir / "fashion-mnist" / prefix
+        Path(f"{stem}-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(images)))
+        Path(f"{stem}-labels-idx1-ubyte").write_bytes(_idx_bytes(labels))
+    return Source("fashion-mnist", "image", ("--data-dir", str(data_dir)))
+
+
+def _binarized_mnist(folder: Path) -> Source | None:
+    """The real binarized MNIST from ../shared/data, all of it: training stops after 50 steps (of 391 an
+    epoch) and validates on the 10,000 valid images, ``eval`` takes 500 test images, ``encode`` all."""
+    data_dir = shared_data_dir()
+    if data_dir is None:
+        return None
+    return Source("binarized-mnist", "image", ("--data-dir", str(data_dir), "--set", "train.max_steps=50"))
+
+
+SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "digits": _digits,
     "image-npy": _image_npy,
     "labelled-npz": _labelled_npz,
+    "idx": _idx,
+    "binarized-mnist": _binarized_mnist,
     "table-csv": _table_csv,
     "table-npy": _table_npy,
 }
-"""Source name -> writer of the source into a folder, returning ``(--data value, kind)``."""
+"""Source name -> writer of the source into a folder (None: the shared datasets are absent)."""
+SHARED_DATA_SOURCES = {"binarized-mnist"}
+REPORTED = {"image-npy", "table-npy"}
+"""Sources whose ``train`` writes its pictures and report.html (the others pass ``--no-report``)."""
 
 Command = Callable[[Path, str, Path], list[str]]
 
@@ -69,7 +113,7 @@ Command = Callable[[Path, str, Path], list[str]]
 def commands(picture: str) -> dict[str, Command]:
     """The commands of a kind of data whose pictures are written as ``picture`` files (png, or npy arrays)."""
     return {
-        "eval": lambda run, data, out: ["eval", str(run), "--num-samples", "3", "--json"],
+        "eval": lambda run, data, out: ["eval", str(run), "--num-samples", "3", "--limit", "500", "--json"],
         "sample": lambda run, data, out: ["sample", str(run), "-n", "4", "--out", str(out / f"s.{picture}")],
         "reconstruct": lambda run, data, out: ["reconstruct", str(run), "-n", "4", "--out", str(out / f"r.{picture}")],
         "interpolate": lambda run, data, out: [
@@ -92,30 +136,26 @@ COMMANDS: dict[str, dict[str, Command]] = {"image": commands("png"), "table": co
 every source first. ``detect`` reads files only, so a registered dataset skips it."""
 
 
-def vaelab(args: list[str]) -> tuple[int, str, str]:
-    """``vaelab ARGS`` in this process through the real entry point: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        patch.setattr(sys, "argv", ["vaelab", *args])
-        try:
-            main()
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str, str]]:
-    """One short run per source: name -> (run directory, --data value, kind)."""
-    runs = {}
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Source] | None]:
+    """One short run per source: name -> (run directory, source), None where the source is absent."""
+    runs: dict[str, tuple[Path, Source] | None] = {}
     for name, write in SOURCES.items():
         folder = tmp_path_factory.mktemp(name)
-        data, kind = write(folder)
+        source = write(folder)
+        if source is None:
+            runs[name] = None
+            continue
         labels = ["--model", "cvae"] if name == "labelled-npz" else []
-        code, _, err = vaelab(["train", "--data", data, *labels, *TRAIN, "--out", str(folder / "run")])
+        report = [] if name in REPORTED else ["--no-report"]
+        run = folder / "run"
+        args = ["train", "--data", source.data, *source.options, *labels, *TRAIN, *report, "--out", str(run)]
+        code, _, err = vaelab(args)
         assert code == 0, f"{name}: {err}"
-        runs[name] = (folder / "run", data, kind)
+        if name in REPORTED:
+            assert (run / "report.html").stat().st_size > 1000, name
+            assert source.kind != "image" or any((run / "images").iterdir()), name
+        runs[name] = (run, source)
     return runs
 
 
@@ -123,9 +163,14 @@ ALL_COMMANDS = sorted({command for commands in COMMANDS.values() for command in 
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS)
-@pytest.mark.parametrize("source", list(SOURCES))
+@pytest.mark.parametrize(
+    "source",
+    [pytest.param(name, marks=[pytest.mark.shared_data] if name in SHARED_DATA_SOURCES else []) for name in SOURCES],
+)
 def test_every_source_through_every_command_of_its_kind(trained, source: str, command: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    run, data, kind = trained[source]
+    if trained[source] is None:
+        pytest.skip(f"{source} needs ../shared/data (or VAELAB_DATA_DIR): the shared real datasets are absent")
+    run, (data, kind, _) = trained[source]
     if command not in COMMANDS[kind]:
         pytest.skip(f"{command} does not apply to {kind} data")
     if command == "detect" and not Path(data).is_file():
