@@ -233,8 +233,8 @@ def quick(args: list[str]) -> list[str]:
     """The default suite's caps on ``vaelab ARGS``: train one epoch of at most 20 steps without a progress
     bar, and without the report except for the plain ``vaelab train`` (``vaelab report`` writes the other
     run's); detect for one epoch; evaluate 200 examples with at most 10 importance samples. Capped so, the
-    README's ``--resume`` loads the checkpoint but trains no further (the trainer does not continue a run that
-    its step budget stopped); the slow suite resumes the full run for 10 more epochs."""
+    README's ``--resume`` asks for the same one-epoch run, which is complete: it loads the checkpoint and
+    trains no further; the slow suite resumes the full run for 10 more epochs."""
     command = args[0] if args else ""
     if command == "train":
         report = [] if args == ["train"] else ["--no-report"]
