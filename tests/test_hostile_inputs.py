@@ -198,3 +198,19 @@ def test_an_os_error_from_any_command_is_one_line(tmp_path, capsys, monkeypatch)
     monkeypatch.setattr(vaelab.cli.train, "train_from_config", unreadable)
     code, _, err = run_cli(["train", "--out", str(tmp_path / "run")], capsys, monkeypatch)
     assert_one_line(code, err, "Permission denied:", "data.csv; check the path and its permissions")
+
+
+def test_yaml_tags_and_pickled_weights_run_no_code(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "ran"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"model: !!python/object/apply:os.system ['touch {marker}']\n", encoding="utf-8")
+    code, _, err = run_cli(["train", "--config", str(config), "--out", str(tmp_path / "run")], capsys, monkeypatch)
+    assert_one_line(code, err, "is not valid YAML")
+    model = tiny_vae()
+    model.save(tmp_path / "pickled")
+    torch.save({"payload": marker}, tmp_path / "pickled" / "model.safetensors")  # a pickle under the weights' name
+    code, _, err = run_cli(
+        ["sample", str(tmp_path / "pickled"), "-n", "2", "--out", str(tmp_path / "s.npy")], capsys, monkeypatch
+    )
+    assert_one_line(code, err, "model.safetensors")
+    assert not marker.exists() and not (tmp_path / "run").exists() and not (tmp_path / "s.npy").exists()
