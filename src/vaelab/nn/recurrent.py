@@ -1,0 +1,120 @@
+"""Networks over token sequences: a bidirectional GRU encoder, a 1-D convolutional encoder, and an
+autoregressive GRU decoder conditioned on z (Bowman et al. 2016, "Generating sentences from a continuous
+space"; Gómez-Bombarelli et al. 2018, "Automatic chemical design using a data-driven continuous
+representation of molecules").
+
+Tokens are int64 ids ``(B, T)``; id 0 is padding and comes only after a row's last token, so a row's
+length is its number of non-zero ids and no network needs lengths passed beside the ids.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+PAD_ID = 0
+
+
+def sequence_lengths(tokens: torch.Tensor) -> torch.Tensor:
+    """``(B,)`` int64: the non-padding tokens of each row of ``tokens: (B, T)`` (at least 1, so an empty row
+    still gives the recurrent networks one step)."""
+    return (tokens != PAD_ID).sum(dim=-1).clamp(min=1)
+
+
+class GRUEncoder(nn.Module):
+    """``(B, T)`` ids -> ``(B, features)``: embeddings through a (bidirectional) GRU over each row's own
+    length; the last layer's final states of both directions, concatenated."""
+
+    def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int, num_layers: int = 1) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
+        self.gru = nn.GRU(embedding_dim, hidden_dim, num_layers, batch_first=True, bidirectional=True)
+        self.features = 2 * hidden_dim
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        lengths = sequence_lengths(tokens).cpu()
+        packed = pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
+        _, final = self.gru(packed)  # (num_layers * 2, B, H), the last layer's two directions last
+        return torch.cat([final[-2], final[-1]], dim=-1)
+
+
+class ConvSequenceEncoder(nn.Module):
+    """``(B, T)`` ids -> ``(B, channels[-1])``: embeddings through 1-D convolutions (length kept, ReLU), then
+    the maximum over each row's non-padding positions."""
+
+    def __init__(self, vocab_size: int, embedding_dim: int, channels: Sequence[int], kernel_size: int = 9) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
+        layers: list[nn.Module] = []
+        widths = [embedding_dim, *channels]
+        for c_in, c_out in itertools.pairwise(widths):
+            layers += [nn.Conv1d(c_in, c_out, kernel_size, padding=kernel_size // 2), nn.ReLU()]
+        self.net = nn.Sequential(*layers)
+        self.features = widths[-1]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        h = self.net(self.embedding(tokens).transpose(1, 2))  # (B, C, T)
+        padding = (tokens == PAD_ID).unsqueeze(1)  # (B, 1, T)
+        padding[..., 0] = False  # an empty row keeps its first position
+        return h.masked_fill(padding, float("-inf")).amax(dim=-1)
+
+
+class GRUDecoder(nn.Module):
+    """``z: (..., B, D)`` and the input ids ``x: (B, T)`` -> logits ``(..., B, T, V)`` of each next token.
+
+    The initial state is ``tanh(W z)`` and z joins the embedding at every step (Bowman et al. 2016, §3).
+    Trained with teacher forcing: step t reads token t-1 of x (a start token at t = 0); with word dropout
+    (their §3.2) each input token is replaced by the unknown token with probability ``word_dropout`` while
+    training, which makes the decoder lean on z.
+    """
+
+    takes_context = True
+
+    def __init__(
+        self,
+        latent_dim: int,
+        vocab_size: int,
+        embedding_dim: int,
+        hidden_dim: int,
+        num_layers: int,
+        start_id: int,
+        unknown_id: int,
+        word_dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
+        self.initial = nn.Linear(latent_dim, num_layers * hidden_dim)
+        self.gru = nn.GRU(embedding_dim + latent_dim, hidden_dim, num_layers, batch_first=True)
+        self.logits = nn.Linear(hidden_dim, vocab_size)
+        self.num_layers, self.hidden_dim = num_layers, hidden_dim
+        self.start_id, self.unknown_id, self.word_dropout = start_id, unknown_id, word_dropout
+
+    def initial_state(self, z: torch.Tensor) -> torch.Tensor:
+        """``z: (N, D)`` -> the GRU's initial state ``(num_layers, N, H)``."""
+        h = torch.tanh(self.initial(z)).reshape(z.shape[0], self.num_layers, self.hidden_dim)
+        return h.transpose(0, 1).contiguous()
+
+    def step(self, tokens: torch.Tensor, z: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Read ``tokens: (N, T)`` given ``z: (N, D)`` from ``state``: logits ``(N, T, V)`` and the new state."""
+        embedded = self.embedding(tokens)
+        inputs = torch.cat([embedded, z.unsqueeze(1).expand(-1, tokens.shape[1], -1)], dim=-1)
+        out, state = self.gru(inputs, state)
+        return self.logits(out), state
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        lead, (batch, steps) = z.shape[:-2], x.shape
+        z_flat = z.reshape(-1, z.shape[-1])  # (S * B, D)
+        samples = z_flat.shape[0] // batch
+        start = torch.full((batch, 1), self.start_id, dtype=x.dtype, device=x.device)
+        inputs = torch.cat([start, x[:, :-1]], dim=1)  # teacher forcing: step t reads token t - 1
+        inputs = inputs.repeat(samples, 1)  # (S * B, T), sample-major as z_flat
+        if self.training and self.word_dropout > 0:
+            dropped = torch.rand(inputs.shape, device=inputs.device) < self.word_dropout
+            dropped[:, 0] = False  # the start token stays
+            inputs = inputs.masked_fill(dropped & (inputs != PAD_ID), self.unknown_id)
+        logits, _ = self.step(inputs, z_flat, self.initial_state(z_flat))
+        return logits.reshape(*lead, batch, steps, -1)
