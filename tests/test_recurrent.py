@@ -26,9 +26,10 @@ def decoder(seed: int = 0, word_dropout: float = 0.0) -> GRUDecoder:
 
 
 def sequence_log_prob(model: GRUDecoder, z: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """log p(ids | z) summed over each row's non-padding tokens: (N,)."""
-    log_p = torch.log_softmax(model(z, ids), dim=-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
-    return (log_p * (ids != PAD_ID)).sum(-1)
+    """log p(ids | z) summed over each row's non-padding tokens, padding and start ruled out as decoding does: (N,)."""
+    logits = model(z, ids).index_fill(-1, torch.tensor([PAD_ID, START]), float("-inf"))
+    log_p = torch.log_softmax(logits, dim=-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+    return log_p.masked_fill(ids == PAD_ID, 0.0).sum(-1)
 
 
 @pytest.mark.parametrize("encoder", [GRUEncoder(VOCAB, 8, 16, 2), ConvSequenceEncoder(VOCAB, 8, [16, 16], 3)])

@@ -47,7 +47,7 @@ def decode_tokens(
     ended = torch.zeros(rows, dtype=torch.bool, device=z.device)
     for t in range(max_length):
         logits, state = decoder.step(previous, z, state)
-        logits = logits[:, -1]  # (N, V)
+        logits = _never_padding_or_start(logits[:, -1], decoder.start_id)  # (N, V)
         if method == "greedy":
             chosen = logits.argmax(dim=-1)
         else:
@@ -59,6 +59,11 @@ def decode_tokens(
             break
         previous = chosen.unsqueeze(1)
     return tokens
+
+
+def _never_padding_or_start(logits: torch.Tensor, start_id: int) -> torch.Tensor:
+    """``logits (N, V)`` with padding and the start token ruled out: neither is ever a next token."""
+    return logits.index_fill(-1, torch.tensor([PAD_ID, start_id], device=logits.device), float("-inf"))
 
 
 def _beam(decoder: StepDecoder, z: torch.Tensor, end_id: int, max_length: int, width: int) -> torch.Tensor:
@@ -74,7 +79,7 @@ def _beam(decoder: StepDecoder, z: torch.Tensor, end_id: int, max_length: int, w
     ended = torch.zeros(rows, width, dtype=torch.bool, device=z.device)
     for _ in range(max_length):
         logits, state = decoder.step(previous, z_beams, state)
-        log_p = torch.log_softmax(logits[:, -1].float(), dim=-1)  # (N * W, V)
+        log_p = torch.log_softmax(_never_padding_or_start(logits[:, -1].float(), decoder.start_id), dim=-1)
         vocab = log_p.shape[-1]
         log_p = log_p.reshape(rows, width, vocab)
         finished = torch.full_like(log_p, float("-inf"))
