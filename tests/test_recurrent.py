@@ -92,3 +92,18 @@ def test_sampling_is_seeded_and_ends_with_padding() -> None:
             assert all(t == PAD_ID for t in row[row.index(END) + 1 :])
     cold = decode_tokens(model, z, END, 9, "sample", temperature=1e-4, generator=torch.Generator().manual_seed(2))
     assert torch.equal(cold, decode_tokens(model, z, END, 9, "greedy"))
+
+
+def test_the_tokens_likelihood_scores_each_real_token_once_and_never_padding() -> None:
+    from vaelab.likelihoods import TokensLikelihood
+
+    model, z = decoder(), torch.randn(3, 3)
+    x = tokens([[5, 6, 7, END], [4, END], [9, 9, 9, 9, END]], 5)
+    likelihood = TokensLikelihood((5,), VOCAB)
+    assert likelihood.param_shape == (5, VOCAB)
+    log_p = likelihood.log_prob(likelihood(model(z, x)), x)
+    expected = torch.log_softmax(model(z, x), -1).gather(-1, x.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(log_p, expected.masked_fill(x == PAD_ID, 0.0).sum(-1))
+    wider = tokens([[5, 6, 7, END], [4, END], [9, 9, 9, 9, END]], 9)  # more padding: the same values
+    torch.testing.assert_close(TokensLikelihood((9,), VOCAB).log_prob(likelihood(model(z, wider)), wider), log_p)
+    assert likelihood.support_problem(x) is None and likelihood.support_problem(x + VOCAB) is not None

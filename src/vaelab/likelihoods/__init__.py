@@ -6,6 +6,7 @@ from vaelab.likelihoods.categorical import CategoricalLikelihood
 from vaelab.likelihoods.continuous_bernoulli import ContinuousBernoulliLikelihood
 from vaelab.likelihoods.gaussian import GaussianLikelihood
 from vaelab.likelihoods.logistic import DiscretizedLogisticLikelihood
+from vaelab.likelihoods.tokens import TokensLikelihood
 
 __all__ = [
     "BernoulliLikelihood",
@@ -15,4 +16,5 @@ __all__ = [
     "GaussianLikelihood",
     "Likelihood",
     "MaskableIndependent",
+    "TokensLikelihood",
 ]
