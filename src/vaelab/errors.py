@@ -13,6 +13,12 @@ class UserError(Exception):
     """
 
 
+def shown(name: str) -> str:
+    """A name read from a file (a column, a key) as a one-line message can show it: itself when printable,
+    else its repr (a line break in a CSV header must not break the message)."""
+    return name if name.isprintable() else repr(name)
+
+
 def validation_message(error: ValidationError, prefix: str = "") -> str:
     """A pydantic validation error as one line naming the first bad field: ``bad config value for
     PREFIX.a.b: <what is wrong>``."""
