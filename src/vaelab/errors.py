@@ -24,4 +24,4 @@ def validation_message(error: ValidationError, prefix: str = "") -> str:
     PREFIX.a.b: <what is wrong>``."""
     first = error.errors()[0]
     where = ".".join(str(p) for p in (*([prefix] if prefix else []), *first["loc"]))
-    return f"bad config value for {where or 'the config'}: {first['msg']}"
+    return f"bad config value for {shown(where) or 'the config'}: {shown(first['msg'])}"
