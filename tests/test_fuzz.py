@@ -42,7 +42,7 @@ from pydantic import BaseModel
 
 from helpers import tiny_vae
 from vaelab.applications.anomaly.table_file import read_detect_input
-from vaelab.config.files import parse_assignments, read_run_config, read_yaml, resolve_config
+from vaelab.config.files import parse_assignments, read_run_config, resolve_config
 from vaelab.config.load import load
 from vaelab.config.schema import RunConfig
 from vaelab.data.csv_table import read_csv_table
@@ -310,10 +310,10 @@ def check_data_file(suffix: str) -> Callable[[tuple[bytes, str, str | None, str 
             path = Path(folder) / f"data{suffix}"
             path.write_bytes(content)
             dataset = user_error_or_success(lambda: load_dataset(str(path), split, None, labels, kind))
-            if dataset is not None:
-                assert dataset.y is None or len(dataset.y) == len(dataset.x)
-                if dataset.levels is None and len(dataset.x):
-                    assert np.isfinite(np.asarray(dataset.x)).all()
+            if dataset is not None and len(dataset.x):  # what training relies on
+                x = np.asarray(dataset.x)
+                assert dataset.y is None or len(dataset.y) == len(x)
+                assert np.isfinite(x).all() if dataset.levels is None else 0 <= x.min() <= x.max() < dataset.levels
 
     return check
 
@@ -418,7 +418,7 @@ config_values = st.one_of(
 def config_trees(draw: st.DrawFn) -> dict[str, Any]:
     """A nested config: real dotted keys (and a few wrong ones) set to any value, or random nesting."""
     tree: dict[str, Any] = {}
-    for key in draw(st.lists(st.sampled_from(CONFIG_KEYS), max_size=6)):
+    for key in draw(st.lists(st.sampled_from(CONFIG_KEYS), max_size=4)):
         node = tree
         *parents, leaf = key.split(".")
         for part in parents:
@@ -461,8 +461,7 @@ def check_config_file(content: bytes) -> None:
     """``read_run_config`` is ``read_yaml`` then ``resolve_config``: one target fuzzes both."""
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "config.yaml").write_bytes(content)
-        if user_error_or_success(lambda: read_yaml(Path(folder) / "config.yaml")) is not None:
-            user_error_or_success(lambda: read_run_config(Path(folder)))
+        user_error_or_success(lambda: read_run_config(Path(folder)))
 
 
 def check_resolve_config(layers: list[dict[str, Any]]) -> None:
@@ -503,8 +502,10 @@ def saved_checkpoint() -> bytes:
     """A checkpoint as the trainer writes it after an optimizer step: weights, Adam's state, the learning-rate
     schedule, random states, progress with best weights, history."""
     objects = training_objects()
-    sum(p.square().sum() for p in objects.model.parameters()).backward()  # type: ignore[union-attr]
-    objects.optimizer.step()
+    adam = objects.optimizer.state_dict()  # Adam's state as after a step (a real step imports torch._dynamo: 2 s)
+    for index, weight in enumerate(objects.model.parameters()):
+        adam["state"][index] = {"step": torch.tensor(1.0), "exp_avg": weight.detach(), "exp_avg_sq": weight.detach()}
+    objects.optimizer.load_state_dict(adam)
     progress = Progress(1, 3, 1.5, 1, objects.model.state_dict(), [{"epoch": 1, "loss": 2.0}], False)
     with tempfile.TemporaryDirectory() as folder:
         save_training(Path(folder) / CHECKPOINT_NAME, objects, progress)
@@ -706,7 +707,9 @@ def refused(call: Callable[[], Any]) -> str:
     return message
 
 
-@pytest.mark.parametrize("reader", [lambda path: load_dataset(str(path)), read_detect_input])
+@pytest.mark.parametrize(
+    "reader", [lambda path: load_dataset(str(path)), read_detect_input], ids=["load_dataset", "read_detect_input"]
+)
 def test_an_npz_archive_named_npy(tmp_path: Path, reader: Callable[[Path], Any]) -> None:
     np.savez(tmp_path / "data.npz", x=np.zeros((12, 2)))
     (tmp_path / "data.npz").rename(tmp_path / "data.npy")  # numpy.load returned the archive: AttributeError
@@ -719,9 +722,10 @@ def test_an_npy_header_with_an_absurd_shape(tmp_path: Path, shape: tuple[int, ..
     assert "cannot read it as .npy" in refused(lambda: load_dataset(str(tmp_path / "data.npy")))
 
 
+# (2**40, 8): numpy allocated the declared 64 TiB first (MemoryError); (-1, 4): a negative size must not read all
 @pytest.mark.parametrize("shape", [(2**40, 8), (-1, 4)])
 def test_an_npz_member_declaring_more_than_it_holds(tmp_path: Path, shape: tuple[int, ...]) -> None:
-    with zipfile.ZipFile(tmp_path / "data.npz", "w") as archive:  # numpy allocated the declared 8 TB first
+    with zipfile.ZipFile(tmp_path / "data.npz", "w") as archive:
         archive.writestr("x.npy", npy_bytes("<f8", False, shape, b"\0" * 64))
     message = refused(lambda: load_dataset(str(tmp_path / "data.npz")))
     assert "cannot read array 'x' (its header declares" in message
@@ -736,7 +740,7 @@ def test_an_encrypted_npz_member(tmp_path: Path) -> None:
     assert "array 'x' is encrypted" in refused(lambda: load_dataset(str(tmp_path / "data.npz")))
 
 
-@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_LZMA])
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_LZMA], ids=["deflate", "lzma"])
 def test_a_damaged_compressed_npz_member(tmp_path: Path, compression: int) -> None:
     with zipfile.ZipFile(tmp_path / "data.npz", "w", compression) as archive:
         archive.writestr("x.npy", saved_npy(np.arange(24.0).reshape(12, 2)))
@@ -809,6 +813,7 @@ def damaged_spec(tmp_path: Path, **fields: Any) -> Path:
         ({"model_prior": {"name": "vamp", "components": 65536}, "data_shape": [3, 512, 512]}, "more than"),
         ({"model_network": {"name": "mlp", "hidden_dims": [16] * 20000}}, "at most 256 items"),  # 20,000 layers built
         ({"model_posterior": {"name": "iaf", "steps": 10**6}}, "less than or equal to 256"),  # never finished
+        ({"model_\r": None}, "bad config value for '\\r': Extra inputs"),  # the key broke the message's line
     ],
 )
 def test_model_specs_that_ask_for_too_much(tmp_path: Path, fields: dict[str, Any], needle: str) -> None:
