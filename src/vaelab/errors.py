@@ -16,12 +16,18 @@ class UserError(Exception):
     """
 
 
+def shown(name: str) -> str:
+    """A name read from a file (a column, a key) as a one-line message can show it: itself when printable,
+    else its repr (a line break in a CSV header must not break the message)."""
+    return name if name.isprintable() else repr(name)
+
+
 def validation_message(error: ValidationError, prefix: str = "") -> str:
     """A pydantic validation error as one line naming the first bad field: ``bad config value for
     PREFIX.a.b: <what is wrong>``."""
     first = error.errors()[0]
     where = ".".join(str(p) for p in (*([prefix] if prefix else []), *first["loc"]))
-    return f"bad config value for {where or 'the config'}: {first['msg']}"
+    return f"bad config value for {shown(where) or 'the config'}: {shown(first['msg'])}"
 
 
 def expected_failure(error: BaseException) -> str | None:

@@ -12,11 +12,12 @@ from pydantic import BaseModel, ValidationError
 
 from vaelab.atomic import atomic_write_text
 from vaelab.config.schema import RunConfig
-from vaelab.errors import UserError, validation_message
+from vaelab.errors import UserError, shown, validation_message
 from vaelab.models.spec import PART_FIELDS, read_flat_fields
 from vaelab.training.run_directory import CONFIG_NAME
 
 __all__ = ["CONFIG_NAME", "read_run_config", "read_yaml", "resolve_config", "write_config"]
+MAX_CONFIG_VALUES = 100_000  # values in a config once YAML aliases are expanded: real configs hold a few dozen
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -27,6 +28,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError:
         raise UserError(f"{path} is not UTF-8 text; a config is a YAML file of sections") from None
+    except RecursionError:
+        raise UserError(f"{path} nests lists or mappings too deeply to read; a config is a few levels deep") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -34,7 +37,28 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise UserError(f"{path} is not valid YAML{where}: {problem}; fix that line") from None
     if not isinstance(content, dict):
         raise UserError(f"{path} must hold a mapping of sections (data, model, objective, schedule, train)")
+    _check_size(content, str(path))
     return content
+
+
+def _check_size(content: Any, where: str) -> None:
+    """UserError when ``content`` holds more than MAX_CONFIG_VALUES values once YAML aliases are expanded: a few
+    lines of anchors can repeat a list a billion times (or put a list inside itself), and whatever walks the
+    config afterwards (validation, writing it into the run directory) would not finish."""
+    stack, count = [content], 0
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            node = [*node.keys(), *node.values()]
+        if not isinstance(node, list | tuple | set):
+            continue
+        count += len(node)
+        if count > MAX_CONFIG_VALUES:
+            raise UserError(
+                f"{where} expands to more than {MAX_CONFIG_VALUES:,} values (YAML aliases repeating a value, or "
+                "holding it inside itself); write the values out"
+            )
+        stack += node
 
 
 def set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
@@ -56,8 +80,9 @@ def parse_assignments(assignments: Iterable[str]) -> dict[str, Any]:
             raise UserError(f"--set expects key=value (for example train.epochs=3), got {item!r}")
         try:
             value = yaml.safe_load(raw)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):  # not YAML (or nested too deeply to read): the text itself
             value = raw
+        _check_size(value, f"--set {key.strip()}")
         set_dotted(tree, key.strip(), value)
     return tree
 
@@ -72,6 +97,8 @@ def merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
 def _forget_replaced_parts(tree: dict[str, Any], model: Mapping[str, Any]) -> dict[str, Any]:
     """``tree`` without the parts that ``model`` names differently: another part starts from its own defaults."""
     earlier = tree.get("model", {})
+    if not isinstance(earlier, dict):  # an earlier layer's model is not a section: validation will say so
+        return tree
     replaced = {
         field
         for field in PART_FIELDS
@@ -115,8 +142,8 @@ def _unknown_key(loc: tuple[str, ...]) -> str:
     keys = list(section.model_fields)
     close = difflib.get_close_matches(loc[-1], keys, n=1)
     hint = f"did you mean {'.'.join((*loc[:-1], close[0]))}? " if close else ""
-    where = ".".join(loc[:-1]) or "a config"
-    return f"unknown config key {'.'.join(loc)}; {hint}{where} takes: {', '.join(keys)}"
+    where = shown(".".join(loc[:-1])) or "a config"
+    return f"unknown config key {shown('.'.join(loc))}; {hint}{where} takes: {', '.join(keys)}"
 
 
 def write_config(directory: Path, config: RunConfig) -> None:

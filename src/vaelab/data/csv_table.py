@@ -25,7 +25,7 @@ import numpy as np
 
 from vaelab.data.download import one_line
 from vaelab.data.schema import Feature, infer_feature
-from vaelab.errors import UserError
+from vaelab.errors import UserError, shown
 
 MISSING_CELLS = frozenset({"", "na", "nan", "null", "none"})
 INT64_LIMIT = 2**63  # a column with an integer this large is read as floats
@@ -107,7 +107,9 @@ def _check_header(path: Path, header: list[str], categorical: Sequence[str]) -> 
         raise UserError(f"{path}: the header repeats column {', '.join(map(repr, repeated))}; name every column once")
     for name in categorical:
         if name not in header:
-            raise UserError(f"{path}: has no column {name!r} (columns: {', '.join(header)}); check the name")
+            raise UserError(
+                f"{path}: has no column {name!r} (columns: {', '.join(map(shown, header))}); check the name"
+            )
 
 
 def _read_column(

@@ -11,7 +11,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 _LOG = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -35,6 +35,20 @@ def dataset_folder(name: str, data_dir: Path | None) -> Path:
 def one_line(error: BaseException) -> str:
     """An exception as one line of text (for messages that must stay on one line)."""
     return " ".join(str(error).split()) or type(error).__name__
+
+
+class Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def read_at_most(handle: Readable, size: int) -> bytearray:
+    """Up to ``size`` bytes of ``handle`` (mutable, so arrays on them are writable), read a chunk at a time:
+    ``handle.read(size)`` allocates all ``size`` bytes first, and a size read from a damaged or hostile file
+    may be terabytes."""
+    data = bytearray()
+    while len(data) < size and (chunk := handle.read(min(size - len(data), _CHUNK))):
+        data += chunk
+    return data
 
 
 @contextmanager

@@ -16,7 +16,10 @@ Nothing is ever unpickled.
 
 from __future__ import annotations
 
+import lzma
+import math
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +29,28 @@ from numpy.lib.npyio import NpzFile
 
 from vaelab.data.csv_table import read_csv_table
 from vaelab.data.dataset import ArrayDataset
-from vaelab.data.download import one_line
+from vaelab.data.download import one_line, read_at_most
 from vaelab.data.schema import Feature, check_kind
 from vaelab.data.splits import FILE_SPLITS, SPLITS, check_split, take_random_split
-from vaelab.errors import UserError
+from vaelab.errors import UserError, shown
 
 FILE_TYPES: tuple[str, ...] = (".npy", ".npz", ".csv")
 DATA_KEYS = ("x", "X")
 DEFAULT_LABEL_KEY = "y"
-_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+# OverflowError: absurd sizes; NotImplementedError: a zip compression method Python lacks; zlib.error, LZMAError:
+# a damaged compressed member (a damaged bzip2 member is an OSError)
+_READ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    OverflowError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+)
 _NPZ_FIX = "save it with numpy.savez"
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 CHECK_ELEMENTS = 1 << 24  # values scanned at once by the finiteness check
 MAX_CLASSES = 100_000  # labels 0..K-1 become one-hot vectors of K: a stray huge label must not allocate terabytes
 _INTEGER_FEATURES = ("binary", "ordinal")  # columns whose values lie on a grid 0..levels-1
@@ -90,9 +105,34 @@ def open_npz(path: Path, fix: str) -> NpzFile:
 
 
 def read_member(archive: NpzFile, key: str, path: Path, fix: str) -> np.ndarray:
-    """Array ``key`` of an open archive; UserError (ending with ``fix``) if it cannot be read."""
+    """Array ``key`` of an open archive; UserError (ending with ``fix``) if it cannot be read.
+
+    Reads the member's .npy header, then no more than one byte past the data it declares: numpy would
+    allocate the declared size first, which a damaged or hostile header sets to terabytes."""
+    members = archive.zip
+    if members is None:
+        raise UserError(f"{path}: the archive was closed before reading {key!r}; open it again")
+    name = f"{key}.npy" if f"{key}.npy" in members.namelist() else key  # as NpzFile names its arrays
+    if members.getinfo(name).flag_bits & 0x1:  # zipfile would raise RuntimeError for want of a password
+        raise UserError(f"{path}: array {key!r} is encrypted; save the archive without a password ({fix})")
     try:
-        return np.asarray(archive[key])
+        with members.open(name) as member:
+            version = np.lib.format.read_magic(member)
+            if version not in _NPY_HEADERS:
+                raise ValueError(f".npy format version {version} is not supported")
+            shape, fortran_order, dtype = _NPY_HEADERS[version](member)
+            if any(n < 0 for n in shape):
+                raise ValueError(f"its header declares the negative shape {shape}")
+            if dtype.hasobject:
+                raise ValueError("it holds Python objects, which vaelab never unpickles")
+            size = math.prod(shape) * dtype.itemsize
+            data = read_at_most(member, size + 1)
+            if len(data) != size:
+                held = f"{len(data):,} bytes" if len(data) < size else "more"
+                raise ValueError(
+                    f"its header declares {dtype} values of shape {shape} ({size:,} bytes) but it holds {held}"
+                )
+            return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran_order else "C")
     except _READ_ERRORS as error:
         raise UserError(f"{path}: cannot read array {key!r} ({one_line(error)}); {fix}") from error
 
@@ -104,8 +144,14 @@ def _read_npy(path: Path, labels: str | None) -> _Arrays:
             f"{path}: a .npy file holds one array, so it has no {labels!r} labels; use an .npz with the "
             "labels under their own key, or a .csv with a label column"
         )
+    return _Arrays(read_npy(path), None)
+
+
+def read_npy(path: Path) -> np.ndarray:
+    """The array of a .npy file, memory-mapped (read-only): a file larger than memory is read batch by batch
+    during training, and a header cannot claim more than the file holds. UserError if it is not a numeric
+    .npy array."""
     try:
-        # Memory-mapped: a file larger than memory is read batch by batch during training.
         x = np.load(path, mmap_mode="r", allow_pickle=False)
     except _READ_ERRORS as error:
         if "Python objects" in str(error) or "pickled" in str(error):
@@ -114,7 +160,10 @@ def _read_npy(path: Path, labels: str | None) -> _Arrays:
                 "unpickles); save a numeric array with numpy.save"
             ) from error
         raise UserError(f"{path}: cannot read it as .npy ({one_line(error)}); save it with numpy.save") from error
-    return _Arrays(x, None)
+    if isinstance(x, NpzFile):  # numpy reads a zip archive whatever the file is named
+        x.close()
+        raise UserError(f"{path}: is an .npz archive, not a single .npy array; rename it to .npz")
+    return x
 
 
 def _read_npz(path: Path, labels: str | None) -> _Arrays:
@@ -156,6 +205,9 @@ def _read_npz_splits(archive: NpzFile, path: Path, present: list[str], labels: s
     Labels are ``<labels>_<split>`` (default ``y_<split>``) for every split present, or absent for all.
     """
     xs = [read_member(archive, split, path, _NPZ_FIX) for split in present]
+    for split, x in zip(present, xs, strict=True):
+        if x.ndim == 0:
+            raise UserError(f"{path}: array {split!r} holds one value, not rows; store its rows (N, ...) under it")
     if len({x.shape[1:] for x in xs}) != 1:
         shapes = ", ".join(f"{split} {x.shape}" for split, x in zip(present, xs, strict=True))
         raise UserError(f"{path}: the splits differ in shape per example ({shapes}); store one shape in all")
@@ -178,7 +230,7 @@ def _read_npz_splits(archive: NpzFile, path: Path, present: list[str], labels: s
 
 
 def _listed(keys: list[str]) -> str:
-    return ", ".join(keys) or "none"
+    return ", ".join(map(shown, keys)) or "none"
 
 
 def _read_csv(path: Path, labels: str | None) -> _Arrays:
@@ -186,7 +238,7 @@ def _read_csv(path: Path, labels: str | None) -> _Arrays:
     ``labels`` names the label column. The columns keep their features."""
     table = read_csv_table(path)
     if labels is not None and labels not in table.names:
-        columns = ", ".join(table.names)
+        columns = ", ".join(map(shown, table.names))
         raise UserError(f"{path}: has no column {labels!r} (columns: {columns}); pass labels= one of them")
     for column in table.columns:
         if column.is_categorical:

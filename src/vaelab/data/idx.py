@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from vaelab.data.dataset import ArrayDataset
-from vaelab.data.download import DownloadError, dataset_folder, download, one_line
+from vaelab.data.download import DownloadError, dataset_folder, download, one_line, read_at_most
 from vaelab.data.splits import SPLITS, check_split
 from vaelab.errors import UserError
 
@@ -79,20 +79,37 @@ def parse_idx(data: bytes) -> np.ndarray:
     dims = struct.unpack(f">{ndim}I", data[4:header])
     dtype = IDX_DTYPES[code]
     expected = header + math.prod(dims) * dtype.itemsize
-    if len(data) != expected:
-        problem = "truncated" if len(data) < expected else "trailing bytes"
-        raise ValueError(f"{problem}: dimensions {dims} need {expected} bytes, found {len(data)}")
+    if len(data) < expected:
+        raise ValueError(f"truncated: dimensions {dims} need {expected} bytes, found {len(data)}")
+    if len(data) > expected:  # read_idx reads one byte past the declared size, no more
+        raise ValueError(f"trailing bytes: dimensions {dims} need {expected} bytes, the file holds more")
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
     return array.astype(dtype.newbyteorder("="))
 
 
+def _declared_size(header: bytes) -> int | None:
+    """The size in bytes of the IDX file whose complete header is ``header``, or None when it is malformed
+    (then :func:`parse_idx` says how)."""
+    if len(header) < 4 or header[2] not in IDX_DTYPES or len(header) != 4 + 4 * header[3]:
+        return None
+    dims = struct.unpack(f">{header[3]}I", header[4:])
+    return len(header) + math.prod(dims) * IDX_DTYPES[header[2]].itemsize
+
+
 def read_idx(path: Path) -> np.ndarray:
-    """Read an IDX file, gzipped when its name ends in ``.gz``; UserError if unreadable or malformed."""
+    """Read an IDX file, gzipped when its name ends in ``.gz``; UserError if unreadable or malformed.
+
+    Reads no further than one byte past the size its header declares, so a small gzipped file that
+    expands to gigabytes is refused after reading that much, not after expanding it all."""
     fix = "delete it so it is downloaded again, or replace it with the published file"
     try:
-        data = path.read_bytes()
-        if path.suffix == ".gz":
-            data = gzip.decompress(data)
+        with gzip.open(path) if path.suffix == ".gz" else path.open("rb") as handle:
+            data = handle.read(4)
+            if len(data) == 4:
+                data += read_at_most(handle, 4 * data[3])
+            declared = _declared_size(data)
+            if declared is not None:
+                data += read_at_most(handle, declared - len(data) + 1)  # one more: trailing bytes are an error
     except (OSError, EOFError, zlib.error) as error:
         raise UserError(f"{path}: cannot read it ({one_line(error)}); {fix}") from error
     try:

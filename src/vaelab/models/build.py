@@ -32,7 +32,7 @@ from vaelab.likelihoods import (
     GaussianLikelihood,
     Likelihood,
 )
-from vaelab.models.spec import AUTO, PART_FIELDS, ModelConfig, PartChoice
+from vaelab.models.spec import AUTO, PART_FIELDS, DataFields, ModelConfig, PartChoice
 from vaelab.models.vae import VAE
 from vaelab.nn import conv_pair, mlp_pair
 from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
@@ -41,6 +41,7 @@ from vaelab.priors import HierarchicalPrior, MixtureOfGaussiansPrior, StandardNo
 IMAGE_KIND = "image"
 CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, MLPs below
 MAX_WIDTH = 1 << 16  # a layer wider than this is a typo or a hostile file, checked before anything is allocated
+MAX_LAYERS = 256  # likewise for the number of layers, flow steps or latent layers: each is a module to build
 
 
 @dataclass(frozen=True)
@@ -120,12 +121,15 @@ LIKELIHOODS: dict[str, Part[Any, Likelihood]] = {
 Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
 
 
+Widths = Annotated[list[Width], Field(min_length=1, max_length=MAX_LAYERS)]
+
+
 class MLPOptions(Options):
-    hidden_dims: Annotated[list[Width], Field(min_length=1)] = [400]  # encoder widths; the decoder mirrors
+    hidden_dims: Widths = [400]  # encoder widths; the decoder mirrors
 
 
 class ConvOptions(Options):
-    channels: Annotated[list[Width], Field(min_length=1)] = [32, 32, 64, 64]  # per stride-2 convolution
+    channels: Widths = [32, 32, 64, 64]  # per stride-2 convolution
     hidden: Width = 256  # width of the fully connected layer after the convolutions
 
 
@@ -151,12 +155,12 @@ class PosteriorOptions(Options):
 
 
 class FlowOptions(PosteriorOptions):
-    steps: PositiveInt = 4  # planar / IAF flow steps
+    steps: Annotated[int, Field(ge=1, le=MAX_LAYERS)] = 4  # planar / IAF flow steps
 
 
 class LadderOptions(PosteriorOptions):
     # sizes of z_1 (next to x) .. z_L, summing to latent_dim; None: two halves of latent_dim
-    hierarchy: Annotated[list[PositiveInt], Field(min_length=2)] | None = None
+    hierarchy: Annotated[list[PositiveInt], Field(min_length=2, max_length=MAX_LAYERS)] | None = None
 
 
 def _ladder_sizes(options: LadderOptions, latent_dim: int) -> list[int]:
@@ -316,18 +320,19 @@ def _build(field: str, choice: PartChoice, context: BuildContext) -> Any:
 def build_model(spec: dict[str, Any]) -> VAE:
     """The VAE a spec (from ``resolve_spec``, or a saved ``model.json``) describes."""
     config = ModelConfig.model_validate(spec["model"])
-    data_shape = tuple(spec["data_shape"])
+    data = DataFields.model_validate(spec)
+    data_shape = tuple(data.data_shape)
     condition = (
-        ClassCondition(spec["num_classes"])
-        if spec["num_classes"]
-        else VectorCondition(spec["condition_dim"])
-        if spec["condition_dim"]
+        ClassCondition(data.num_classes)
+        if data.num_classes
+        else VectorCondition(data.condition_dim)
+        if data.condition_dim
         else None
     )
     context = BuildContext(
         data_shape,
-        spec.get("kind") or detect_kind(data_shape),  # specs saved before kinds existed
-        spec["levels"],
+        data.kind or detect_kind(data_shape),  # specs saved before kinds existed
+        data.levels,
         config.latent_dim,
         condition_dim=0 if condition is None else condition.dim,
     )

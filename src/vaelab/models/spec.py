@@ -16,10 +16,12 @@ Configs and saved models written before parts had their own options used flat fi
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from vaelab.data.files import MAX_CLASSES
 from vaelab.errors import UserError
 
 AUTO = "auto"
@@ -107,3 +109,24 @@ class ModelConfig(BaseModel):
     @classmethod
     def _flat_fields(cls, value: Any) -> Any:
         return read_flat_fields(value) if isinstance(value, dict) else value
+
+
+MAX_DATA_ELEMENTS = 1 << 31  # values in one example: far beyond any dataset, small enough that sizes stay int64
+
+
+class DataFields(BaseModel):
+    """The data fields of a spec (``resolve_spec`` writes them, a saved ``model.json`` holds them), checked
+    before anything is sized by them: a damaged or hostile file must not ask for a negative or absurd size."""
+
+    data_shape: Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1, max_length=4)]
+    kind: str | None = None  # None: specs saved before kinds existed
+    levels: int | None = Field(None, ge=2)
+    num_classes: int | None = Field(None, ge=0, le=MAX_CLASSES)
+    condition_dim: int = Field(0, ge=0, le=1 << 16)
+
+    @field_validator("data_shape")
+    @classmethod
+    def _bounded(cls, shape: list[int]) -> list[int]:
+        if math.prod(shape) > MAX_DATA_ELEMENTS:
+            raise ValueError(f"{shape} holds more than {MAX_DATA_ELEMENTS:,} values per example")
+        return shape

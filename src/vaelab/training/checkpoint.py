@@ -16,6 +16,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from vaelab.atomic import atomic_write, atomic_write_text
+from vaelab.data.download import one_line
 from vaelab.errors import UserError
 from vaelab.training.discriminator import DiscriminatorTraining
 
@@ -86,6 +87,25 @@ def restore_training(path: Path | None, objects: TrainingObjects) -> Progress:
         where = "the run has no directory" if path is None else f"no {CHECKPOINT_NAME} in {path.parent}"
         raise UserError(f"nothing to resume: {where}; start without --resume")
     state = load_checkpoint(path)
+    if objects.discriminator is not None and "discriminator" not in state:
+        raise UserError(
+            f"{path} holds no discriminator: it was written by a run of another objective; "
+            "resume with that objective or start a new run"
+        )
+    try:
+        return _restore(state, objects)
+    except _RESTORE_ERRORS as error:
+        raise UserError(
+            f"{path} does not fit this run ({_first_problem(error)}); resume with the config the run started with, "
+            "or start a new run without --resume"
+        ) from None
+
+
+# What torch and the lookups below raise for a state written by another model, objective or optimizer, or damaged
+_RESTORE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError)
+
+
+def _restore(state: dict[str, Any], objects: TrainingObjects) -> Progress:
     objects.model.load_state_dict(state["model"])
     _load_optimizer(objects.optimizer, state["optimizer"])
     objects.lr_schedule.load_state_dict(state["lr_schedule"])
@@ -94,14 +114,9 @@ def restore_training(path: Path | None, objects: TrainingObjects) -> Progress:
     torch.set_rng_state(state["rng"]["torch"])
     objects.generator.set_state(state["rng"]["shuffle"])
     if objects.discriminator is not None:
-        if "discriminator" not in state:
-            raise UserError(
-                f"{path} holds no discriminator: it was written by a run of another objective; "
-                "resume with that objective or start a new run"
-            )
         objects.discriminator.module.load_state_dict(state["discriminator"])
         _load_optimizer(objects.discriminator.optimizer, state["discriminator_optimizer"])
-    return Progress(
+    progress = Progress(
         epoch=state["epoch"],
         step=state["step"],
         best_value=state["best_value"],
@@ -112,6 +127,37 @@ def restore_training(path: Path | None, objects: TrainingObjects) -> Progress:
         settings=state.get("settings"),
         initial_elbo=state.get("initial_elbo"),
     )
+    _check_progress(progress, objects.model)
+    return progress
+
+
+def _check_progress(progress: Progress, model: torch.nn.Module) -> None:
+    """ValueError unless the progress has the types the trainer counts with, and best weights fit the model."""
+    if not (
+        isinstance(progress.epoch, int)
+        and isinstance(progress.step, int)
+        and isinstance(progress.best_value, int | float)
+        and (progress.best_epoch is None or isinstance(progress.best_epoch, int))
+        and isinstance(progress.history, list)
+        and isinstance(progress.stopped_early, bool)
+    ):
+        raise ValueError("its epoch, step, best value or history is not a number or a list")
+    if progress.best_model is not None:
+        expected = {name: tensor.shape for name, tensor in model.state_dict().items()}
+        best = {name: getattr(tensor, "shape", None) for name, tensor in progress.best_model.items()}
+        if best != expected:
+            raise ValueError("its best weights do not fit the model")
+
+
+def _first_problem(error: BaseException) -> str:
+    """The first line that says what is wrong (torch's load_state_dict lists every mismatch, one per line)."""
+    if isinstance(error, KeyError):
+        return f"it has no {error.args[0]!r}" if error.args else "a key is missing"
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        lines = lines[1:]
+    first = lines[0] if lines else type(error).__name__
+    return first if len(first) <= 200 else first[:200] + "..."
 
 
 def _load_optimizer(optimizer: torch.optim.Optimizer, saved: dict[str, Any]) -> None:
@@ -134,7 +180,10 @@ def _split_tensors(tree: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> 
 def _join_tensors(tree: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if isinstance(tree, dict):
         if set(tree) == {"__tensor__"}:
-            return tensors[tree["__tensor__"]]
+            key = tree["__tensor__"]
+            if not isinstance(key, str) or key not in tensors:
+                raise ValueError(f"it refers to a tensor {key!r} that it does not hold")
+            return tensors[key]
         return {k: _join_tensors(v, tensors) for k, v in tree.items()}
     if isinstance(tree, list):
         return [_join_tensors(v, tensors) for v in tree]
@@ -155,9 +204,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             metadata = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open is not a dict)
         skeleton = json.loads(metadata["vaelab.checkpoint"])
-    except (SafetensorError, OSError, KeyError, json.JSONDecodeError) as error:
+        state = _join_tensors(skeleton, tensors)
+        if not isinstance(state, dict):
+            raise ValueError(f"it holds a {type(state).__name__}, not a mapping of the run's state")
+    except (SafetensorError, OSError, KeyError, ValueError, RecursionError) as error:  # JSONDecodeError: a ValueError
         raise UserError(
-            f"{path} is not a readable vaelab checkpoint ({error}); start a new run without --resume"
+            f"{path} is not a readable vaelab checkpoint ({one_line(error)}); start a new run without --resume"
         ) from None
-    state: dict[str, Any] = _join_tensors(skeleton, tensors)
     return state

@@ -16,9 +16,8 @@ import numpy as np
 
 from vaelab.applications.anomaly.validation import InvalidInput
 from vaelab.data.csv_table import read_csv_table
-from vaelab.data.download import one_line
-from vaelab.data.files import npz_data_and_label_keys, open_npz, read_member
-from vaelab.errors import UserError
+from vaelab.data.files import npz_data_and_label_keys, open_npz, read_member, read_npy
+from vaelab.errors import UserError, shown
 
 FILE_TYPES = (".csv", ".npy", ".npz")
 _NPZ_FIX = "save the rows under 'x' (labels under 'y') with numpy.savez"
@@ -52,11 +51,9 @@ def read_detect_input(
         if label_column is not None:
             raise InvalidInput(f"{path}: a .npy file holds one array, so it has no labels; use an .npz with 'y'")
         try:
-            x = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as error:
-            raise InvalidInput(
-                f"{path}: cannot read it as .npy ({one_line(error)}); save it with numpy.save"
-            ) from error
+            x = np.array(read_npy(path))  # read through a memory map: the header cannot claim more than the file
+        except UserError as error:
+            raise InvalidInput(str(error)) from error
         return DetectInput(_check_array(x, path), None, [])
     return _read_npz(path, label_column)
 
@@ -99,7 +96,7 @@ def _read_csv(path: Path, label_column: str | None, categorical: list[str], miss
     except UserError as error:
         raise InvalidInput(str(error)) from error
     if label_column is not None and label_column not in table.names:
-        columns = ", ".join(table.names)
+        columns = ", ".join(map(shown, table.names))
         raise InvalidInput(f"{path}: has no column {label_column!r} (columns: {columns}); check the name")
     if missing != "impute":
         for column in table.columns:
