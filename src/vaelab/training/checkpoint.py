@@ -50,8 +50,8 @@ class Progress:
     best_model: dict[str, torch.Tensor] | None
     history: list[dict[str, Any]]
     stopped_early: bool
-    settings: dict[str, Any] | None
-    initial_elbo: float | None
+    settings: dict[str, Any] | None = None
+    initial_elbo: float | None = None
 
 
 def save_training(path: Path, objects: TrainingObjects, progress: Progress) -> None:
@@ -140,8 +140,10 @@ def _check_progress(progress: Progress, model: torch.nn.Module) -> None:
         and (progress.best_epoch is None or isinstance(progress.best_epoch, int))
         and isinstance(progress.history, list)
         and isinstance(progress.stopped_early, bool)
+        and (progress.settings is None or isinstance(progress.settings, dict))
+        and (progress.initial_elbo is None or isinstance(progress.initial_elbo, int | float))
     ):
-        raise ValueError("its epoch, step, best value or history is not a number or a list")
+        raise ValueError("its epoch, step, best value, history, settings or initial bound has the wrong type")
     if progress.best_model is not None:
         expected = {name: tensor.shape for name, tensor in model.state_dict().items()}
         best = {name: getattr(tensor, "shape", None) for name, tensor in progress.best_model.items()}
