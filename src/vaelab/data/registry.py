@@ -14,11 +14,14 @@ from vaelab.data.dataset import ArrayDataset
 from vaelab.data.digits import load_digits
 from vaelab.data.files import FILE_TYPES, load_file
 from vaelab.data.idx import load_fashion_mnist, load_mnist
+from vaelab.data.moses import MOSES
+from vaelab.data.named_sequences import load_named_sequences
 from vaelab.data.schema import check_kind, check_kind_name
 from vaelab.data.sequence_files import load_sequence_file
 from vaelab.data.sequences import SequenceOptions
 from vaelab.data.shapes import load_shapes
 from vaelab.data.text_rows import LINE_TYPES, text_type
+from vaelab.data.zinc import ZINC
 from vaelab.errors import UserError
 
 DATA_DIR_ENV = "VAELAB_DATA_DIR"
@@ -33,7 +36,10 @@ DATASETS: dict[str, Callable[[str, Path | None], ArrayDataset]] = {
 }
 """Registered name -> loader(split, data_dir); downloaded datasets live in ``<data_dir>/<name>/``."""
 
-SEQUENCE_DATASETS: dict[str, Callable[[str, Path | None, SequenceOptions], ArrayDataset]] = {}
+SEQUENCE_DATASETS: dict[str, Callable[[str, Path | None, SequenceOptions], ArrayDataset]] = {
+    "moses": functools.partial(load_named_sequences, MOSES),
+    "zinc": functools.partial(load_named_sequences, ZINC),
+}
 """Registered name -> loader(split, data_dir, options) of a sequence dataset (read from text)."""
 
 
