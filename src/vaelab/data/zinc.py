@@ -8,7 +8,8 @@ wengong-jin/icml18-jtnn at commit d4c425a8a28fce7d0e8f5da741d27d3fce4a7ec0 (MIT 
 published protocol's training set**: the published models train on the remaining ~220 k molecules, which are
 not fetched here. Here ``train`` is ``valid.txt`` less a seeded 10 % held out as ``valid``, and ``test`` is
 ``test.txt``, so figures are not comparable with published ones; every load says so in one line.
-``test.txt`` holds tokens ``valid.txt`` lacks (``[OH+]``): load ``test`` with ``unknown="map"`` or drop them.
+``test.txt`` holds tokens the training part lacks (the ring bond ``7`` at line 687 and ``[OH+]`` at line 3126,
+after canonicalisation): load ``test`` with ``unknown="map"`` to read them as ``<unk>``.
 """
 
 from __future__ import annotations
