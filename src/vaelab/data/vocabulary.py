@@ -78,8 +78,6 @@ class Vocabulary:
         """``(N, width)`` ids in the stored layout (tokens, ``<eos>``, padding); a token not in the vocabulary
         becomes ``<unk>``. Every sequence must hold fewer than ``width`` tokens."""
         lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-        if lengths.size and lengths.max() >= width:
-            raise ValueError(f"a sequence of {lengths.max()} tokens does not fit {width} ids with its end token")
         index = self.index
         flat = np.fromiter(
             (index.get(token, UNK) for sequence in sequences for token in sequence), self.dtype, int(lengths.sum())
