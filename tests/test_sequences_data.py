@@ -385,6 +385,25 @@ def test_moses_limit_is_a_seeded_nested_subset_and_valid_is_held_out_of_train(tm
     assert "unknown split 'scaffolds'" in one_line_error(load_dataset, "moses", "scaffolds", tmp_path)
 
 
+def test_the_other_splits_take_the_encoding_from_the_cached_training_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_moses_like(tmp_path / "moses", MOLECULES * 3)
+    monkeypatch.setattr(sequences, "CACHE_MIN_ROWS", 1)
+    read_molecules, calls = sequences.rdkit_smiles, []
+
+    def counted(texts: list[str], canonical: bool) -> list[str | None]:
+        calls.append(len(texts))
+        return read_molecules(texts, canonical)
+
+    monkeypatch.setattr(sequences, "rdkit_smiles", counted)
+    train = load_dataset("moses", "train", tmp_path)
+    test = load_dataset("moses", "test", tmp_path)
+    assert calls == [len(train), len(test)] and test.vocabulary == train.vocabulary
+    load_dataset("moses", "test", tmp_path)
+    assert len(calls) == 2
+
+
 def test_missing_files_are_downloaded_with_their_sha256_checked(tmp_path: Path) -> None:
     source = tmp_path / "mirror"
     source.mkdir()

@@ -64,11 +64,14 @@ def load_named_sequences(
     needed = {TRAIN, split} & set(dataset.files)  # the training file gives the vocabulary of every split
     paths = {name: _find_or_download(dataset, folder, dataset.files[name], mirrors) for name in sorted(needed)}
 
+    def file(wanted: str) -> Path:
+        return paths[TRAIN if wanted == VALID else wanted]
+
     def read(wanted: str) -> TextRows:
-        rows = read_text_rows(paths[TRAIN if wanted == VALID else wanted], dataset.column, dataset.molecules)
+        rows = read_text_rows(file(wanted), dataset.column, dataset.molecules)
         return rows.subset(hold_out(len(rows))[wanted]) if wanted in (TRAIN, VALID) else rows
 
-    source = SequenceSource(dataset.name, dataset.splits, read, dataset.molecules, tuple(paths.values()))
+    source = SequenceSource(dataset.name, dataset.splits, read, dataset.molecules, file)
     return load_sequences(source, split, options)
 
 

@@ -35,4 +35,4 @@ def load_sequence_file(path: Path, split: str, options: SequenceOptions) -> Arra
             )
         return rows.subset(index)
 
-    return load_sequences(SequenceSource(path.stem, FILE_SPLITS, read, molecules, (path,)), split, options)
+    return load_sequences(SequenceSource(path.stem, FILE_SPLITS, read, molecules, lambda _: path), split, options)

@@ -107,13 +107,14 @@ class SequenceOptions:
 @dataclass(frozen=True)
 class SequenceSource:
     """Where a dataset's texts come from: its ``name``, the ``splits`` it offers (``train`` among them), ``read``
-    from a split to its rows, whether it holds ``molecules``, and the ``files`` it reads (they key the cache)."""
+    from a split to its rows, whether it holds ``molecules``, and ``file`` from a split to the file it reads
+    (which keys the cache)."""
 
     name: str
     splits: tuple[str, ...]
     read: Callable[[str], TextRows]
     molecules: bool
-    files: tuple[Path, ...]
+    file: Callable[[str], Path]
 
 
 def load_sequences(source: SequenceSource, split: str, options: SequenceOptions) -> ArrayDataset:
@@ -255,7 +256,9 @@ def _shown(text: str) -> str:
 def _cache_inputs(
     source: SequenceSource, split: str, options: SequenceOptions, tokenizer: Tokenizer, molecules: bool
 ) -> dict[str, Any]:
-    """Everything a split's ids depend on, as plain JSON values (the cache key)."""
+    """Everything a split's ids depend on, as plain JSON values (the cache key): its file, and the training
+    split's when that gives the encoding."""
+    splits = [split] if split in OWN_ENCODING or options.vocabulary is not None else [split, TRAIN]
     versions = {}
     if molecules:
         versions["rdkit"] = rdkit_version()
@@ -263,7 +266,7 @@ def _cache_inputs(
         versions["selfies"] = str(import_selfies().__version__)
     return {
         "source": source.name,
-        "files": [file_stamp(path) for path in source.files],
+        "files": [file_stamp(source.file(name)) for name in splits],
         "split": split,
         "tokenizer": tokenizer.name,
         "molecules": molecules,
