@@ -402,6 +402,8 @@ def test_the_other_splits_take_the_encoding_from_the_cached_training_split(
     assert calls == [len(train), len(test)] and test.vocabulary == train.vocabulary
     load_dataset("moses", "test", tmp_path)
     assert len(calls) == 2
+    load_dataset("moses", "test", tmp_path, sequences=SequenceOptions(unknown="map"))  # train's entry serves
+    assert calls == [len(train), len(test), len(test)]
 
 
 def test_missing_files_are_downloaded_with_their_sha256_checked(tmp_path: Path) -> None:

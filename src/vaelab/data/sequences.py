@@ -256,9 +256,10 @@ def _shown(text: str) -> str:
 def _cache_inputs(
     source: SequenceSource, split: str, options: SequenceOptions, tokenizer: Tokenizer, molecules: bool
 ) -> dict[str, Any]:
-    """Everything a split's ids depend on, as plain JSON values (the cache key): its file, and the training
-    split's when that gives the encoding."""
-    splits = [split] if split in OWN_ENCODING or options.vocabulary is not None else [split, TRAIN]
+    """Everything a split's ids depend on, as plain JSON values (the cache key): its file, the training
+    split's when that gives the encoding, and ``unknown`` only when the encoding is not its own."""
+    own = options.vocabulary is None and split in OWN_ENCODING
+    from_training = options.vocabulary is None and split not in OWN_ENCODING
     versions = {}
     if molecules:
         versions["rdkit"] = rdkit_version()
@@ -266,13 +267,13 @@ def _cache_inputs(
         versions["selfies"] = str(import_selfies().__version__)
     return {
         "source": source.name,
-        "files": [file_stamp(source.file(name)) for name in splits],
+        "files": [file_stamp(source.file(name)) for name in ([split, TRAIN] if from_training else [split])],
         "split": split,
         "tokenizer": tokenizer.name,
         "molecules": molecules,
         "canonical": options.canonical,
         "invalid": options.invalid,
-        "unknown": options.unknown,
+        "unknown": None if own else options.unknown,  # a split's own vocabulary has every token it holds
         "max_length": options.max_length,
         "limit": options.limit,
         "vocabulary": None if options.vocabulary is None else options.vocabulary.to_dict(),
