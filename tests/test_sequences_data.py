@@ -369,7 +369,7 @@ def write_moses_like(folder: Path, molecules: list[str]) -> None:
 def test_moses_limit_is_a_seeded_nested_subset_and_valid_is_held_out_of_train(tmp_path: Path) -> None:
     molecules = [f"{'C' * (i % 9 + 1)}{'O' * (i % 3)}N" for i in range(120)]
     write_moses_like(tmp_path / "moses", molecules)
-    assert SEQUENCE_DATASETS["moses"].keywords == {} and MOSES.splits == ("train", "valid", "test", "test_scaffolds")
+    assert set(SEQUENCE_DATASETS) == {"moses", "zinc"} and MOSES.splits == ("train", "valid", "test", "test_scaffolds")
 
     def texts(split: str, limit: int | None) -> list[str | None]:
         data = load_dataset("moses", split, tmp_path, sequences=SequenceOptions(limit=limit, tokens="chars"))
