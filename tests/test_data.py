@@ -129,9 +129,9 @@ def test_unknown_name_lists_datasets_and_file_types() -> None:
 
 def test_missing_file_and_unsupported_type(tmp_path: Path) -> None:
     assert f"no such file: {tmp_path / 'nope.npz'}" in error_message(load_dataset, str(tmp_path / "nope.npz"))
-    text = tmp_path / "data.txt"
-    text.write_text("1 2 3\n")
-    assert "unsupported file type '.txt'" in error_message(load_dataset, str(text))
+    text = tmp_path / "data.json"  # .txt holds sequences now (tests/test_sequences_data.py)
+    text.write_text("[1, 2, 3]\n")
+    assert "unsupported file type '.json'" in error_message(load_dataset, str(text))
 
 
 def test_labels_argument_is_for_files_only() -> None:

@@ -37,7 +37,7 @@ def test_kind_is_detected_from_the_shape_of_one_example() -> None:
     ("kind", "shape", "expected"),
     [
         ("tabel", (4,), f"unknown kind of data 'tabel'; use one of: {', '.join(KINDS)}"),
-        ("sequence", (4,), "no loader reads sequence data yet"),
+        ("sequence", (4,), "sequence data come from text, not arrays"),
         ("graph", (4,), "no loader reads graph data yet"),
         ("image", (4,), "kind 'image' needs examples shaped (C, H, W), but these are shaped (4,)"),
         ("table", (1, 8, 8), "kind 'table' needs examples shaped (D,), but these are shaped (1, 8, 8)"),

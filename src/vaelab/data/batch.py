@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import torch
 
-from vaelab.data.dataset import ArrayDataset, to_model_space
+from vaelab.data.dataset import ArrayDataset, holds_token_ids, to_model_space
+from vaelab.data.vocabulary import sequence_lengths
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,16 @@ def as_batch(data: torch.Tensor | Batch, y: torch.Tensor | None = None) -> Batch
 def stored_batch(
     x: torch.Tensor | np.ndarray, y: torch.Tensor | np.ndarray | None, levels: int | None, device: torch.device | str
 ) -> Batch:
-    """Rows as a dataset stores them (``levels`` as in ``ArrayDataset``) -> a model-space ``Batch`` on ``device``."""
+    """Rows as a dataset stores them (``levels`` as in ``ArrayDataset``) -> a model-space ``Batch`` on ``device``.
+
+    Token ids (:func:`~vaelab.data.dataset.holds_token_ids`) stay int64 ids, and their ``lengths`` (the end
+    token included) are read from the padding, so every path that makes batches masks it."""
     x = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
     y = torch.from_numpy(np.ascontiguousarray(y)) if isinstance(y, np.ndarray) else y
     y = None if y is None else y.to(device, non_blocking=True)
-    return Batch(to_model_space(x.to(device, non_blocking=True), levels), y)
+    x = x.to(device, non_blocking=True)
+    lengths = sequence_lengths(x) if holds_token_ids(x, levels) else None
+    return Batch(to_model_space(x, levels), y, lengths=lengths)
 
 
 def dataset_batches(data: ArrayDataset, batch_size: int, device: torch.device | str) -> Iterator[Batch]:

@@ -11,6 +11,7 @@ import torch
 
 from vaelab.data.factors import FactorOracle
 from vaelab.data.schema import DataSchema, Feature, detect_kind
+from vaelab.data.vocabulary import Vocabulary
 
 
 class RowView:
@@ -53,12 +54,14 @@ class ArrayDataset:
 
     ``x`` keeps the values as stored: discrete data (``levels`` set) as small integers (uint8 when
     ``levels <= 256``), where a stored value ``k`` means ``k / (levels - 1)`` in model space; continuous
-    data as float32. Images have shape ``(N, C, H, W)``, tables and sequences ``(N, D)``.
+    data as float32; token sequences as integer token ids ``(N, T)`` with ``levels`` None (the stored layout of
+    :mod:`vaelab.data.vocabulary`: padded with 0). Images have shape ``(N, C, H, W)``, tables ``(N, D)``.
     ``y`` holds class labels ``(N,)`` int64 or condition vectors ``(N, K)`` float32, or is None.
     A dataset whose generating factors are known also holds them, ``factors`` ``(N, K)`` int64 indices,
     and the ``oracle`` that renders any factor vector (for the disentanglement metrics).
     ``kind`` is the kind of data a user stated (None: detected from the shape) and ``features`` the
-    per-column features of a table when known; :attr:`schema` gathers them.
+    per-column features of a table when known, ``vocabulary`` the tokens of a sequence dataset (whose kind is
+    ``"sequence"``); :attr:`schema` gathers them.
     """
 
     x: np.ndarray | RowView  # a memory-mapped array (or a RowView of one) is read batch by batch
@@ -70,6 +73,7 @@ class ArrayDataset:
     oracle: FactorOracle | None = None
     kind: str | None = None
     features: tuple[Feature, ...] | None = None
+    vocabulary: Vocabulary | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -80,9 +84,9 @@ class ArrayDataset:
 
     @property
     def schema(self) -> DataSchema:
-        """The kind (stated, else detected from the shape), shape, value grid and features of the data."""
+        """The kind (stated, else detected from the shape), shape, value grid, features and vocabulary of the data."""
         shape = self.data_shape
-        return DataSchema(self.kind or detect_kind(shape), shape, self.levels, self.features)
+        return DataSchema(self.kind or detect_kind(shape), shape, self.levels, self.features, self.vocabulary)
 
     @property
     def is_image(self) -> bool:
@@ -107,8 +111,17 @@ class ArrayDataset:
             yield np.asarray(self.x[start : start + rows])
 
 
+def holds_token_ids(x: torch.Tensor, levels: int | None) -> bool:
+    """Whether stored values ``x`` are token ids: integers without ``levels`` (every other integer data has
+    levels, and continuous data are floats)."""
+    return levels is None and not x.is_floating_point()
+
+
 def to_model_space(x: torch.Tensor, levels: int | None) -> torch.Tensor:
-    """Stored values -> float32 model-space values (discrete data scaled onto [0, 1])."""
+    """Stored values -> model-space values: float32, discrete data scaled onto [0, 1]; token ids stay integer
+    ids (int64), since a token is a category, not a point on a grid."""
+    if holds_token_ids(x, levels):
+        return x.long()
     if levels is None:
         return x.float()
     return x.float() / (levels - 1)

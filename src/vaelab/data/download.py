@@ -66,23 +66,27 @@ def atomic_file(target: Path) -> Iterator[BinaryIO]:
         temp.unlink(missing_ok=True)
 
 
-def download(file_name: str, mirrors: Sequence[str], folder: Path, md5: str | None = None) -> Path:
-    """Fetch ``file_name`` into ``folder`` from the first of ``mirrors`` that serves it (with ``md5``).
+def download(
+    file_name: str, mirrors: Sequence[str], folder: Path, md5: str | None = None, sha256: str | None = None
+) -> Path:
+    """Fetch ``file_name`` into ``folder`` from the first of ``mirrors`` that serves it (with ``md5`` and
+    ``sha256``, where given).
 
     Any URL scheme urllib reads works, ``file://`` included. The file appears only when complete and
     verified (see :func:`atomic_file`). Returns its path; raises DownloadError when every mirror fails.
     """
     target = folder / file_name
+    expected = {name: digest for name, digest in (("md5", md5), ("sha256", sha256)) if digest is not None}
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_file(target) as out:
-            _fetch_first(file_name, mirrors, out, md5)
+            _fetch_first(file_name, mirrors, out, expected)
     except OSError as error:
         raise DownloadError(f"cannot write {target}: {one_line(error)}") from error
     return target
 
 
-def _fetch_first(file_name: str, mirrors: Sequence[str], out: BinaryIO, md5: str | None) -> None:
+def _fetch_first(file_name: str, mirrors: Sequence[str], out: BinaryIO, expected: dict[str, str]) -> None:
     """Stream ``file_name`` from the first mirror that succeeds into ``out``."""
     reasons = []
     for mirror in mirrors:
@@ -90,21 +94,23 @@ def _fetch_first(file_name: str, mirrors: Sequence[str], out: BinaryIO, md5: str
         out.seek(0)
         out.truncate()
         try:
-            _fetch(url, out, md5)
+            _fetch(url, out, expected)
             return
         except (OSError, ValueError, http.client.HTTPException) as error:
             reasons.append(f"{url}: {one_line(error)}")
     raise DownloadError("; ".join(reasons) or "no mirror is configured")
 
 
-def _fetch(url: str, out: BinaryIO, md5: str | None) -> None:
-    """Stream ``url`` into ``out``; ValueError when the content's md5 is not ``md5``."""
+def _fetch(url: str, out: BinaryIO, expected: dict[str, str]) -> None:
+    """Stream ``url`` into ``out``; ValueError when a digest of the content (hash name -> hex) is not the expected."""
     _LOG.info("downloading %s", url)
-    digest = hashlib.md5(usedforsecurity=False)
+    digests = {name: hashlib.new(name, usedforsecurity=False) for name in expected}
     request = urllib.request.Request(url, headers={"User-Agent": "vaelab"})
     with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
         while chunk := response.read(_CHUNK):
-            digest.update(chunk)
+            for digest in digests.values():
+                digest.update(chunk)
             out.write(chunk)
-    if md5 is not None and digest.hexdigest() != md5:
-        raise ValueError(f"md5 {digest.hexdigest()} differs from the published {md5}")
+    for name, digest in digests.items():
+        if digest.hexdigest() != expected[name]:
+            raise ValueError(f"{name} {digest.hexdigest()} differs from the published {expected[name]}")

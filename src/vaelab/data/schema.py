@@ -4,7 +4,9 @@
 one example (:func:`detect_kind`): ``(C, H, W)`` is an ``"image"``, ``(D,)`` is a ``"table"``; any
 other shape is an error. A user may state the kind instead (``--kind``, ``data.kind``,
 ``load_dataset(kind=...)``); :func:`check_kind` rejects a kind that does not fit the shape, and the kinds
-no loader reads yet (``"sequence"``, ``"series"``, ``"graph"``).
+no loader reads yet (``"series"``, ``"graph"``). A ``"sequence"`` (token ids ``(T,)`` with a vocabulary)
+is never detected or stated onto arrays: it comes from a sequence loader (:mod:`vaelab.data.sequences`),
+so a table of integers stays a table.
 
 **Feature kinds** (``Feature.kind``, one of :data:`FEATURE_KINDS`), one per table column, inferred from
 the column's present (non-missing) values by :func:`infer_feature`:
@@ -27,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
 
 KINDS = ("image", "table", "sequence", "series", "graph")
@@ -35,16 +38,19 @@ KINDS = ("image", "table", "sequence", "series", "graph")
 FEATURE_KINDS = ("continuous", "binary", "categorical", "count", "ordinal")
 """Kinds of one table column."""
 
-SHAPES = {"image": "(C, H, W)", "table": "(D,)"}
+SHAPES = {"image": "(C, H, W)", "table": "(D,)", "sequence": "(T,)"}
 """The shape of one example of each kind some loader reads today, as messages write it."""
 
 _DIMENSIONS = {"image": 3, "table": 1}
-"""The number of dimensions of one example of each of those kinds."""
+"""The number of dimensions of one example of each kind that is detected."""
 
 LOADED_KINDS = tuple(SHAPES)
 """The kinds some loader reads today."""
 
-_KIND_ISSUES = {"sequence": "sequences and molecules", "series": "time series", "graph": "graphs"}
+DETECTED_KINDS = tuple(_DIMENSIONS)
+"""The kinds :func:`detect_kind` tells from the shape; a user may state them onto arrays."""
+
+_KIND_ISSUES = {"series": "time series", "graph": "graphs"}
 """The planned work that adds a loader for each kind not loaded yet."""
 
 
@@ -77,18 +83,22 @@ class DataSchema:
 
     ``levels``: the dataset-wide value grid (as :attr:`ArrayDataset.levels`), None for continuous data.
     ``features``: one per column of a table (``shape == (len(features),)``), None when unknown.
-    ``vocabulary``: the tokens of a sequence dataset.
+    ``vocabulary``: the tokens of a sequence dataset (``kind == "sequence"``), and only of one.
     """
 
     kind: str
     shape: tuple[int, ...]
     levels: int | None = None
     features: tuple[Feature, ...] | None = None
-    vocabulary: tuple[str, ...] | None = None
+    vocabulary: Vocabulary | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind of data {self.kind!r}; use one of: {', '.join(KINDS)}")
+        if (self.vocabulary is not None) != (self.kind == "sequence"):
+            raise ValueError(
+                f"a vocabulary describes the tokens of sequence data, and only them; this is {self.kind} data"
+            )
         if self.features is not None and (self.kind != "table" or self.shape != (len(self.features),)):
             raise ValueError(
                 f"{len(self.features)} features describe the columns of a table; this is {self.kind} data "
@@ -102,7 +112,7 @@ class DataSchema:
             "shape": list(self.shape),
             "levels": self.levels,
             "features": None if self.features is None else [_feature_dict(f) for f in self.features],
-            "vocabulary": None if self.vocabulary is None else list(self.vocabulary),
+            "vocabulary": None if self.vocabulary is None else self.vocabulary.to_dict(),
         }
 
     @classmethod
@@ -114,7 +124,7 @@ class DataSchema:
             shape=tuple(int(s) for s in d["shape"]),
             levels=d.get("levels"),
             features=None if features is None else tuple(_feature_from_dict(f) for f in features),
-            vocabulary=None if vocabulary is None else tuple(vocabulary),
+            vocabulary=None if vocabulary is None else Vocabulary.from_dict(vocabulary),
         )
 
 
@@ -141,8 +151,14 @@ def detect_kind(shape: tuple[int, ...]) -> str:
 
 
 def check_kind(kind: str, shape: tuple[int, ...]) -> None:
-    """UserError unless ``kind`` is a kind some loader reads and examples shaped ``shape`` fit it."""
+    """UserError unless ``kind`` is a kind some loader reads, may be stated onto arrays, and examples shaped
+    ``shape`` fit it."""
     check_kind_name(kind)
+    if kind not in DETECTED_KINDS:
+        raise UserError(
+            f"{kind} data come from text, not arrays: give a .txt or .smi file (one sequence per line), a .csv with "
+            "column=, or the moses or zinc dataset; arrays hold images or tables"
+        )
     shape = tuple(shape)
     if len(shape) != _DIMENSIONS[kind]:
         raise UserError(

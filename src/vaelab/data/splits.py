@@ -56,3 +56,17 @@ def take_random_split(dataset: ArrayDataset, split: str) -> ArrayDataset:
             "commands with --split can also read split 'all')"
         )
     return dataset.subset(index)
+
+
+def hold_out(n: int, fraction: float = VALID_FRACTION) -> dict[str, np.ndarray]:
+    """Disjoint ``train`` and ``valid`` row indices of ``range(n)``: ``valid`` a seeded random ``fraction`` held
+    out (for datasets published with a training file but no validation split). Sorted, so rows keep file order."""
+    permutation = np.random.default_rng(SPLIT_SEED).permutation(n)
+    n_valid = round(n * fraction)
+    return {"train": np.sort(permutation[n_valid:]), "valid": np.sort(permutation[:n_valid])}
+
+
+def seeded_subset(n: int, size: int) -> np.ndarray:
+    """A seeded random ``size`` of the rows ``range(n)`` (all of them when ``size >= n``), sorted. A smaller
+    ``size`` picks a subset of a larger one's rows."""
+    return np.sort(np.random.default_rng(SPLIT_SEED).permutation(n)[:size])

@@ -1,0 +1,281 @@
+"""Sequence datasets: texts -> (molecules checked and canonicalised) -> tokens -> padded token ids.
+
+A split of a :class:`SequenceSource` becomes an :class:`ArrayDataset` of kind ``"sequence"``: ``x`` the
+``(N, T)`` token ids in the stored layout of :mod:`vaelab.data.vocabulary` (tokens, ``<eos>``, ``<pad>`` = 0;
+uint8 while the vocabulary has at most 256 tokens, else int32), ``levels`` None (token ids are not on a value
+grid, so model space keeps them as integer ids: :func:`vaelab.data.dataset.to_model_space`), and the
+``vocabulary``. The options (:class:`SequenceOptions`) and the rules:
+
+- **Tokens** (``tokens``): ``chars``, ``smiles`` or ``selfies`` (:mod:`vaelab.data.tokens`); by default
+  ``smiles`` for a source of molecules and ``chars`` for other text.
+- **Molecules** (a source of molecules, or ``smiles``/``selfies`` tokens): each text is read by RDKit and
+  replaced by its canonical SMILES (``canonical=False`` keeps it as given). A text RDKit cannot read (or the
+  tokenizer cannot write, e.g. SELFIES) is skipped, with one warning line giving the count and the first lines
+  (``invalid="skip"``), or is a UserError naming the line (``invalid="error"``). A source left with no
+  molecule is a UserError.
+- **Vocabulary**: built from the training split only (a file's ``all`` builds its own from every row); the
+  other splits are encoded with it. A token it lacks is
+  a UserError naming the token and the line (``unknown="error"``), or is read as ``<unk>`` when the user asks
+  (``unknown="map"``). A trained model's ``vocabulary`` (and ``max_length``) can be given instead.
+- **Length**: ``max_length`` tokens at most (the end token not counted), so ``T = max_length + 1``. By default
+  the training split's longest, which may not exceed :data:`MAX_LENGTH`; a longer sequence in any split is a
+  UserError naming the line and the length.
+- **Limit**: ``limit`` keeps a seeded random subset of at most that many rows of the split (taken before
+  anything is read by RDKit; a smaller limit keeps a subset of a larger one's rows).
+
+Large loads are cached (:mod:`vaelab.data.sequence_cache`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaelab.data.dataset import ArrayDataset
+from vaelab.data.molecules import import_selfies, rdkit_smiles, rdkit_version
+from vaelab.data.sequence_cache import (
+    CACHE_MIN_ROWS,
+    CachedSequences,
+    cache_folder,
+    file_stamp,
+    read_cached,
+    write_cached,
+)
+from vaelab.data.splits import check_split, seeded_subset
+from vaelab.data.text_rows import TextRows
+from vaelab.data.tokens import TOKENIZERS, Tokenizer
+from vaelab.data.vocabulary import UNK, Vocabulary
+from vaelab.errors import UserError
+
+TRAIN = "train"
+OWN_ENCODING = (TRAIN, "all")
+"""Splits whose vocabulary and default max_length come from their own rows: ``train``, and ``all`` (a file's
+every row, nothing held out); the other splits are encoded as ``train``."""
+MAX_LENGTH = 512
+"""The most tokens a sequence may hold unless ``max_length`` says otherwise."""
+INVALID = ("skip", "error")
+UNKNOWN = ("error", "map")
+_NAMED_LINES = 5  # lines a warning names
+_SHOWN_CHARS = 60  # characters of a text a message shows
+
+
+class SkippedMoleculesWarning(UserWarning):
+    """Some texts held no usable molecule and were left out; the message counts them and names lines."""
+
+
+@dataclass(frozen=True)
+class SequenceOptions:
+    """How texts become token ids (the rules are in the module docstring)."""
+
+    tokens: str | None = None
+    column: str | None = None
+    canonical: bool = True
+    invalid: str = "skip"
+    unknown: str = "error"
+    max_length: int | None = None
+    limit: int | None = None
+    vocabulary: Vocabulary | None = None
+
+    def __post_init__(self) -> None:
+        if self.tokens is not None and self.tokens not in TOKENIZERS:
+            raise UserError(f"unknown tokens {self.tokens!r}; use one of: {', '.join(TOKENIZERS)}")
+        if self.vocabulary is not None and self.tokens not in (None, self.vocabulary.tokenizer):
+            raise UserError(
+                f"tokens {self.tokens!r} differ from the given vocabulary's {self.vocabulary.tokenizer!r}; leave "
+                "tokens= out to use the vocabulary's"
+            )
+        if self.invalid not in INVALID:
+            raise UserError(f"unknown invalid={self.invalid!r}; use one of: {', '.join(INVALID)}")
+        if self.unknown not in UNKNOWN:
+            raise UserError(f"unknown unknown={self.unknown!r}; use one of: {', '.join(UNKNOWN)}")
+        for name in ("max_length", "limit"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise UserError(f"{name}={value!r}: give a whole number of at least 1, or leave it out")
+
+    def tokenizer(self, molecules: bool) -> Tokenizer:
+        """The tokenizer ``tokens`` names (or the vocabulary); by default ``smiles`` for molecules, else ``chars``."""
+        name = self.tokens or (self.vocabulary.tokenizer if self.vocabulary else None)
+        return TOKENIZERS[name or ("smiles" if molecules else "chars")]
+
+
+@dataclass(frozen=True)
+class SequenceSource:
+    """Where a dataset's texts come from: its ``name``, the ``splits`` it offers (``train`` among them), ``read``
+    from a split to its rows, whether it holds ``molecules``, and ``file`` from a split to the file it reads
+    (which keys the cache)."""
+
+    name: str
+    splits: tuple[str, ...]
+    read: Callable[[str], TextRows]
+    molecules: bool
+    file: Callable[[str], Path]
+
+
+def load_sequences(source: SequenceSource, split: str, options: SequenceOptions) -> ArrayDataset:
+    """One split of ``source`` as a sequence dataset (rules in the module docstring)."""
+    check_split(split, source.splits, source.name)
+    tokenizer = options.tokenizer(source.molecules)
+    molecules = source.molecules or tokenizer.molecules
+    folder = cache_folder(_cache_inputs(source, split, options, tokenizer, molecules))
+    entry = read_cached(folder)
+    if entry is None:
+        entry = _encode_split(source, split, options, tokenizer, molecules)
+        if len(entry.ids) >= CACHE_MIN_ROWS:
+            write_cached(folder, entry)
+    if entry.notice is not None:
+        warnings.warn(entry.notice, SkippedMoleculesWarning, stacklevel=2)
+    return ArrayDataset(entry.ids, None, None, source.name, kind="sequence", vocabulary=entry.vocabulary)
+
+
+def _encode_split(
+    source: SequenceSource, split: str, options: SequenceOptions, tokenizer: Tokenizer, molecules: bool
+) -> CachedSequences:
+    vocabulary, max_length = _training_encoding(source, split, options)
+    rows = source.read(split)
+    if options.limit is not None:
+        rows = rows.subset(seeded_subset(len(rows), options.limit))
+    sequences, lines, notice = _tokenize(rows, tokenizer, molecules, options)
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    if vocabulary is None:
+        vocabulary = Vocabulary.build(sequences, tokenizer.name)
+    if max_length is None:
+        max_length = _default_max_length(lengths, lines, rows.source)
+    _check_lengths(lengths, lines, rows.source, max_length, options.max_length is None)
+    ids = vocabulary.ids(sequences, max_length + 1)
+    if options.unknown == "error":
+        _check_known(ids, sequences, lines, rows.source, vocabulary, split, options)
+    return CachedSequences(ids, vocabulary, notice)
+
+
+def _training_encoding(
+    source: SequenceSource, split: str, options: SequenceOptions
+) -> tuple[Vocabulary | None, int | None]:
+    """The vocabulary and max_length to encode ``split`` with: the given ones, else the training split's
+    (None for what the training split itself determines)."""
+    if split in OWN_ENCODING or options.vocabulary is not None:
+        return options.vocabulary, options.max_length
+    with warnings.catch_warnings():  # the training split's skipped lines are reported when it is loaded
+        warnings.simplefilter("ignore", SkippedMoleculesWarning)
+        train = load_sequences(source, TRAIN, options)
+    assert train.vocabulary is not None
+    return train.vocabulary, train.data_shape[0] - 1
+
+
+def _tokenize(
+    rows: TextRows, tokenizer: Tokenizer, molecules: bool, options: SequenceOptions
+) -> tuple[list[list[str]], np.ndarray, str | None]:
+    """The tokens of every usable row, their file lines, and the warning about skipped rows (None: none)."""
+    texts: list[str | None] = rdkit_smiles(rows.texts, options.canonical) if molecules else list(rows.texts)
+    sequences, kept, skipped = [], [], []
+    first_problem = ""
+    for i, text in enumerate(texts):
+        try:
+            if text is None:
+                raise ValueError("RDKit cannot read it as a molecule")
+            sequences.append(tokenizer.split(text))
+            kept.append(i)
+        except ValueError as error:
+            line, shown = int(rows.lines[i]), _shown(rows.texts[i])
+            if options.invalid == "error":
+                raise UserError(
+                    f"{rows.source} line {line}: {shown}: {error}; fix or remove the line, or pass invalid='skip' "
+                    "to leave such lines out"
+                ) from error
+            first_problem = first_problem or f"line {line}: {shown}: {error}"
+            skipped.append(line)
+    if not sequences:
+        raise UserError(
+            f"{rows.source}: none of its {len(rows):,} lines holds a usable molecule ({first_problem}); check that "
+            "it holds SMILES, one per line"
+        )
+    notice = None
+    if skipped:
+        others = ", ".join(map(str, skipped[1:_NAMED_LINES])) + (", …" if len(skipped) > _NAMED_LINES else "")
+        notice = (
+            f"{rows.source}: skipped {len(skipped):,} of {len(rows):,} lines without a usable molecule ({first_problem}"
+            f"{'; also lines ' + others if others else ''}); pass invalid='error' to stop at the first instead"
+        )
+    return sequences, rows.lines[kept], notice
+
+
+def _default_max_length(lengths: np.ndarray, lines: np.ndarray, source: str) -> int:
+    """The training split's longest sequence, which must not exceed :data:`MAX_LENGTH`."""
+    longest = int(lengths.max())
+    if longest > MAX_LENGTH:
+        line = int(lines[np.argmax(lengths)])
+        raise UserError(
+            f"{source} line {line}: a sequence of {longest} tokens, more than the {MAX_LENGTH} a sequence may hold by "
+            f"default; pass max_length={longest} (or more) to keep it, or drop the line"
+        )
+    return longest
+
+
+def _check_lengths(lengths: np.ndarray, lines: np.ndarray, source: str, max_length: int, derived: bool) -> None:
+    """UserError naming the first sequence longer than ``max_length`` tokens."""
+    over = np.flatnonzero(lengths > max_length)
+    if over.size:
+        row = int(over[0])
+        origin = " (the training split's longest)" if derived else ""
+        raise UserError(
+            f"{source} line {lines[row]}: a sequence of {lengths[row]} tokens is longer than max_length {max_length}"
+            f"{origin}; pass max_length={lengths[row]} or more (the same for training and the other splits), or "
+            "drop the line"
+        )
+
+
+def _check_known(
+    ids: np.ndarray,
+    sequences: list[list[str]],
+    lines: np.ndarray,
+    source: str,
+    vocabulary: Vocabulary,
+    split: str,
+    options: SequenceOptions,
+) -> None:
+    """UserError naming the first token the vocabulary lacks (read as ``<unk>`` in ``ids``) and its line."""
+    unknown = np.argwhere(ids == UNK)
+    if unknown.size:
+        row, position = (int(i) for i in unknown[0])
+        origin = "the given vocabulary" if options.vocabulary is not None else f"the vocabulary of the {TRAIN} split"
+        raise UserError(
+            f"{source} line {lines[row]}: the token {sequences[row][position]!r} is not in {origin} ({len(vocabulary)} "
+            f"tokens, loading split {split!r}); pass unknown='map' to read unseen tokens as <unk>, or drop the line"
+        )
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…")
+
+
+def _cache_inputs(
+    source: SequenceSource, split: str, options: SequenceOptions, tokenizer: Tokenizer, molecules: bool
+) -> dict[str, Any]:
+    """Everything a split's ids depend on, as plain JSON values (the cache key): its file, the training
+    split's when that gives the encoding, and ``unknown`` only when the encoding is not its own."""
+    own = options.vocabulary is None and split in OWN_ENCODING
+    from_training = options.vocabulary is None and split not in OWN_ENCODING
+    versions = {}
+    if molecules:
+        versions["rdkit"] = rdkit_version()
+    if tokenizer.name == "selfies":
+        versions["selfies"] = str(import_selfies().__version__)
+    return {
+        "source": source.name,
+        "files": [file_stamp(source.file(name)) for name in ([split, TRAIN] if from_training else [split])],
+        "split": split,
+        "tokenizer": tokenizer.name,
+        "molecules": molecules,
+        "canonical": options.canonical,
+        "invalid": options.invalid,
+        "unknown": None if own else options.unknown,  # a split's own vocabulary has every token it holds
+        "max_length": options.max_length,
+        "limit": options.limit,
+        "vocabulary": None if options.vocabulary is None else options.vocabulary.to_dict(),
+        "versions": versions,
+    }
