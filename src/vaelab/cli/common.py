@@ -9,6 +9,8 @@ import torch
 
 from vaelab.config.files import CONFIG_NAME, read_run_config
 from vaelab.config.load import load
+from vaelab.config.schema import DataConfig
+from vaelab.config.sequences import sequence_options
 from vaelab.data.batch import dataset_rows
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
@@ -35,13 +37,13 @@ def run_data(
     """The dataset to act on: ``--data`` (its kind detected) or the run's own (with the kind the run
     stated), checked against the model; ``limit`` takes a seeded random subset (never the first rows,
     which may be sorted by class)."""
-    kind = None
+    kind, config = None, DataConfig()
     if data is None:
         if not (run_dir / CONFIG_NAME).is_file():
             raise UserError(f"{run_dir} has no {CONFIG_NAME}; pass --data")
-        stored = read_run_config(run_dir).data
-        data, data_dir, labels, kind = stored.name, data_dir or stored.data_dir, labels or stored.labels, stored.kind
-    dataset = load_dataset(data, split, data_dir, labels, kind)
+        config = read_run_config(run_dir).data
+        data, data_dir, labels, kind = config.name, data_dir or config.data_dir, labels or config.labels, config.kind
+    dataset = load_dataset(data, split, data_dir, labels, kind, sequence_options(config, model))
     if limit is not None:
         if limit < 1:
             raise UserError("--limit must be at least 1")

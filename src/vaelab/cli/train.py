@@ -42,6 +42,11 @@ def train(
     data_dir: Annotated[str | None, Opt(help="data folder (default: $VAELAB_DATA_DIR)")] = None,
     labels: Annotated[str | None, Opt(help="label column (.csv) or array key (.npz)")] = None,
     kind: Annotated[str | None, Opt(help=KIND_HELP)] = None,
+    tokens: Annotated[
+        str | None, Opt(help="sequences: smiles | selfies | chars (default: smiles for molecules)")
+    ] = None,
+    column: Annotated[str | None, Opt(help="sequences: the .csv column holding them")] = None,
+    limit: Annotated[int | None, Opt(help="sequences: a seeded random subset of N per split")] = None,
     model: Annotated[str | None, Opt(help="model preset (list them: vaelab config models)")] = None,
     likelihood: Annotated[str | None, Opt(help=f"auto | {choices('likelihood')}")] = None,
     network: Annotated[str | None, Opt(help=f"auto | {choices('network')}")] = None,
@@ -77,6 +82,9 @@ def train(
         "data.data_dir": data_dir,
         "data.labels": labels,
         "data.kind": kind,
+        "data.tokens": tokens,
+        "data.column": column,
+        "data.limit": limit,
         "model.preset": model,
         "model.likelihood.name": likelihood,
         "model.network.name": network,

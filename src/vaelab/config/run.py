@@ -21,6 +21,7 @@ import torch
 from vaelab.config.build import build_model, build_objective, build_schedules, model_spec
 from vaelab.config.files import read_run_config, write_config
 from vaelab.config.schema import RunConfig, TrainConfig
+from vaelab.config.sequences import sequence_options
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
@@ -74,7 +75,8 @@ def default_run_dir(config: RunConfig) -> Path:
 
 
 def load_split(config: RunConfig, split: str) -> ArrayDataset:
-    return load_dataset(config.data.name, split, config.data.data_dir, config.data.labels, config.data.kind)
+    data = config.data
+    return load_dataset(data.name, split, data.data_dir, data.labels, data.kind, sequence_options(data))
 
 
 def train_from_config(

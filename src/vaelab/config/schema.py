@@ -21,6 +21,14 @@ class DataConfig(_Strict):
     data_dir: str | None = None  # default: $VAELAB_DATA_DIR
     labels: str | None = None  # label column (.csv) or array key (.npz)
     kind: str | None = None  # kind of data (vaelab.data.schema.KINDS); None: detected from the shape
+    # token sequences (text files, a CSV column, moses, zinc): see vaelab.data.sequences.SequenceOptions
+    tokens: str | None = None  # smiles | selfies | chars; None: smiles for molecules, else chars
+    column: str | None = None  # the CSV column holding the sequences
+    canonical: bool = True  # RDKit canonical SMILES
+    invalid: str = "skip"  # invalid molecules: skip (counted in one warning) | error
+    unknown: str = "error"  # a token the training split lacks: error | map (to <unk>)
+    max_length: int | None = Field(None, ge=1)  # tokens per sequence; None: the training split's longest
+    limit: int | None = Field(None, ge=1)  # a seeded random subset of this many sequences per split
 
 
 class ObjectiveConfig(BaseModel):

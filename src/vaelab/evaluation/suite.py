@@ -229,8 +229,8 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {
-    "likelihood": Metric(_likelihood, _likelihood_line, ("image", "table"), default=True),
-    "latent": Metric(_latent, _latent_line, ("image", "table"), default=True),
+    "likelihood": Metric(_likelihood, _likelihood_line, ("image", "table", "sequence"), default=True),
+    "latent": Metric(_latent, _latent_line, ("image", "table", "sequence"), default=True),
     "quality": Metric(_quality, _quality_line, ("image", "table")),
     "downstream": Metric(_downstream, _downstream_line, ("image", "table"), _needs_class_labels),
     "disentanglement": Metric(_disentanglement, _disentanglement_line, ("image",), _needs_factors),

@@ -23,6 +23,7 @@ from torch.distributions import Distribution
 from vaelab.conditions import ClassCondition, VectorCondition
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.schema import detect_kind
+from vaelab.data.vocabulary import BOS, UNK, Vocabulary
 from vaelab.errors import UserError, validation_message
 from vaelab.likelihoods import (
     BernoulliLikelihood,
@@ -31,14 +32,16 @@ from vaelab.likelihoods import (
     DiscretizedLogisticLikelihood,
     GaussianLikelihood,
     Likelihood,
+    TokensLikelihood,
 )
 from vaelab.models.spec import AUTO, PART_FIELDS, DataFields, ModelConfig, PartChoice
 from vaelab.models.vae import VAE
 from vaelab.nn import conv_pair, mlp_pair
+from vaelab.nn.recurrent import ConvSequenceEncoder, GRUDecoder, GRUEncoder
 from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
 from vaelab.priors import HierarchicalPrior, MixtureOfGaussiansPrior, StandardNormalPrior, VampPrior
 
-IMAGE_KIND = "image"
+IMAGE_KIND, SEQUENCE_KIND = "image", "sequence"
 CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, MLPs below
 MAX_WIDTH = 1 << 16  # a layer wider than this is a typo or a hostile file, checked before anything is allocated
 MAX_LAYERS = 256  # likewise for the number of layers, flow steps or latent layers: each is a module to build
@@ -54,6 +57,7 @@ class BuildContext:
     latent_dim: int  # size of z (all layers of a hierarchical model)
     condition_dim: int = 0  # width of the condition's features (0: unconditional)
     param_shape: tuple[int, ...] = ()  # the likelihood's decoder output per example
+    vocabulary: Vocabulary | None = None  # sequences: their tokens
     features: int = 0  # the encoder's output width
     encoder: nn.Module | None = None
     posterior: Callable[[torch.Tensor], Distribution] | None = None  # q of the variable the prior is over
@@ -114,7 +118,17 @@ LIKELIHOODS: dict[str, Part[Any, Likelihood]] = {
     "categorical": Part(
         Options, lambda o, ctx: CategoricalLikelihood(ctx.data_shape, _need_levels(ctx, "categorical"))
     ),
+    "tokens": Part(Options, lambda o, ctx: TokensLikelihood(ctx.data_shape, len(_need_vocabulary(ctx, "tokens")))),
 }
+
+
+def _need_vocabulary(context: BuildContext, name: str) -> Vocabulary:
+    if context.vocabulary is None:
+        raise UserError(
+            f"the {name} {'likelihood' if name == 'tokens' else 'network'} needs token sequences "
+            "(a .txt or .smi file, a .csv column, moses or zinc); these data are not sequences"
+        )
+    return context.vocabulary
 
 
 # ------------------------------------------------------------------- networks
@@ -146,7 +160,54 @@ def _conv(options: ConvOptions, context: BuildContext) -> Networks:
     return Networks(*pair)
 
 
-NETWORKS: dict[str, Part[Any, Networks]] = {"mlp": Part(MLPOptions, _mlp), "conv": Part(ConvOptions, _conv)}
+class GRUOptions(Options):
+    embedding_dim: Width = 64  # token embedding width, encoder and decoder each
+    encoder_hidden: Width = 256  # per direction of the bidirectional GRU encoder
+    decoder_hidden: Width = 512
+    decoder_layers: Annotated[int, Field(ge=1, le=8)] = 1
+    word_dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0  # Bowman et al. 2016, §3.2
+
+
+class Conv1dOptions(GRUOptions):
+    channels: Annotated[list[Width], Field(min_length=1, max_length=MAX_LAYERS)] = [64, 64, 128]
+    kernel_size: Annotated[int, Field(ge=1, le=64)] = 9
+
+
+def _sequence_decoder(options: GRUOptions, context: BuildContext) -> GRUDecoder:
+    vocabulary = _need_vocabulary(context, "sequence")
+    if context.param_shape != (*context.data_shape, len(vocabulary)):
+        raise UserError("a sequence network decodes token logits: use --likelihood tokens (or auto)")
+    return GRUDecoder(
+        context.latent_dim + context.condition_dim,
+        len(vocabulary),
+        options.embedding_dim,
+        options.decoder_hidden,
+        options.decoder_layers,
+        start_id=BOS,
+        unknown_id=UNK,
+        word_dropout=options.word_dropout,
+    )
+
+
+def _gru(options: GRUOptions, context: BuildContext) -> Networks:
+    decoder = _sequence_decoder(options, context)
+    encoder = GRUEncoder(len(_need_vocabulary(context, "gru")), options.embedding_dim, options.encoder_hidden)
+    return Networks(encoder, decoder, encoder.features)
+
+
+def _conv1d(options: Conv1dOptions, context: BuildContext) -> Networks:
+    decoder = _sequence_decoder(options, context)
+    vocabulary = _need_vocabulary(context, "conv1d")
+    encoder = ConvSequenceEncoder(len(vocabulary), options.embedding_dim, options.channels, options.kernel_size)
+    return Networks(encoder, decoder, encoder.features)
+
+
+NETWORKS: dict[str, Part[Any, Networks]] = {
+    "mlp": Part(MLPOptions, _mlp),
+    "conv": Part(ConvOptions, _conv),
+    "gru": Part(GRUOptions, _gru),  # Bowman et al. 2016: a bidirectional GRU encoder, an autoregressive GRU decoder
+    "conv1d": Part(Conv1dOptions, _conv1d),  # Gómez-Bombarelli et al. 2018: 1-D convolutions, the GRU decoder
+}
 
 
 # ----------------------------------------------------------------- posteriors
@@ -275,8 +336,10 @@ def _automatic(field: str, data: ArrayDataset, kind: str, defaults: Mapping[str,
     if field in defaults:
         return defaults[field]
     if field == "likelihood":
-        return auto_likelihood(data)
+        return "tokens" if kind == SEQUENCE_KIND else auto_likelihood(data)
     if field == "network":
+        if kind == SEQUENCE_KIND:
+            return "gru"
         return "conv" if kind == IMAGE_KIND and min(data.data_shape[1:]) >= CONV_MIN_SIDE else "mlp"
     raise UserError(f"model.{field} is 'auto': name one of {choices(field)}")
 
@@ -309,6 +372,7 @@ def resolve_spec(
         "levels": data.levels,
         "num_classes": num_classes,
         "condition_dim": condition_dim,
+        "vocabulary": None if data.vocabulary is None else data.vocabulary.to_dict(),
     }
 
 
@@ -335,6 +399,7 @@ def build_model(spec: dict[str, Any]) -> VAE:
         data.levels,
         config.latent_dim,
         condition_dim=0 if condition is None else condition.dim,
+        vocabulary=None if data.vocabulary is None else Vocabulary.from_dict(data.vocabulary),
     )
     likelihood: Likelihood = _build("likelihood", config.likelihood, context)
     context = dataclasses.replace(context, param_shape=likelihood.param_shape)

@@ -123,6 +123,7 @@ class DataFields(BaseModel):
     levels: int | None = Field(None, ge=2)
     num_classes: int | None = Field(None, ge=0, le=MAX_CLASSES)
     condition_dim: int = Field(0, ge=0, le=1 << 16)
+    vocabulary: dict[str, Any] | None = None  # sequences: the tokens (Vocabulary.to_dict), read by the builder
 
     @field_validator("data_shape")
     @classmethod

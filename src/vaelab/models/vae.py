@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from safetensors.torch import save_file
@@ -23,10 +23,12 @@ from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.data.batch import Batch, as_batch
 from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.data.schema import detect_kind
+from vaelab.data.vocabulary import EOS
 from vaelab.distributions import kl_estimate
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
 from vaelab.models.latent_paths import PATHS
+from vaelab.nn.sequence_decoding import DecodingMethod, StepDecoder, decode_tokens
 
 CHECK_ROWS = 4096  # rows of data checked at a time
 
@@ -240,13 +242,12 @@ class VAE(nn.Module):
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long)
         z = self.p_z().sample((n,))  # (n, D)
-        p_x = self.decode(z, y)
-        return p_x.mean if mean else p_x.sample()
+        return self.examples(z, y, mean)
 
     @torch.inference_mode()
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """E[x | z = E_q[z|x]]: decode the posterior mean."""
-        return self.decode(self.encode(x, y).mean, y).mean
+        return self.examples(self.encode(x, y).mean, y)
 
     @torch.inference_mode()
     def embed(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -272,7 +273,23 @@ class VAE(nn.Module):
         t = torch.linspace(0, 1, steps, device=z0.device)
         z = PATHS[method](z0, z1, t)  # (steps, D)
         y_path = None if y is None else torch.as_tensor(y).expand(steps, *torch.as_tensor(y).shape[1:])
-        return self.decode(z, y_path).mean
+        return self.examples(z, y_path)
+
+    @torch.inference_mode()
+    def examples(
+        self, z: torch.Tensor, y: torch.Tensor | None = None, mean: bool = True, decoding: DecodingMethod = "greedy"
+    ) -> torch.Tensor:
+        """The examples codes ``z: (N, D)`` stand for: E[x|z] (``mean``) or a draw from p(x|z). An
+        autoregressive decoder (one with ``step``) is run token by token instead: ``decoding`` greedy or beam
+        for ``mean``, sampled otherwise; the result is token ids ``(N, T)`` in the stored layout."""
+        if not hasattr(self.decoder, "step"):
+            p_x = self.decode(z, y)
+            return p_x.mean if mean else p_x.sample()
+        c = self.condition_features(y)
+        if c is not None:
+            z = torch.cat([z, c.expand(*z.shape[:-1], c.shape[-1])], dim=-1)
+        method: DecodingMethod = decoding if mean else "sample"
+        return decode_tokens(cast(StepDecoder, self.decoder), z, EOS, self.data_shape[0], method)
 
     # ----------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> None:

@@ -3,8 +3,9 @@ autoregressive GRU decoder conditioned on z (Bowman et al. 2016, "Generating sen
 space"; Gómez-Bombarelli et al. 2018, "Automatic chemical design using a data-driven continuous
 representation of molecules").
 
-Tokens are int64 ids ``(B, T)``; id 0 is padding and comes only after a row's last token, so a row's
-length is its number of non-zero ids and no network needs lengths passed beside the ids.
+Tokens are int64 ids ``(B, T)`` in the stored layout of ``vaelab.data.vocabulary``: a row's tokens, the end
+token, then padding (id 0), so a row's length is its number of non-padding ids and no network needs
+lengths passed beside the ids.
 """
 
 from __future__ import annotations
@@ -16,13 +17,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-PAD_ID = 0
-
-
-def sequence_lengths(tokens: torch.Tensor) -> torch.Tensor:
-    """``(B,)`` int64: the non-padding tokens of each row of ``tokens: (B, T)`` (at least 1, so an empty row
-    still gives the recurrent networks one step)."""
-    return (tokens != PAD_ID).sum(dim=-1).clamp(min=1)
+from vaelab.data.vocabulary import PAD as PAD_ID
+from vaelab.data.vocabulary import sequence_lengths
 
 
 class GRUEncoder(nn.Module):
@@ -36,7 +32,7 @@ class GRUEncoder(nn.Module):
         self.features = 2 * hidden_dim
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        lengths = sequence_lengths(tokens).cpu()
+        lengths = sequence_lengths(tokens).clamp(min=1).cpu()  # an empty row still gets one step
         packed = pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
         _, final = self.gru(packed)  # (num_layers * 2, B, H), the last layer's two directions last
         return torch.cat([final[-2], final[-1]], dim=-1)

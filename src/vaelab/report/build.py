@@ -21,6 +21,7 @@ from vaelab.config.build import build_objective
 from vaelab.config.files import read_run_config
 from vaelab.config.load import load
 from vaelab.config.schema import RunConfig
+from vaelab.config.sequences import sequence_options
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
@@ -50,7 +51,10 @@ def report_data(config: RunConfig, model: VAE, max_examples: int, seed: int) -> 
     split = SPLITS[0]
     try:
         for split in SPLITS:
-            data = load_dataset(config.data.name, split, config.data.data_dir, config.data.labels, config.data.kind)
+            options = sequence_options(config.data, model)
+            data = load_dataset(
+                config.data.name, split, config.data.data_dir, config.data.labels, config.data.kind, options
+            )
             if len(data):
                 break
         if len(data) > max_examples:
