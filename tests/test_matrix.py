@@ -93,6 +93,16 @@ def _binarized_mnist(folder: Path) -> Source | None:
     return Source("binarized-mnist", "image", ("--data-dir", str(data_dir), "--set", "train.max_steps=50"))
 
 
+MOLECULES = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC", "Clc1ccccc1", "CC(C)Br", "c1ccc2[nH]ccc2c1", "C1CCCCC1"]
+
+
+def _smiles(folder: Path) -> Source:
+    """A SMILES file, one molecule per line: 80 lines of eight molecules (each split sees every token)."""
+    path = folder / "molecules.smi"
+    path.write_text("\n".join(MOLECULES * 10) + "\n", encoding="utf-8")
+    return Source(str(path), "sequence")
+
+
 SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "digits": _digits,
     "image-npy": _image_npy,
@@ -101,10 +111,11 @@ SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "binarized-mnist": _binarized_mnist,
     "table-csv": _table_csv,
     "table-npy": _table_npy,
+    "smiles": _smiles,
 }
 """Source name -> writer of the source into a folder (None: the shared datasets are absent)."""
 SHARED_DATA_SOURCES = {"binarized-mnist"}
-REPORTED = {"image-npy", "table-npy"}
+REPORTED = {"image-npy", "table-npy", "smiles"}
 """Sources whose ``train`` writes its pictures and report.html (the others pass ``--no-report``)."""
 
 Command = Callable[[Path, str, Path], list[str]]
@@ -131,7 +142,12 @@ def commands(picture: str) -> dict[str, Command]:
     }
 
 
-COMMANDS: dict[str, dict[str, Command]] = {"image": commands("png"), "table": commands("npy")}
+SEQUENCE_COMMANDS = {name: command for name, command in commands("smi").items() if name != "detect"}
+COMMANDS: dict[str, dict[str, Command]] = {
+    "image": commands("png"),
+    "table": commands("npy"),
+    "sequence": SEQUENCE_COMMANDS,
+}
 """Kind -> command -> its arguments ``(run directory, --data value, output folder)``; ``train`` runs for
 every source first. ``detect`` reads files only, so a registered dataset skips it."""
 
@@ -193,6 +209,8 @@ def test_every_source_through_every_command_of_its_kind(trained, source: str, co
             assert np.isfinite(np.load(output)).all()
         elif output.suffix == ".png":
             assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        elif output.suffix == ".smi":  # decoded molecules (any text: the model trained for two epochs)
+            assert output.read_text(encoding="utf-8").count("\n") >= 2
         else:
             lines = output.read_text(encoding="utf-8").splitlines()
             assert lines[0] == "row,score,decision,outlier" and len(lines) > 10

@@ -47,7 +47,7 @@ def traverse(
     codes = traversal_codes(base, dims, values).to(base.device)  # (R, T, D)
     flat = codes.reshape(-1, codes.shape[-1])  # (R * T, D)
     y_flat = None if y is None else y.expand(len(flat), *y.shape[1:])
-    return model.decode(flat, y_flat).mean.reshape(len(dims), len(values), *model.data_shape)
+    return model.examples(flat, y_flat).reshape(len(dims), len(values), *model.data_shape)
 
 
 def order_by_kl(kl: torch.Tensor) -> list[int]:

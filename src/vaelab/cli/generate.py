@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import numpy as np
 import torch
 import typer
 
-from vaelab.atomic import atomic_write
+from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.cli.common import load_run, model_inputs, run_data
 from vaelab.cli.output import emit_json, say
 from vaelab.data.splits import FILE_SPLITS
+from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
+from vaelab.models import VAE
 from vaelab.models.latent_paths import PATHS
 from vaelab.report.images import save_png
 
 Opt = typer.Option
 
 
-def _write_array_or_png(out: Path, array: np.ndarray, ncols: int, is_image: bool) -> None:
+TEXT_SUFFIXES = {".smi", ".txt"}
+
+
+def _write_output(out: Path, array: np.ndarray, ncols: int, model: VAE) -> None:
+    """``array`` as ``.npy``; as a ``.png`` grid of ``ncols`` for images; as text for sequences, one line per
+    ``ncols`` rows (tab-separated), each row decoded by the model's vocabulary."""
+    _check_out(out, model)
     if out.suffix == ".npy":
 
         def write(tmp: Path) -> None:
@@ -29,16 +37,22 @@ def _write_array_or_png(out: Path, array: np.ndarray, ncols: int, is_image: bool
 
         atomic_write(out, write)
     elif out.suffix == ".png":
-        if not is_image:
-            raise UserError(f"{out.name}: the model's data are not images; write a .npy file instead")
         save_png(out, array, ncols)
     else:
-        raise UserError(f"--out must end in .png or .npy, got {out.name}")
+        vocabulary = cast(Vocabulary, model.vocabulary)
+        texts = ["" if text is None else text for text in vocabulary.texts(array)]  # "": no molecule decoded
+        lines = ["\t".join(texts[i : i + ncols]) + "\n" for i in range(0, len(texts), ncols)]
+        atomic_write_text(out, "".join(lines))
 
 
-def _check_out(out: Path) -> None:
-    if out.suffix not in {".png", ".npy"}:
-        raise UserError(f"--out must end in .png or .npy, got {out.name}")
+def _check_out(out: Path, model: VAE | None = None) -> None:
+    """Refuse, before any work, an output the command cannot write for this model's data."""
+    if out.suffix not in {".png", ".npy", *TEXT_SUFFIXES}:
+        raise UserError(f"--out must end in .png, .npy, .smi or .txt, got {out.name}")
+    if model is not None and out.suffix == ".png" and model.data_kind != "image":
+        raise UserError(f"{out.name}: the model's data are not images; write a .npy file instead")
+    if model is not None and out.suffix in TEXT_SUFFIXES and model.vocabulary is None:
+        raise UserError(f"{out.name}: text output is for sequence models; write a .npy file instead")
 
 
 def sample(
@@ -57,8 +71,9 @@ def sample(
     if label is not None and not model.num_classes:
         raise UserError("--label needs a class-conditional model (trained with --model cvae)")
     torch.manual_seed(seed)
+    _check_out(out, model)
     images = model.sample(n, y=label).numpy()
-    _write_array_or_png(out, images, min(n, 8), model.data_kind == "image")
+    _write_output(out, images, 1 if model.vocabulary else min(n, 8), model)
     if as_json:
         emit_json({"out": str(out), "n": n})
     else:
@@ -81,10 +96,12 @@ def reconstruct(
     x, y = model_inputs(model, dataset)
     x_hat = model.reconstruct(x, y).numpy()
     if out.suffix == ".npy":
-        _write_array_or_png(out, x_hat, 8, False)
+        _write_output(out, x_hat, 8, model)
+    elif out.suffix in TEXT_SUFFIXES:  # one line per example: the input, a tab, its reconstruction
+        _write_output(out, np.stack([x.numpy(), x_hat], axis=1).reshape(-1, x_hat.shape[-1]), 2, model)
     else:
         pairs = np.concatenate([np.concatenate([x[i : i + 8].numpy(), x_hat[i : i + 8]]) for i in range(0, len(x), 8)])
-        _write_array_or_png(out, pairs, min(len(x), 8), model.data_kind == "image")
+        _write_output(out, pairs, min(len(x), 8), model)
     say(f"wrote {len(x)} reconstructions to {out}")
 
 
@@ -114,7 +131,7 @@ def interpolate(
         for i in range(0, 2 * pairs, 2)
         for m in methods
     ]
-    _write_array_or_png(out, np.concatenate(rows), steps, model.data_kind == "image")
+    _write_output(out, np.concatenate(rows), steps, model)
     say(f"wrote {len(rows)} interpolation rows ({', '.join(methods)}) to {out}")
 
 
@@ -135,5 +152,5 @@ def encode(
     latents = np.concatenate(
         [model.embed(x[i : i + 4096], None if y is None else y[i : i + 4096]).numpy() for i in range(0, len(x), 4096)]
     )
-    _write_array_or_png(out, latents, 1, False)
+    _write_output(out, latents, 1, model)
     say(f"wrote latents {latents.shape} to {out}")

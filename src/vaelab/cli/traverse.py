@@ -11,7 +11,7 @@ import typer
 
 from vaelab.applications.traversal import order_by_kl, traverse
 from vaelab.cli.common import load_run, model_inputs, run_data
-from vaelab.cli.generate import _write_array_or_png
+from vaelab.cli.generate import _check_out, _write_output
 from vaelab.cli.output import emit_json, say
 from vaelab.cli.train import _parse_ints
 from vaelab.data.dataset import ArrayDataset
@@ -75,13 +75,13 @@ def traverse_command(
 ) -> None:
     """Decode latent traversals: each row sets one latent dimension to values from --low to --high while
     the others stay at the base code; rows are ordered by KL (most informative first) unless --dims is given."""
-    if out.suffix not in {".png", ".npy"}:
-        raise UserError(f"--out must end in .png or .npy, got {out.name}")
+    _check_out(out)
     if order not in ORDERS or base not in BASES:
         raise UserError(f"--order must be one of {', '.join(ORDERS)} and --base one of {', '.join(BASES)}")
     if steps < 2 or not low < high or (max_dims is not None and max_dims < 1) or limit < 1:
         raise UserError("--steps must be at least 2, --low below --high, and --max-dims and --limit at least 1")
     model = load_run(run_dir)
+    _check_out(out, model)
     chosen = None if dims is None else _parse_ints(dims, "--dims")
     need_data = base == "example" or (chosen is None and order == "kl")
     dataset = run_data(run_dir, model, data, split, data_dir) if need_data else None
@@ -95,9 +95,8 @@ def traverse_command(
     base_code, y0 = _base_code(model, dataset if base == "example" else None, index, label)
     values = torch.linspace(low, high, steps)
     images = traverse(model, base_code, chosen, values, y0).numpy()  # (R, T, *data_shape)
-    is_image = model.data_kind == "image"
     array = images if out.suffix == ".npy" else images.reshape(-1, *model.data_shape)
-    _write_array_or_png(out, array, steps, is_image)
+    _write_output(out, array, steps, model)
     result = {
         "out": str(out),
         "dims": chosen,

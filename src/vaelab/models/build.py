@@ -148,6 +148,8 @@ class ConvOptions(Options):
 
 
 def _mlp(options: MLPOptions, context: BuildContext) -> Networks:
+    if context.kind == SEQUENCE_KIND:
+        raise UserError("token sequences need a sequence network: --network gru or conv1d (auto picks gru)")
     decoder_in = context.latent_dim + context.condition_dim
     return Networks(*mlp_pair(context.data_shape, options.hidden_dims, decoder_in, context.param_shape))
 

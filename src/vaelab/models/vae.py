@@ -23,7 +23,7 @@ from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.data.batch import Batch, as_batch
 from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.data.schema import detect_kind
-from vaelab.data.vocabulary import EOS
+from vaelab.data.vocabulary import EOS, Vocabulary
 from vaelab.distributions import kl_estimate
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
@@ -116,6 +116,12 @@ class VAE(nn.Module):
         self.spec = spec or {}
 
     # ----------------------------------------------------------------- parts
+    @property
+    def vocabulary(self) -> Vocabulary | None:
+        """The tokens of a sequence model (from its spec), else None."""
+        stored = self.spec.get("vocabulary")
+        return None if stored is None else Vocabulary.from_dict(stored)
+
     @property
     def data_kind(self) -> str:
         """The kind of data the model reads ("image", "table", ...): the spec's, else the shape's."""
