@@ -1,0 +1,240 @@
+"""The bar for vaelab's MOSES metrics (issue 19): molecules of the MOSES training set, scored as if a model
+had generated them, must land on MOSES's published "Train" row. Writes ``results.md`` beside it.
+
+    .venv/bin/python bench/molecules/metrics_check.py --data-dir ../shared/data
+
+1. Reference: ``reference_statistics(test, train)`` of the 176,074 test molecules and the canonical
+   1,584,663 training molecules, saved to ``--work-dir`` (default ``bench/molecules/out``, gitignored) and
+   loaded by later runs (``--fresh`` computes it again).
+2. Metrics: ``molecule_metrics(sample, reference_file)`` of ``--sample`` (30,000) training molecules drawn
+   without replacement with ``--seed``.
+
+Each step runs in a child process of its own, which reports its wall time, CPU time (its own and its
+worker processes') and peak resident memory (``getrusage``: the largest of the process and its workers).
+The time of the parts inside ``molecule_metrics`` is measured by wrapping the functions it calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+PUBLISHED = {  # MOSES README, "Train" row, and data/samples/train_metrics.csv for more digits
+    "valid": 1.0,
+    "unique@1000": 1.0,
+    "unique@10000": 1.0,
+    "FCD/Test": 0.007976,
+    "SNN/Test": 0.641916,
+    "Frag/Test": 0.999983,
+    "Scaf/Test": 0.990743,
+    "IntDiv": 0.856676,
+    "IntDiv2": 0.850754,
+    "Filters": 1.0,
+    "logP": 7.6e-06,
+    "SA": 1.3e-06,
+    "QED": 1.4e-08,
+    "weight": 0.0035,
+    "Novelty": 1.0,
+}
+BARS = {"valid": 0.0, "unique@1000": 0.0, "unique@10000": 0.0, "SNN/Test": 0.02, "Frag/Test": 0.02, "IntDiv": 0.02}
+"""Largest allowed |ours - published|; the other figures are reported, not barred (see results.md)."""
+
+
+def read_smiles(path: Path) -> list[str]:
+    """The SMILES column of a MOSES ``.csv.gz`` (one column, header ``SMILES``)."""
+    lines = gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()
+    if lines[0].strip() != "SMILES":
+        raise SystemExit(f"{path}: expected the header SMILES, found {lines[0]!r}")
+    return [line.strip() for line in lines[1:] if line.strip()]
+
+
+def usage() -> dict[str, float]:
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "cpu_seconds": own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime,
+        "peak_rss_mib": max(own.ru_maxrss, workers.ru_maxrss) / 1024,
+    }
+
+
+def timed(parts: dict[str, float], name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, adding the wall time of each call to ``parts[name]``."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            parts[name] = parts.get(name, 0.0) + time.perf_counter() - start
+
+    return wrapper
+
+
+def step_reference(args: argparse.Namespace) -> dict[str, Any]:
+    from vaelab.evaluation.molecules import reference, reference_statistics, save_reference
+
+    parts: dict[str, float] = {}
+    for name in ("molecule_features", "chemnet_moments", "canonical_set"):
+        setattr(reference, name, timed(parts, name, getattr(reference, name)))
+    data = args.data_dir / "moses"
+    test, train = read_smiles(data / "test.csv.gz"), read_smiles(data / "train.csv.gz")
+    start = time.perf_counter()
+    statistics = reference_statistics(test, train, n_jobs=args.n_jobs)
+    save_reference(statistics, args.work_dir / "moses_test_reference.safetensors")
+    return {
+        "seconds": time.perf_counter() - start,
+        "parts": parts,
+        "test_molecules": len(test),
+        "train_molecules": len(train),
+        "train_canonical_distinct": len(statistics.training or ()),
+        "file_mib": (args.work_dir / "moses_test_reference.safetensors").stat().st_size / 2**20,
+    }
+
+
+def step_metrics(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+
+    from vaelab.evaluation.molecules import benchmark, load_reference, molecule_metrics
+
+    parts: dict[str, float] = {}
+    for name in ("molecule_features", "chemnet_moments", "snn", "internal_diversity", "novelty"):
+        setattr(benchmark, name, timed(parts, name, getattr(benchmark, name)))
+    train = read_smiles(args.data_dir / "moses" / "train.csv.gz")
+    pick = np.random.default_rng(args.seed).choice(len(train), size=args.sample, replace=False)
+    sample = [train[i] for i in pick]
+    del train
+    start = time.perf_counter()
+    reference = load_reference(args.work_dir / "moses_test_reference.safetensors")
+    parts["load_reference"] = time.perf_counter() - start
+    metrics = molecule_metrics(sample, reference, n_jobs=args.n_jobs)
+    return {"seconds": time.perf_counter() - start, "parts": parts, "metrics": metrics}
+
+
+STEPS = {"reference": step_reference, "metrics": step_metrics}
+
+
+def run_step(name: str, argv: list[str]) -> dict[str, Any]:
+    """Run one step in a child process of this script; its JSON report."""
+    print(f"{time.strftime('%H:%M:%S')} step {name} ...", file=sys.stderr, flush=True)
+    done = subprocess.run([sys.executable, __file__, *argv, "--step", name], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"step {name} failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def table(metrics: dict[str, float], sample: int) -> list[str]:
+    rows = ["| metric | vaelab | MOSES Train row | abs. difference | bar |", "|---|---|---|---|---|"]
+    for name, published in PUBLISHED.items():
+        ours = metrics[name]
+        if name in BARS:
+            bar = f"within {BARS[name]}: {'met' if abs(ours - published) <= BARS[name] + 1e-12 else 'NOT met'}"
+        elif name in ("FCD/Test", "Scaf/Test"):
+            bar = f"reported (depends on the sample size; here {sample:,})"
+        else:
+            bar = "reported"
+        rows.append(f"| {name} | {ours:.6g} | {published:.6g} | {abs(ours - published):.3g} | {bar} |")
+    return rows
+
+
+def write_results(args: argparse.Namespace, reference: dict[str, Any], metrics: dict[str, Any], load: list[str]) -> str:
+    import rdkit
+    import torch
+
+    import vaelab
+
+    command = "python bench/molecules/metrics_check.py " + " ".join(args.argv)
+    ref_parts = reference.get("parts", {})
+    met_parts = metrics["parts"]
+    lines = [
+        "# MOSES metrics: the Train row (issue 19)",
+        "",
+        f"Command: `{command.strip()}` (from the repository root). Written by the script; nothing here is typed by",
+        "hand.",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} with {args.threads} "
+        f"threads, RDKit {rdkit.__version__}, vaelab {vaelab.__version__}, n_jobs = {args.n_jobs}. Load average "
+        f"(1, 5, 15 min) {load[0]} at the start and {load[1]} at the end; other work shared the two cores.",
+        "",
+        f"Generated set: {args.sample:,} molecules drawn without replacement (seed {args.seed}) from the MOSES "
+        "training set, scored against the test set (176,074 molecules) with novelty against the whole",
+        "(canonicalised) training set.",
+        "",
+        "## Figures beside MOSES's published Train row",
+        "",
+        *table(metrics["metrics"], args.sample),
+        "",
+        "## Time and memory",
+        "",
+        "| step | wall time | CPU time (with workers) | peak RSS (largest process) |",
+        "|---|---|---|---|",
+    ]
+    if "seconds" in reference:
+        lines.append(
+            f"| reference statistics (test + canonical train), once | {reference['seconds'] / 60:.1f} min | "
+            f"{reference['cpu_seconds'] / 60:.1f} min | {reference['peak_rss_mib']:.0f} MiB |"
+        )
+    lines += [
+        f"| molecule_metrics of {args.sample:,} SMILES (cached reference) | {metrics['seconds'] / 60:.1f} min | "
+        f"{metrics['cpu_seconds'] / 60:.1f} min | {metrics['peak_rss_mib']:.0f} MiB |",
+        "",
+        "Parts (wall time, seconds): "
+        + ", ".join(f"{name} {seconds:.0f}" for name, seconds in {**ref_parts, **met_parts}.items() if name)
+        + ".",
+    ]
+    if "seconds" in reference:
+        lines += [
+            "",
+            f"Reference file: {reference['file_mib']:.0f} MiB ({reference['test_molecules']:,} test molecules, "
+            f"{reference['train_canonical_distinct']:,} distinct canonical training molecules out of "
+            f"{reference['train_molecules']:,}).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--work-dir", type=Path, default=HERE / "out")
+    parser.add_argument("--sample", type=int, default=30_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (ChemNet, Tanimoto blocks)")
+    parser.add_argument("--fresh", action="store_true", help="compute the reference again even when cached")
+    parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    argv = sys.argv[1:]
+    args = parser.parse_args(argv)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    if args.step:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        report = STEPS[args.step](args)
+        print(json.dumps(report | usage()))
+        return
+    args.argv = argv
+    load = [" ".join(f"{v:.1f}" for v in os.getloadavg())]
+    cached = (args.work_dir / "moses_test_reference.safetensors").is_file() and not args.fresh
+    reference = {} if cached else run_step("reference", argv)
+    metrics = run_step("metrics", argv)
+    load.append(" ".join(f"{v:.1f}" for v in os.getloadavg()))
+    text = write_results(args, reference, metrics, load)
+    (HERE / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
