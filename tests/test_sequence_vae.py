@@ -78,3 +78,24 @@ def test_parts_that_do_not_fit_sequences_are_one_line(molecules: Path, capsys, m
         build_model(model_spec(ModelConfig(network="mlp"), data))
     code, _, err = run_cli(["train", "--network", "gru", "--epochs", "1", "--no-progress"], capsys, monkeypatch)
     assert code == 1 and "needs token sequences" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow  # about 11 s, most of it ChemNet and RDKit's first use
+def test_eval_molecules_scores_sampled_molecules_with_the_moses_figures(
+    molecules: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    run = tmp_path / "run"
+    small = ["--set", "model.network.decoder_hidden=64", "--set", "model.network.encoder_hidden=32"]
+    args = ["train", "--data", str(molecules), "--epochs", "2", "--no-progress", "--no-report", *small]
+    assert run_cli([*args, "--out", str(run)], capsys, monkeypatch)[0] == 0
+    eval_args = ["eval", str(run), "--molecules", "--molecule-samples", "40", "--num-samples", "3", "--json"]
+    code, out, err = run_cli([*eval_args, "--cache-dir", str(tmp_path / "cache")], capsys, monkeypatch)
+    assert code == 0, err
+    figures = json.loads(out)
+    assert 0 <= figures["molecules/valid"] <= 1 and figures["molecule_samples"] == 40
+    assert {"molecules/FCD/Test", "molecules/SNN/Test", "molecules/IntDiv", "molecules/Novelty"} <= set(figures)
+    assert list((tmp_path / "cache" / "molecule-references").glob("*.safetensors"))  # the reference, cached
+    code, _, err = run_cli(["eval", str(run), "--molecules", "--molecule-samples", "0"], capsys, monkeypatch)
+    assert code == 1 and "--molecule-samples must be at least 1" in err

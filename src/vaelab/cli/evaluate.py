@@ -45,6 +45,10 @@ def evaluate(
     votes: Annotated[
         int, Opt(help="disentanglement: BetaVAE / FactorVAE training groups (disentanglement_lib: 10000)")
     ] = suite.EvalSettings.votes,
+    with_molecules: Annotated[
+        bool, Opt("--molecules", help="add MOSES's metrics of molecules sampled from a SMILES or SELFIES model")
+    ] = False,
+    molecule_samples: Annotated[int, Opt(help="molecules: how many to sample (MOSES: 30000)")] = 30_000,
     num_samples: Annotated[int, Opt(help="importance samples K for the NLL")] = 1000,
     limit: Annotated[int | None, Opt(help="evaluate a seeded random subset of N examples")] = None,
     seed: Annotated[int, Opt(help="seed of the subset and of the estimates")] = 0,
@@ -63,14 +67,15 @@ def evaluate(
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels, limit, seed)
     named = metrics or ",".join(suite.default_metrics(dataset))
-    requested = "all" if all_metrics else named + (",disentanglement" if with_disentanglement else "")
+    extra = (",disentanglement" if with_disentanglement else "") + (",molecules" if with_molecules else "")
+    requested = "all" if all_metrics else named + extra
     names, skipped = suite.resolve_metrics(requested, dataset)
-    needs_train = bool({"quality", "downstream"} & set(names))
+    needs_train = bool({"quality", "downstream", "molecules"} & set(names))
     train = run_data(run_dir, model, data, "train", data_dir, labels) if needs_train else None
     if classifier_steps < 1:
         raise UserError("--classifier-steps must be at least 1")
-    if votes < 1:
-        raise UserError("--votes must be at least 1")
+    if votes < 1 or molecule_samples < 1:
+        raise UserError("--votes and --molecule-samples must be at least 1")
     settings = suite.EvalSettings(
         num_samples=num_samples,
         seed=seed,
@@ -78,6 +83,7 @@ def evaluate(
         cache_dir=cache_dir,
         classifier=ClassifierSettings(steps=classifier_steps),
         votes=votes,
+        molecule_samples=molecule_samples,
     )
     result = suite.evaluate(model, dataset, names, train, settings)
     figures = {"split": split, "dataset": dataset.name, **result.figures, "warnings": result.warnings}

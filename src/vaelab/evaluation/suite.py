@@ -15,7 +15,10 @@ Metrics (the keys of :data:`METRICS`, each with the kinds of data it applies to)
   ``sap`` on the latent means of a seeded subset of ``disentanglement_examples`` rows, and the
   interventional ``beta_vae_score`` and ``factor_vae_score`` with ``votes`` training groups (half as many
   evaluation groups) drawn from the dataset's generator (:mod:`vaelab.evaluation.disentanglement`);
-  needs a dataset with known factors (``shapes``).
+  needs a dataset with known factors (``shapes``);
+- ``molecules``: MOSES's figures (validity, unique@1k/10k, FCD, SNN, Frag, Scaf, IntDiv, filters, property
+  distances, novelty) of ``molecule_samples`` molecules sampled from a SMILES or SELFIES model, against
+  the evaluated split (:mod:`vaelab.evaluation.molecule_samples`).
 
 Each metric starts from ``torch.manual_seed(seed)``, so its figures do not depend on which others run.
 """
@@ -38,6 +41,7 @@ from vaelab.evaluation.downstream import latent_accuracy
 from vaelab.evaluation.inputs import EVAL_BATCH, model_device, stored_rows_encoder
 from vaelab.evaluation.latent import latent_diagnostics
 from vaelab.evaluation.likelihood import likelihood_per_example, summarise
+from vaelab.evaluation.molecule_samples import molecule_figures, not_molecules
 from vaelab.evaluation.reference_classifier import ClassifierSettings, reference_classifier
 from vaelab.evaluation.sample_quality import frechet_distance, precision_recall
 from vaelab.models import VAE
@@ -53,6 +57,7 @@ class EvalSettings:
     downstream_examples: int = 20_000  # training examples (seeded subset) for the latent probe
     disentanglement_examples: int = 10_000  # codes for MIG, DCI and SAP (disentanglement_lib: 10,000)
     votes: int = 800  # BetaVAE / FactorVAE training groups of 64 (disentanglement_lib: 10,000)
+    molecule_samples: int = 30_000  # molecules: sampled molecules scored (MOSES: 30,000)
 
 
 @dataclass
@@ -216,6 +221,20 @@ def _needs_factors(data: ArrayDataset) -> str | None:
     return None if data.factors is not None else "the data have no known generating factors"
 
 
+def _molecules(inputs: _Inputs, result: Evaluation) -> None:
+    train = _need_train(inputs, "molecules")
+    figures = molecule_figures(
+        inputs.model, inputs.data, train, inputs.settings.molecule_samples, inputs.settings.cache_dir
+    )
+    result.figures.update({f"molecules/{name}": value for name, value in figures.items()})
+    result.figures["molecule_samples"] = inputs.settings.molecule_samples
+
+
+def _molecules_line(r: dict[str, Any]) -> str:
+    names = [key.removeprefix("molecules/") for key in r if key.startswith("molecules/")]
+    return "  ".join(f"{name} {r[f'molecules/{name}']:.3f}" for name in names) + f" ({r['molecule_samples']} sampled)"
+
+
 @dataclass(frozen=True)
 class Metric:
     """One entry of the metric registry: what it adds to an :class:`Evaluation`, its one-line summary, the
@@ -234,6 +253,7 @@ METRICS: dict[str, Metric] = {
     "quality": Metric(_quality, _quality_line, ("image", "table")),
     "downstream": Metric(_downstream, _downstream_line, ("image", "table"), _needs_class_labels),
     "disentanglement": Metric(_disentanglement, _disentanglement_line, ("image",), _needs_factors),
+    "molecules": Metric(_molecules, _molecules_line, ("sequence",), not_molecules),
 }
 """Metric name -> its entry; a new kind of data adds its metrics here (``vaelab eval --metrics NAME``)."""
 
