@@ -67,8 +67,13 @@ NOT_RUN_HERE: dict[str, str] = {
 }
 """Command -> why it does not run in this suite. Each must still be a README command."""
 
+MOSES_SUBSET = "vaelab train --data moses --limit 20000 --epochs 2 --data-dir ../shared/data --out runs/moses"
+MOLECULE_EVAL = "vaelab eval runs/molecules --molecules --molecule-samples 30000"
+
 SLOW_ONLY: dict[str, str] = {
     TWO_GLOO_PROCESSES: "two torchrun processes on gloo, each importing torch: about 15 s on 2 cores",
+    MOSES_SUBSET: "reads MOSES's 1.6M-line training file and canonicalises a 20,000-molecule subset with RDKit",
+    MOLECULE_EVAL: "30,000 sampled molecules through RDKit and ChemNet: minutes on 2 cores",
 }
 """Command -> why it runs only in the ``slow`` suite (as written)."""
 
@@ -195,7 +200,17 @@ def write_detection_table(path: Path) -> None:
     path.write_text("a,b,c,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
-USER_FILES: dict[str, Callable[[Path], None]] = {"my_table.csv": write_table, "table.csv": write_detection_table}
+def write_molecules(path: Path) -> None:
+    """``molecules.smi``: a few small molecules, one SMILES per line, repeated so every split sees each token."""
+    molecules = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC", "Clc1ccccc1", "CC(C)Br", "c1ccc2[nH]ccc2c1", "C1CCCCC1"]
+    path.write_text("\n".join(molecules * 10) + "\n", encoding="utf-8")
+
+
+USER_FILES: dict[str, Callable[[Path], None]] = {
+    "my_table.csv": write_table,
+    "table.csv": write_detection_table,
+    "molecules.smi": write_molecules,
+}
 """Files the README's commands name as the user's own -> writer of a small stand-in."""
 
 
