@@ -44,18 +44,28 @@ def random_split_indices(n: int) -> dict[str, np.ndarray]:
     }
 
 
-def take_random_split(dataset: ArrayDataset, split: str) -> ArrayDataset:
-    """The rows of ``split`` under :func:`random_split_indices`; ``all`` gives the dataset unchanged."""
+def split_rows(n: int, split: str, source: str, unit: str, fix: str) -> np.ndarray | None:
+    """The rows of ``split`` among ``n`` under :func:`random_split_indices` (None for ``all``: every row); a
+    one-line error naming ``source`` when the split is empty, with ``fix`` as the advice."""
     if split == "all":
-        return dataset
-    index = random_split_indices(len(dataset))[split]
+        return None
+    index = random_split_indices(n)[split]
     if index.size == 0:
         raise UserError(
-            f"{dataset.name}: split {split!r} is empty ({len(dataset)} rows are too few for an 80/10/10 split); "
-            "give at least 10 rows, or an .npz with its own train/valid/test arrays (eval, encode and the other "
-            "commands with --split can also read split 'all')"
+            f"{source}: split {split!r} is empty ({n} {unit} are too few for an 80/10/10 split); give at least 10, "
+            f"{fix}"
         )
-    return dataset.subset(index)
+    return index
+
+
+def take_random_split(dataset: ArrayDataset, split: str) -> ArrayDataset:
+    """The rows of ``split`` under :func:`random_split_indices`; ``all`` gives the dataset unchanged."""
+    fix = (
+        "or an .npz with its own train/valid/test arrays (eval, encode and the other commands with --split can "
+        "also read split 'all')"
+    )
+    index = split_rows(len(dataset), split, dataset.name, "rows", fix)
+    return dataset if index is None else dataset.subset(index)
 
 
 def hold_out(n: int, fraction: float = VALID_FRACTION) -> dict[str, np.ndarray]:
