@@ -272,6 +272,8 @@ class MixtureOptions(VampOptions):
 def _vamp_prior(options: VampOptions, context: BuildContext) -> nn.Module:
     if context.condition_dim:
         raise UserError("the VampPrior's pseudo-inputs carry no condition: use another prior with a conditional model")
+    if context.kind == SEQUENCE_KIND:
+        raise UserError("the VampPrior's pseudo-inputs are continuous and token ids are not: use another prior")
     if isinstance(context.posterior, FlowPosterior):
         raise UserError(
             "the VampPrior needs a posterior density at any point, which flow posteriors (planar, iaf) lack: "
