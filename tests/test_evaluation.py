@@ -316,7 +316,8 @@ def test_reference_classifier_uses_k_means_pseudo_labels_without_labels(tmp_path
 def test_resolve_metrics() -> None:
     labelled, unlabelled = load_dataset("digits", "test"), _binary_data(10)
     names, skipped = resolve_metrics("all", labelled)
-    assert names == ["likelihood", "latent", "quality", "downstream"] and list(skipped) == ["disentanglement"]
+    assert names == ["likelihood", "latent", "quality", "downstream"]
+    assert list(skipped) == ["disentanglement", "molecules"] and "sequence data" in skipped["molecules"]
     names, skipped = resolve_metrics("all", unlabelled)
     assert "downstream" not in names and "labels" in skipped["downstream"]
     shapes = load_dataset("shapes-32", "test")

@@ -52,8 +52,8 @@ def split_rows(n: int, split: str, source: str, unit: str, fix: str) -> np.ndarr
     index = random_split_indices(n)[split]
     if index.size == 0:
         raise UserError(
-            f"{source}: split {split!r} is empty ({n} {unit} are too few for an 80/10/10 split); give at least 10, "
-            f"{fix}"
+            f"{source}: split {split!r} is empty ({n} {unit} are too few for an 80/10/10 split); "
+            f"give at least 10 {unit}, {fix}"
         )
     return index
 
