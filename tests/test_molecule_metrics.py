@@ -174,7 +174,11 @@ def test_snn_of_a_set_with_itself_is_one_and_intdiv_of_copies_is_zero() -> None:
     assert snn(packed(DRUGS), packed(DRUGS)) == pytest.approx(1.0)
     assert internal_diversity(packed(["CCO"] * 5), 1) == pytest.approx(0.0)
     assert internal_diversity(packed(["CCO"] * 5), 2) == pytest.approx(0.0)
-    assert max_similarity(np.zeros((2, 128), np.uint8), np.zeros((3, 128), np.uint8)).tolist() == [1.0, 1.0]
+    empty, ethanol = np.zeros((1, 128), np.uint8), packed(["CCO"])
+    assert max_similarity(np.repeat(empty, 2, 0), np.repeat(empty, 3, 0)).tolist() == [1.0, 1.0]  # MOSES: 0/0 = 1
+    assert max_similarity(empty, ethanol).tolist() == [0.0]
+    assert max_similarity(empty, np.concatenate([ethanol, empty])).tolist() == [1.0]
+    assert max_similarity(ethanol, empty).tolist() == [0.0]
 
 
 @needs_molecules

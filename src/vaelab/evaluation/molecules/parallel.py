@@ -3,6 +3,8 @@
 Most RDKit calls hold the GIL, so parallel work needs processes. Workers are *spawned* (fresh
 interpreters that import this package), never forked from a process that may hold torch's thread pool,
 and receive SMILES strings, which are cheap to send, rather than molecules. Results come back in order.
+As with any spawned worker, a script that asks for ``n_jobs > 1`` must start its work under
+``if __name__ == "__main__":`` (the workers import the script's module).
 """
 
 from __future__ import annotations

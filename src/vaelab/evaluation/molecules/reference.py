@@ -57,6 +57,8 @@ def reference_statistics(
 ) -> ReferenceStatistics:
     """Statistics of the reference SMILES ``test`` (each must be a valid molecule), and the canonical
     form of ``train`` for novelty (its invalid entries, if any, dropped)."""
+    if len(test) < 2:
+        raise UserError(f"the reference set needs at least 2 molecules (FCD fits a covariance), got {len(test)}")
     features = molecule_features(test, filters=False, n_jobs=n_jobs)
     invalid = [i for i, smiles in enumerate(features.canonical) if smiles is None]
     if invalid:

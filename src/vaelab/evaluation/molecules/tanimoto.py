@@ -34,11 +34,16 @@ def _blocks(query: np.ndarray, reference: np.ndarray, device: torch.device) -> I
         rows = slice(start, start + QUERY_BLOCK)
         q = _as_float(query[rows], device)  # (Q, BITS)
         q_count = q.sum(1, keepdim=True)  # (Q, 1)
+        empty = q_count.squeeze(1) == 0  # never true for a molecule with atoms, kept for MOSES's 0/0 = 1
+        any_empty = bool(empty.any())
         for ref_start in range(0, len(reference), REFERENCE_BLOCK):
             r = _as_float(reference[ref_start : ref_start + REFERENCE_BLOCK], device)  # (R, BITS)
-            common = q @ r.T  # (Q, R)
-            union = q_count + r.sum(1) - common
-            yield rows, torch.where(union > 0, common / union.clamp_min(1), 1.0)
+            r_count = r.sum(1)  # (R,)
+            similarity = q @ r.T  # (Q, R), c; then, in place (a third of the time otherwise), c / |a ∨ b|
+            similarity.div_((q_count + r_count).sub_(similarity).clamp_min_(1))
+            if any_empty:
+                similarity[empty] = (r_count == 0).to(similarity.dtype)
+            yield rows, similarity
 
 
 @torch.inference_mode()
@@ -57,5 +62,5 @@ def mean_similarity_power(
     """For each query fingerprint, the mean over the reference ones of T^p, float64 (N,)."""
     total = torch.zeros(len(query), dtype=torch.float64, device=device)
     for rows, similarity in _blocks(query, reference, torch.device(device)):
-        total[rows] += (similarity if p == 1 else similarity**p).sum(1, dtype=torch.float64)
+        total[rows] += (similarity if p == 1 else similarity.pow_(p)).sum(1, dtype=torch.float64)
     return (total / len(reference)).cpu().numpy()
