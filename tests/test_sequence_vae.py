@@ -16,6 +16,7 @@ from vaelab.config.schema import ModelConfig
 from vaelab.data.registry import load_dataset
 from vaelab.data.sequences import SequenceOptions
 from vaelab.errors import UserError
+from vaelab.evaluation.molecule_samples import reconstruction_accuracy
 from vaelab.objectives import ELBO, IWAE
 from vaelab.training import TrainSettings, fit
 
@@ -47,6 +48,8 @@ def test_the_sequence_vae_learns_to_reconstruct_its_molecules(molecules: Path, n
     assert model.elbo(x).mean() > before + 5
     texts = data.vocabulary.texts(model.reconstruct(x).numpy())
     assert sum(t == m for t, m in zip(texts, MOLECULES, strict=True)) >= 7, texts
+    # JT-VAE's protocol (codes drawn from q, tokens sampled) on the 8 molecules: most decodings come back
+    assert reconstruction_accuracy(model, data.subset(np.arange(8)), 8, encodings=3, decodings=3) > 0.5
 
 
 def test_sequences_combine_with_iwae_and_a_mixture_prior(molecules: Path) -> None:
@@ -90,12 +93,22 @@ def test_eval_molecules_scores_sampled_molecules_with_the_moses_figures(
     small = ["--set", "model.network.decoder_hidden=64", "--set", "model.network.encoder_hidden=32"]
     args = ["train", "--data", str(molecules), "--epochs", "2", "--no-progress", "--no-report", *small]
     assert run_cli([*args, "--out", str(run)], capsys, monkeypatch)[0] == 0
-    eval_args = ["eval", str(run), "--molecules", "--molecule-samples", "40", "--num-samples", "3", "--json"]
+    eval_args = [
+        "eval",
+        str(run),
+        "--molecules",
+        "--molecule-samples",
+        "40",
+        "--reconstructed-molecules",
+        "3",
+        "--json",
+    ]
     code, out, err = run_cli([*eval_args, "--cache-dir", str(tmp_path / "cache")], capsys, monkeypatch)
     assert code == 0, err
     figures = json.loads(out)
     assert 0 <= figures["molecules/valid"] <= 1 and figures["molecule_samples"] == 40
+    assert 0 <= figures["molecules/reconstruction_accuracy"] <= 1
     assert {"molecules/FCD/Test", "molecules/SNN/Test", "molecules/IntDiv", "molecules/Novelty"} <= set(figures)
     assert list((tmp_path / "cache" / "molecule-references").glob("*.safetensors"))  # the reference, cached
     code, _, err = run_cli(["eval", str(run), "--molecules", "--molecule-samples", "0"], capsys, monkeypatch)
-    assert code == 1 and "--molecule-samples must be at least 1" in err
+    assert code == 1 and "--molecule-samples and --reconstructed-molecules must be at least 1" in err

@@ -49,6 +49,10 @@ def evaluate(
         bool, Opt("--molecules", help="add MOSES's metrics of molecules sampled from a SMILES or SELFIES model")
     ] = False,
     molecule_samples: Annotated[int, Opt(help="molecules: how many to sample (MOSES: 30000)")] = 30_000,
+    reconstructed_molecules: Annotated[
+        int,
+        Opt(help="molecules: split molecules of the reconstruction accuracy, 10 x 10 decodings each (JT-VAE: 1000)"),
+    ] = 1000,
     num_samples: Annotated[int, Opt(help="importance samples K for the NLL")] = 1000,
     limit: Annotated[int | None, Opt(help="evaluate a seeded random subset of N examples")] = None,
     seed: Annotated[int, Opt(help="seed of the subset and of the estimates")] = 0,
@@ -74,8 +78,8 @@ def evaluate(
     train = run_data(run_dir, model, data, "train", data_dir, labels) if needs_train else None
     if classifier_steps < 1:
         raise UserError("--classifier-steps must be at least 1")
-    if votes < 1 or molecule_samples < 1:
-        raise UserError("--votes and --molecule-samples must be at least 1")
+    if votes < 1 or molecule_samples < 1 or reconstructed_molecules < 1:
+        raise UserError("--votes, --molecule-samples and --reconstructed-molecules must be at least 1")
     settings = suite.EvalSettings(
         num_samples=num_samples,
         seed=seed,
@@ -84,6 +88,7 @@ def evaluate(
         classifier=ClassifierSettings(steps=classifier_steps),
         votes=votes,
         molecule_samples=molecule_samples,
+        reconstructed_molecules=reconstructed_molecules,
     )
     result = suite.evaluate(model, dataset, names, train, settings)
     figures = {"split": split, "dataset": dataset.name, **result.figures, "warnings": result.warnings}

@@ -58,6 +58,7 @@ class EvalSettings:
     disentanglement_examples: int = 10_000  # codes for MIG, DCI and SAP (disentanglement_lib: 10,000)
     votes: int = 800  # BetaVAE / FactorVAE training groups of 64 (disentanglement_lib: 10,000)
     molecule_samples: int = 30_000  # molecules: sampled molecules scored (MOSES: 30,000)
+    reconstructed_molecules: int = 1000  # molecules: test molecules of the reconstruction accuracy (JT-VAE: 1,000)
 
 
 @dataclass
@@ -223,8 +224,14 @@ def _needs_factors(data: ArrayDataset) -> str | None:
 
 def _molecules(inputs: _Inputs, result: Evaluation) -> None:
     train = _need_train(inputs, "molecules")
+    settings = inputs.settings
     figures = molecule_figures(
-        inputs.model, inputs.data, train, inputs.settings.molecule_samples, inputs.settings.cache_dir
+        inputs.model,
+        inputs.data,
+        train,
+        settings.molecule_samples,
+        settings.cache_dir,
+        settings.reconstructed_molecules,
     )
     result.figures.update({f"molecules/{name}": value for name, value in figures.items()})
     result.figures["molecule_samples"] = inputs.settings.molecule_samples
