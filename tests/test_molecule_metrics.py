@@ -89,6 +89,18 @@ def test_validity_counts_unparsable_and_empty_strings_as_invalid() -> None:
 
 
 @needs_molecules
+def test_unusual_valid_molecules_are_described_without_error() -> None:
+    from vaelab.evaluation.molecules.features import molecule_features
+
+    unusual = ["[Na+].[Cl-]", "[H][H]", "[He]", "C[Si](C)(C)C", "[2H]C", "[CH3]", "[Fe]", "*C", "C1CC2CCC1C2"]
+    features = molecule_features(unusual)
+    assert None not in features.canonical
+    assert features.passes_filters is not None
+    assert features.passes_filters.tolist() == [False, True, False, False, True, True, False, False, True]
+    assert list(features.scaffolds) == ["C1CC2CCC1C2"]  # norbornane: two rings
+
+
+@needs_molecules
 def test_uniqueness_compares_canonical_forms_within_the_first_k() -> None:
     from vaelab.evaluation.molecules.features import molecule_features
     from vaelab.evaluation.molecules.uniqueness import fraction_unique
@@ -290,12 +302,14 @@ def test_molecule_metrics_of_the_reference_itself(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # unique@k of fewer than k molecules
         metrics = molecule_metrics(DRUGS, path)
+        novelty_given_train = molecule_metrics(DRUGS[:3], reference, train=DRUGS)["Novelty"]
     assert metrics["valid"] == metrics["unique@1000"] == metrics["Filters"] == 1.0
     assert metrics["SNN/Test"] == pytest.approx(1.0)
     assert metrics["Frag/Test"] == pytest.approx(1.0) and metrics["Scaf/Test"] == pytest.approx(1.0)
     assert metrics["FCD/Test"] == pytest.approx(0.0, abs=1e-6)
     assert all(metrics[name] == 0.0 for name in ("logP", "SA", "QED", "weight"))
     assert metrics["Novelty"] == 0.5  # five of the ten are training molecules
+    assert novelty_given_train == 0.0  # a training set given in the call wins over the cached one
     assert 0.5 < metrics["IntDiv"] < 1 and 0.5 < metrics["IntDiv2"] < metrics["IntDiv"]
     loaded = load_reference(path)
     assert loaded.fragments == reference.fragments and loaded.scaffolds == reference.scaffolds

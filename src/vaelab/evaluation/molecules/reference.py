@@ -1,11 +1,13 @@
 """The reference side of the MOSES metrics, computed once and cached: statistics of the test set and,
 for novelty, the canonical training set.
 
-Computing them for MOSES's 176k test molecules takes about ten minutes on two cores (half RDKit, half
-ChemNet), and canonicalising its 1.6M training molecules a few more; scoring a generated set against the
-cached file then needs none of that. The file is safetensors (loading it never runs code): the ChemNet
-moments, the packed fingerprints and the property values as arrays; the fragment and scaffold counts as a
-newline-joined UTF-8 array of names beside an int64 array of counts; the training set likewise, sorted.
+For MOSES (176k test and 1.6M training molecules) that took 22 minutes on two shared cores with
+``n_jobs=2`` (RDKit 9, ChemNet 10, canonicalising the training set 3; ``bench/molecules/results.md``);
+scoring a generated set against the cached file then needs none of that.
+
+The file is safetensors (loading it never runs code): the ChemNet moments, the packed fingerprints and
+the property values as arrays; the fragment and scaffold counts as a newline-joined UTF-8 array of names
+beside an int64 array of counts; the training set likewise, sorted.
 """
 
 from __future__ import annotations
