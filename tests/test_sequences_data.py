@@ -217,11 +217,17 @@ def test_molecules_are_canonicalised_unless_kept_as_given(tmp_path: Path) -> Non
 # --- refusals, each one line --------------------------------------------------------------------------------
 
 
+def one_odd_line(folder: Path, usual: str, odd: str, split: str) -> tuple[Path, int]:
+    """A 20-line text file of ``usual`` lines but one, ``odd``, which the 80/10/10 split puts in ``split``:
+    the file and the odd line's index."""
+    lines = [usual] * 20
+    row = int(random_split_indices(20)[split][0])
+    lines[row] = odd
+    return write_lines(folder / "words.txt", lines), row
+
+
 def test_a_token_unseen_in_training_is_named_with_its_line_unless_mapped(tmp_path: Path) -> None:
-    lines = ["abc"] * 20
-    row = int(random_split_indices(20)["test"][0])
-    lines[row] = "abZ"
-    path = write_lines(tmp_path / "words.txt", lines)
+    path, row = one_odd_line(tmp_path, "abc", "abZ", "test")
     message = one_line_error(load_dataset, str(path), "test")
     assert f"line {row + 1}: the token 'Z' is not in the vocabulary of the train split" in message
     assert "unknown='map'" in message
@@ -244,10 +250,7 @@ def test_an_over_long_sequence_is_named_with_its_line_and_length(
 
 
 def test_a_sequence_longer_than_the_training_splits_longest_is_refused(tmp_path: Path) -> None:
-    lines = ["ab"] * 20
-    row = int(random_split_indices(20)["valid"][0])
-    lines[row] = "abab"
-    path = write_lines(tmp_path / "words.txt", lines)
+    path, row = one_odd_line(tmp_path, "ab", "abab", "valid")
     message = one_line_error(load_dataset, str(path), "valid")
     assert (
         f"line {row + 1}: a sequence of 4 tokens is longer than max_length 2 (the training split's longest)" in message
