@@ -160,14 +160,18 @@ class VAE(nn.Module):
         with _no_autocast(h):  # the posterior's densities at full precision even under mixed precision
             return self.posterior(_full_precision(h))
 
+    def decoder_input(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """Codes ``z: (..., B, D)`` with the condition's features of ``y: (B, ...)`` appended (broadcast over the
+        leading dims); ``z`` itself for an unconditional model."""
+        c = self.condition_features(y)
+        return z if c is None else torch.cat([z, c.expand(*z.shape[:-1], c.shape[-1])], dim=-1)
+
     def decode(
         self, z: torch.Tensor, y: torch.Tensor | None = None, context: torch.Tensor | None = None
     ) -> Distribution:
         """p(x|z) for codes ``z: (..., B, D)``; a condition ``(B, K)`` broadcasts over leading dims, and a
         decoder that takes context sees ``context`` (the input x, ``(B, *data_shape)``)."""
-        c = self.condition_features(y)
-        if c is not None:
-            z = torch.cat([z, c.expand(*z.shape[:-1], c.shape[-1])], dim=-1)
+        z = self.decoder_input(z, y)
         eta = self.decoder(z, context) if getattr(self.decoder, "takes_context", False) else self.decoder(z)
         return self.likelihood(_full_precision(eta))  # full-precision log-densities
 
@@ -291,9 +295,7 @@ class VAE(nn.Module):
         if not hasattr(self.decoder, "step"):
             p_x = self.decode(z, y)
             return p_x.mean if mean else p_x.sample()
-        c = self.condition_features(y)
-        if c is not None:
-            z = torch.cat([z, c.expand(*z.shape[:-1], c.shape[-1])], dim=-1)
+        z = self.decoder_input(z, y)
         method: DecodingMethod = decoding if mean else "sample"
         return decode_tokens(cast(StepDecoder, self.decoder), z, EOS, self.data_shape[0], method)
 
