@@ -41,6 +41,22 @@ def test_encoders_do_not_see_padding(encoder: torch.nn.Module) -> None:
     assert torch.equal(sequence_lengths(tokens(rows, 5)), torch.tensor([4, 3, 2]))
 
 
+def test_the_gru_encoder_computes_a_packed_bidirectional_gru() -> None:
+    torch.manual_seed(0)
+    encoder = GRUEncoder(VOCAB, 8, 16, num_layers=2)
+    packed_gru = torch.nn.GRU(8, 16, 2, batch_first=True, bidirectional=True)
+    with torch.no_grad():  # the same weights: direction d of layer l is its own unidirectional GRU
+        for layer in range(2):
+            for suffix, grus in (("", encoder.forward_layers), ("_reverse", encoder.backward_layers)):
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(packed_gru, f"{name}_l{layer}{suffix}").copy_(getattr(grus[layer], f"{name}_l0"))
+    ids = tokens([[5, 6, 7, 8, END], [4, 9, END], [END]], 7)
+    lengths = sequence_lengths(ids)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(encoder.embedding(ids), lengths, True, enforce_sorted=False)
+    _, final = packed_gru(packed)  # (layers * 2, B, H)
+    torch.testing.assert_close(encoder(ids), torch.cat([final[-2], final[-1]], dim=-1))
+
+
 def test_the_decoder_is_causal_and_broadcasts_over_samples() -> None:
     model = decoder()
     z = torch.randn(2, 4, 3)  # (S, B, D)

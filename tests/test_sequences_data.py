@@ -7,6 +7,7 @@ import dataclasses
 import gzip
 import hashlib
 import json
+import math
 import sys
 import warnings
 from collections.abc import Callable
@@ -163,7 +164,8 @@ def test_padding_and_lengths_reach_the_batch_and_observed_masks_the_padding(tmp_
     assert data.schema.kind == "sequence" and data.levels is None and data.x.dtype == np.uint8
     assert data.vocabulary is not None and data.vocabulary.tokenizer == "smiles"
     tokens = [split_smiles(canonical(s)) for s in MOLECULES]
-    assert data.data_shape == (max(map(len, tokens)) + 1,)
+    longest = max(map(len, tokens))
+    assert data.data_shape == (math.ceil(sequences.LENGTH_HEADROOM * longest) + 1,)  # the end token's place
     batch = dataset_rows(data, np.arange(len(data)), "cpu")
     assert batch.x.dtype == torch.int64 and torch.equal(batch.x, torch.from_numpy(data.x).long())
     assert batch.lengths is not None and batch.lengths.tolist() == [len(t) + 1 for t in tokens]
@@ -188,7 +190,7 @@ def test_characters_of_a_text_file_split_80_10_10_share_the_training_vocabulary(
     path = write_lines(tmp_path / "words.txt", lines)
     train, test = load_dataset(str(path), "train"), load_dataset(str(path), "test")
     assert train.vocabulary == test.vocabulary and train.vocabulary is not None
-    assert train.vocabulary.tokenizer == "chars" and train.data_shape == test.data_shape == (9,)
+    assert train.vocabulary.tokenizer == "chars" and train.data_shape == test.data_shape == (11,)  # 8 + 2 + end
     expected = [lines[i] for i in random_split_indices(30)["test"]]
     assert train.vocabulary.texts(test.x) == expected
 
@@ -226,13 +228,19 @@ def one_odd_line(folder: Path, usual: str, odd: str, split: str) -> tuple[Path, 
     return write_lines(folder / "words.txt", lines), row
 
 
-def test_a_token_unseen_in_training_is_named_with_its_line_unless_mapped(tmp_path: Path) -> None:
+def test_a_token_unseen_in_training_is_mapped_with_a_warning_or_named_with_its_line(tmp_path: Path) -> None:
     path, row = one_odd_line(tmp_path, "abc", "abZ", "test")
-    message = one_line_error(load_dataset, str(path), "test")
+    with pytest.warns(SkippedMoleculesWarning, match=rf"1 of \d+ rows hold tokens read as <unk> \(line {row + 1}: "):
+        mapped = load_dataset(str(path), "test")  # a held-out split maps by default
+    assert (mapped.x == UNK).sum() == 1
+    message = one_line_error(load_dataset, str(path), "test", sequences=SequenceOptions(unknown="error"))
     assert f"line {row + 1}: the token 'Z' is not in the vocabulary of the train split" in message
     assert "unknown='map'" in message
-    mapped = load_dataset(str(path), "test", sequences=SequenceOptions(unknown="map"))
-    assert (mapped.x == UNK).sum() == 1
+    assert mapped.vocabulary is not None
+    given = SequenceOptions(vocabulary=mapped.vocabulary)  # a trained model's vocabulary: an error by default
+    assert "the token 'Z' is not in the given vocabulary" in one_line_error(
+        load_dataset, str(path), "test", sequences=given
+    )
 
 
 def test_an_over_long_sequence_is_named_with_its_line_and_length(
@@ -253,7 +261,8 @@ def test_a_sequence_longer_than_the_training_splits_longest_is_refused(tmp_path:
     path, row = one_odd_line(tmp_path, "ab", "abab", "valid")
     message = one_line_error(load_dataset, str(path), "valid")
     assert (
-        f"line {row + 1}: a sequence of 4 tokens is longer than max_length 2 (the training split's longest)" in message
+        f"line {row + 1}: a sequence of 4 tokens is longer than max_length 3 (by default the training split's longest "
+        "plus a quarter)" in message
     )
 
 
@@ -405,7 +414,7 @@ def test_the_other_splits_take_the_encoding_from_the_cached_training_split(
     assert calls == [len(train), len(test)] and test.vocabulary == train.vocabulary
     load_dataset("moses", "test", tmp_path)
     assert len(calls) == 2
-    load_dataset("moses", "test", tmp_path, sequences=SequenceOptions(unknown="map"))  # train's entry serves
+    load_dataset("moses", "test", tmp_path, sequences=SequenceOptions(unknown="error"))  # train's entry serves
     assert calls == [len(train), len(test), len(test)]
 
 

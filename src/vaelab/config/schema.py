@@ -26,7 +26,7 @@ class DataConfig(_Strict):
     column: str | None = None  # the CSV column holding the sequences
     canonical: bool = True  # RDKit canonical SMILES
     invalid: str = "skip"  # invalid molecules: skip (counted in one warning) | error
-    unknown: str = "error"  # a token the training split lacks: error | map (to <unk>)
+    unknown: str | None = None  # a token the training split lacks: error | map (to <unk>); default map
     max_length: int | None = Field(None, ge=1)  # tokens per sequence; None: the training split's longest
     limit: int | None = Field(None, ge=1)  # a seeded random subset of this many sequences per split
 
@@ -80,6 +80,7 @@ class TrainConfig(_Strict):
     seed: int = 0
     device: str = "cpu"
     in_memory: bool = True
+    length_buckets: bool = False  # token sequences: batches of rows of similar length (vaelab.training.batches)
     num_workers: int = Field(0, ge=0)
     threads: int | None = Field(None, ge=1)  # torch intra-op threads; None: torch's default
     max_steps: int | None = Field(None, ge=1)  # stop after this many optimisation steps

@@ -49,6 +49,12 @@ class Batch:
         padding = in_sequence.reshape(*in_sequence.shape, *([1] * (self.x.dim() - 2))).expand_as(self.x)
         return padding if self.mask is None else padding & self.mask
 
+    def trimmed(self) -> Batch:
+        """Variable-length sequences cut after the batch's longest row (padding beyond it holds nothing)."""
+        if self.lengths is None:
+            return self
+        return replace(self, x=self.x[:, : max(1, int(self.lengths.max()))])
+
     def rows(self, start: int, stop: int) -> Batch:
         """Rows ``start:stop`` of every field."""
         return self._map(lambda t: t[start:stop])

@@ -4,8 +4,8 @@ Platform for Molecular Generation Models", Frontiers in Pharmacology 11, 565644)
 Files ``train.csv.gz`` (1,584,663 SMILES), ``test.csv.gz`` (176,074) and ``test_scaffolds.csv.gz`` (176,225;
 molecules whose Bemis-Murcko scaffolds do not occur in ``train``), one ``SMILES`` column each, as in the
 ``molsets`` package (``moses/dataset/data/`` of molecularsets/moses, MIT licence). Splits: ``train`` and
-``valid`` (a seeded 10 % held out of ``train.csv.gz``: MOSES publishes no validation split), ``test`` and
-``test_scaffolds``. In the repository the files are Git LFS objects, so they are downloaded from GitHub's
+``valid`` (a seeded 10,000 molecules held out of ``train.csv.gz``: MOSES publishes no validation split),
+``test`` and ``test_scaffolds``. In the repository the files are Git LFS objects, so they are downloaded from GitHub's
 LFS media host (``raw.githubusercontent.com`` serves only the pointers); the sha256 are those of the LFS
 objects, which are the files of the ``molsets`` 0.3.1 sdist byte for byte. Loading all of ``train`` reads and
 canonicalises 1.58 M molecules with RDKit once (minutes), then comes from the cache; ``limit=`` keeps a

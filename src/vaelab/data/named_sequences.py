@@ -3,8 +3,8 @@
 A dataset's files live in ``<data_dir>/<name>/`` (the cache when no data dir is given); a missing file is
 downloaded from the first mirror that serves it with the published sha256 (:func:`vaelab.data.download.download`).
 Its ``train`` file gives the ``train`` split and, held out by a fixed seeded permutation, the ``valid`` split
-(:func:`vaelab.data.splits.hold_out`, 10 %); each other file is the split of its name. The texts become token
-ids by :func:`vaelab.data.sequences.load_sequences` with the user's options.
+(:func:`vaelab.data.splits.hold_out`, 10 %, at most 10,000 rows); each other file is the split of its name. The
+texts become token ids by :func:`vaelab.data.sequences.load_sequences` with the user's options.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from vaelab.errors import UserError
 
 _LOG = logging.getLogger(__name__)
 CACHE_MIN_ROWS = 10_000
-FORMAT = 1
+FORMAT = 2
 """The layout of an entry; part of every key, so a new layout never reads an old one."""
 
 

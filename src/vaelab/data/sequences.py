@@ -14,12 +14,16 @@ grid, so model space keeps them as integer ids: :func:`vaelab.data.dataset.to_mo
   (``invalid="skip"``), or is a UserError naming the line (``invalid="error"``). A source left with no
   molecule is a UserError.
 - **Vocabulary**: built from the training split only (a file's ``all`` builds its own from every row); the
-  other splits are encoded with it. A token it lacks is
-  a UserError naming the token and the line (``unknown="error"``), or is read as ``<unk>`` when the user asks
-  (``unknown="map"``). A trained model's ``vocabulary`` (and ``max_length``) can be given instead.
+  other splits are encoded with it. A token it lacks is a UserError naming the token and the line
+  (``unknown="error"``), or is read as ``<unk>`` with one warning line counting the rows (``unknown="map"``).
+  By default (``unknown=None``) the held-out splits of a dataset map (a random subset of MOSES may miss a rare
+  ring-closure digit that its ``valid`` split holds), and texts encoded with a trained model's ``vocabulary``
+  (given instead, with its ``max_length``) are an error.
 - **Length**: ``max_length`` tokens at most (the end token not counted), so ``T = max_length + 1``. By default
-  the training split's longest, which may not exceed :data:`MAX_LENGTH`; a longer sequence in any split is a
-  UserError naming the line and the length.
+  the training split's longest plus a quarter (:data:`LENGTH_HEADROOM`, so a held-out split, a subset's or a
+  new molecule a little longer still fits; training batches are cut at their longest row, so the headroom
+  costs no training time), at most :data:`MAX_LENGTH`, which the training split's longest may not exceed; a
+  longer sequence in any split is a UserError naming the line and the length.
 - **Limit**: ``limit`` keeps a seeded random subset of at most that many rows of the split (taken before
   anything is read by RDKit; a smaller limit keeps a subset of a larger one's rows).
 
@@ -28,6 +32,7 @@ Large loads are cached (:mod:`vaelab.data.sequence_cache`).
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +63,8 @@ OWN_ENCODING = (TRAIN, "all")
 every row, nothing held out); the other splits are encoded as ``train``."""
 MAX_LENGTH = 512
 """The most tokens a sequence may hold unless ``max_length`` says otherwise."""
+LENGTH_HEADROOM = 1.25
+"""The default ``max_length`` as a multiple of the training split's longest sequence."""
 INVALID = ("skip", "error")
 UNKNOWN = ("error", "map")
 _NAMED_LINES = 5  # lines a warning names
@@ -65,7 +72,8 @@ _SHOWN_CHARS = 60  # characters of a text a message shows
 
 
 class SkippedMoleculesWarning(UserWarning):
-    """Some texts held no usable molecule and were left out; the message counts them and names lines."""
+    """Some texts held no usable molecule and were left out, or held tokens read as ``<unk>``; the message
+    counts them and names the first line."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ class SequenceOptions:
     column: str | None = None
     canonical: bool = True
     invalid: str = "skip"
-    unknown: str = "error"
+    unknown: str | None = None
     max_length: int | None = None
     limit: int | None = None
     vocabulary: Vocabulary | None = None
@@ -91,12 +99,17 @@ class SequenceOptions:
             )
         if self.invalid not in INVALID:
             raise UserError(f"unknown invalid={self.invalid!r}; use one of: {', '.join(INVALID)}")
-        if self.unknown not in UNKNOWN:
+        if self.unknown is not None and self.unknown not in UNKNOWN:
             raise UserError(f"unknown unknown={self.unknown!r}; use one of: {', '.join(UNKNOWN)}")
         for name in ("max_length", "limit"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise UserError(f"{name}={value!r}: give a whole number of at least 1, or leave it out")
+
+    def unknown_tokens(self) -> str:
+        """What a token outside the vocabulary does: ``unknown``, else an error for a given vocabulary and
+        ``<unk>`` for the vocabulary of the training split."""
+        return self.unknown or ("error" if self.vocabulary is not None else "map")
 
     def tokenizer(self, molecules: bool) -> Tokenizer:
         """The tokenizer ``tokens`` names (or the vocabulary); by default ``smiles`` for molecules, else ``chars``."""
@@ -148,9 +161,9 @@ def _encode_split(
         max_length = _default_max_length(lengths, lines, rows.source)
     _check_lengths(lengths, lines, rows.source, max_length, options.max_length is None)
     ids = vocabulary.ids(sequences, max_length + 1)
-    if options.unknown == "error":
-        _check_known(ids, sequences, lines, rows.source, vocabulary, split, options)
-    return CachedSequences(ids, vocabulary, notice)
+    unseen = _unseen_notice(ids, sequences, lines, rows.source, vocabulary, split, options)
+    notices = [text for text in (notice, unseen) if text is not None]
+    return CachedSequences(ids, vocabulary, "; ".join(notices) if notices else None)
 
 
 def _training_encoding(
@@ -205,7 +218,8 @@ def _tokenize(
 
 
 def _default_max_length(lengths: np.ndarray, lines: np.ndarray, source: str) -> int:
-    """The training split's longest sequence, which must not exceed :data:`MAX_LENGTH`."""
+    """The training split's longest sequence plus :data:`LENGTH_HEADROOM`, at most :data:`MAX_LENGTH`, which
+    the longest must not exceed."""
     longest = int(lengths.max())
     if longest > MAX_LENGTH:
         line = int(lines[np.argmax(lengths)])
@@ -213,7 +227,7 @@ def _default_max_length(lengths: np.ndarray, lines: np.ndarray, source: str) -> 
             f"{source} line {line}: a sequence of {longest} tokens, more than the {MAX_LENGTH} a sequence may hold by "
             f"default; pass max_length={longest} (or more) to keep it, or drop the line"
         )
-    return longest
+    return min(MAX_LENGTH, math.ceil(LENGTH_HEADROOM * longest))
 
 
 def _check_lengths(lengths: np.ndarray, lines: np.ndarray, source: str, max_length: int, derived: bool) -> None:
@@ -221,7 +235,7 @@ def _check_lengths(lengths: np.ndarray, lines: np.ndarray, source: str, max_leng
     over = np.flatnonzero(lengths > max_length)
     if over.size:
         row = int(over[0])
-        origin = " (the training split's longest)" if derived else ""
+        origin = " (by default the training split's longest plus a quarter)" if derived else ""
         raise UserError(
             f"{source} line {lines[row]}: a sequence of {lengths[row]} tokens is longer than max_length {max_length}"
             f"{origin}; pass max_length={lengths[row]} or more (the same for training and the other splits), or "
@@ -229,7 +243,7 @@ def _check_lengths(lengths: np.ndarray, lines: np.ndarray, source: str, max_leng
         )
 
 
-def _check_known(
+def _unseen_notice(
     ids: np.ndarray,
     sequences: list[list[str]],
     lines: np.ndarray,
@@ -237,16 +251,25 @@ def _check_known(
     vocabulary: Vocabulary,
     split: str,
     options: SequenceOptions,
-) -> None:
-    """UserError naming the first token the vocabulary lacks (read as ``<unk>`` in ``ids``) and its line."""
+) -> str | None:
+    """For tokens the vocabulary lacks (read as ``<unk>`` in ``ids``): a UserError naming the first and its line
+    (``unknown="error"``), else the warning counting the rows that hold one; None when there are none."""
     unknown = np.argwhere(ids == UNK)
-    if unknown.size:
-        row, position = (int(i) for i in unknown[0])
-        origin = "the given vocabulary" if options.vocabulary is not None else f"the vocabulary of the {TRAIN} split"
+    if not unknown.size:
+        return None
+    row, position = (int(i) for i in unknown[0])
+    origin = "the given vocabulary" if options.vocabulary is not None else f"the vocabulary of the {TRAIN} split"
+    first = f"line {lines[row]}: the token {sequences[row][position]!r} is not in {origin}"
+    if options.unknown_tokens() == "error":
         raise UserError(
-            f"{source} line {lines[row]}: the token {sequences[row][position]!r} is not in {origin} ({len(vocabulary)} "
-            f"tokens, loading split {split!r}); pass unknown='map' to read unseen tokens as <unk>, or drop the line"
+            f"{source} {first} ({len(vocabulary)} tokens, loading split {split!r}); pass unknown='map' to read unseen "
+            "tokens as <unk>, or drop the line"
         )
+    rows = len(np.unique(unknown[:, 0]))
+    return (
+        f"{source}: {rows:,} of {len(ids):,} rows hold tokens read as <unk> ({first} of {len(vocabulary)} tokens); "
+        "pass unknown='error' to stop at the first instead"
+    )
 
 
 def _shown(text: str) -> str:
@@ -273,7 +296,7 @@ def _cache_inputs(
         "molecules": molecules,
         "canonical": options.canonical,
         "invalid": options.invalid,
-        "unknown": None if own else options.unknown,  # a split's own vocabulary has every token it holds
+        "unknown": None if own else options.unknown_tokens(),  # a split's own vocabulary has every token it holds
         "max_length": options.max_length,
         "limit": options.limit,
         "vocabulary": None if options.vocabulary is None else options.vocabulary.to_dict(),

@@ -15,27 +15,51 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
 from vaelab.data.vocabulary import PAD as PAD_ID
 from vaelab.data.vocabulary import sequence_lengths
 
 
 class GRUEncoder(nn.Module):
-    """``(B, T)`` ids -> ``(B, features)``: embeddings through a (bidirectional) GRU over each row's own
-    length; the last layer's final states of both directions, concatenated."""
+    """``(B, T)`` ids -> ``(B, features)``: embeddings through a bidirectional GRU over each row's own length;
+    the last layer's final states of both directions, concatenated.
+
+    The same function as ``nn.GRU(bidirectional=True)`` over packed sequences, computed on padded batches,
+    which run several times faster on a CPU: each direction is its own unidirectional GRU, the backward one
+    reading every row reversed within its length (padding stays behind it), so no output at a real position
+    depends on padding; a layer's input is both directions' outputs of the layer below.
+    """
 
     def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int, num_layers: int = 1) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
-        self.gru = nn.GRU(embedding_dim, hidden_dim, num_layers, batch_first=True, bidirectional=True)
+        widths = [embedding_dim] + [2 * hidden_dim] * (num_layers - 1)
+        self.forward_layers = nn.ModuleList(nn.GRU(width, hidden_dim, batch_first=True) for width in widths)
+        self.backward_layers = nn.ModuleList(nn.GRU(width, hidden_dim, batch_first=True) for width in widths)
         self.features = 2 * hidden_dim
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        lengths = sequence_lengths(tokens).clamp(min=1).cpu()  # an empty row still gets one step
-        packed = pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True, enforce_sorted=False)
-        _, final = self.gru(packed)  # (num_layers * 2, B, H), the last layer's two directions last
-        return torch.cat([final[-2], final[-1]], dim=-1)
+        lengths = sequence_lengths(tokens).clamp(min=1)  # (B,); an empty row still gets one step
+        reverse = _reversal_index(lengths, tokens.shape[1])  # (B, T)
+        h = self.embedding(tokens)  # (B, T, E)
+        for forward_gru, backward_gru in zip(self.forward_layers, self.backward_layers, strict=True):
+            ahead, _ = forward_gru(h)  # (B, T, H)
+            back, _ = backward_gru(_gather_steps(h, reverse))
+            back = _gather_steps(back, reverse)  # in reading order again: the reversal is its own inverse
+            h = torch.cat([ahead, back], dim=-1)
+        last = ahead.gather(1, (lengths - 1).view(-1, 1, 1).expand(-1, 1, ahead.shape[-1])).squeeze(1)
+        return torch.cat([last, back[:, 0]], dim=-1)  # the backward state after reading a whole row sits at 0
+
+
+def _reversal_index(lengths: torch.Tensor, steps: int) -> torch.Tensor:
+    """``(B, T)`` positions that reverse each row's first ``lengths`` steps and keep the rest in place."""
+    t = torch.arange(steps, device=lengths.device)
+    return torch.where(t < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - t, t)
+
+
+def _gather_steps(h: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``h: (B, T, F)`` reordered along T by ``index: (B, T)``."""
+    return h.gather(1, index.unsqueeze(-1).expand(-1, -1, h.shape[-1]))
 
 
 class ConvSequenceEncoder(nn.Module):

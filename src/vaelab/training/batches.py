@@ -4,6 +4,12 @@ Both yield a ``Batch`` (``vaelab.data.batch``) in model space on the target devi
 in the same order for the same generator, and, in a distributed run, give each of the ``world_size``
 processes its own slice of every global batch (so the global batch size does not depend on the number of
 processes and the processes never see the same example in one epoch).
+
+A batch of token sequences is trimmed to its longest row (``Batch.trimmed``). With ``buckets`` (the setting
+``train.length_buckets``) rows of similar length share a batch, so little of it is padding: the epoch's
+permutation is cut into chunks of :data:`BUCKET_BATCHES` batches, each chunk sorted by length and cut into
+batches, and the batches are shuffled, as in Sutskever et al. 2014 and torchtext's ``BucketIterator``. It is
+off by default: on a small dataset, whose epoch is one chunk, every epoch repeats nearly the same batches.
 """
 
 from __future__ import annotations
@@ -16,22 +22,47 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from vaelab.data.batch import Batch, stored_batch
-from vaelab.data.dataset import ArrayDataset
+from vaelab.data.dataset import ArrayDataset, holds_token_ids
+from vaelab.data.vocabulary import sequence_lengths
+
+BUCKET_BATCHES = 64
+"""Batches per chunk of the permutation that is sorted by length: rows of similar length share a batch
+while a chunk still mixes a wide sample of the data."""
 
 
 def shard_batches(
-    n: int, batch_size: int, generator: torch.Generator | None, rank: int = 0, world_size: int = 1
+    n: int,
+    batch_size: int,
+    generator: torch.Generator | None,
+    rank: int = 0,
+    world_size: int = 1,
+    lengths: torch.Tensor | None = None,
 ) -> Iterator[torch.Tensor]:
     """Index tensors of one epoch: a permutation from ``generator`` (stored order when None) cut into global
-    batches of ``batch_size``, each split into ``world_size`` near-equal slices of which this rank takes one."""
+    batches of ``batch_size``, each split into ``world_size`` near-equal slices of which this rank takes one.
+    With ``lengths: (n,)`` and a generator the batches hold rows of similar length (module docstring)."""
     order = torch.arange(n) if generator is None else torch.randperm(n, generator=generator)
-    for start in range(0, n, batch_size):
-        batch = order[start : start + batch_size]
+    batches = list(order.split(batch_size))
+    if lengths is not None and generator is not None:
+        batches = []
+        for chunk in order.split(BUCKET_BATCHES * batch_size):
+            by_length = chunk[torch.argsort(lengths[chunk], stable=True)]
+            batches += by_length.split(batch_size)
+        batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+    for batch in batches:
         yield batch.tensor_split(world_size)[rank] if world_size > 1 else batch
 
 
 def num_batches(n: int, batch_size: int) -> int:
     return -(-n // batch_size)
+
+
+def row_lengths(data: ArrayDataset, buckets: bool) -> torch.Tensor | None:
+    """``(N,)`` lengths of token sequences to bucket by, read a chunk of rows at a time; None for other data
+    or without ``buckets``."""
+    if not buckets or not holds_token_ids(torch.from_numpy(np.asarray(data.x[:1])), data.levels):
+        return None
+    return torch.cat([sequence_lengths(torch.from_numpy(chunk)) for chunk in data.row_chunks(1 << 16)])
 
 
 class InMemoryBatches:
@@ -46,20 +77,22 @@ class InMemoryBatches:
         generator: torch.Generator | None,
         rank: int = 0,
         world_size: int = 1,
+        buckets: bool = False,
     ) -> None:
         self.x = torch.from_numpy(np.ascontiguousarray(data.x)).to(device)
         self.y = None if data.y is None else torch.from_numpy(np.ascontiguousarray(data.y)).to(device)
-        self.levels = data.levels
+        self.levels, self.lengths = data.levels, row_lengths(data, buckets)
         self.batch_size, self.generator, self.rank, self.world_size = batch_size, generator, rank, world_size
 
     def __len__(self) -> int:
         return num_batches(len(self.x), self.batch_size)
 
     def __iter__(self) -> Iterator[Batch]:
-        for index in shard_batches(len(self.x), self.batch_size, self.generator, self.rank, self.world_size):
+        shards = shard_batches(len(self.x), self.batch_size, self.generator, self.rank, self.world_size, self.lengths)
+        for index in shards:
             index = index.to(self.x.device)
             y = None if self.y is None else self.y.index_select(0, index)
-            yield stored_batch(self.x.index_select(0, index), y, self.levels, self.x.device)
+            yield stored_batch(self.x.index_select(0, index), y, self.levels, self.x.device).trimmed()
 
 
 class _IndexedArrays(Dataset[tuple[torch.Tensor, torch.Tensor | None]]):
@@ -82,8 +115,16 @@ class _IndexedArrays(Dataset[tuple[torch.Tensor, torch.Tensor | None]]):
 class _EpochBatches(Sampler[torch.Tensor]):
     """``shard_batches`` as a sampler, re-drawn every epoch."""
 
-    def __init__(self, n: int, batch_size: int, generator: torch.Generator | None, rank: int, world_size: int) -> None:
-        self.args = (n, batch_size, generator, rank, world_size)
+    def __init__(
+        self,
+        n: int,
+        batch_size: int,
+        generator: torch.Generator | None,
+        rank: int,
+        world_size: int,
+        lengths: torch.Tensor | None,
+    ) -> None:
+        self.args = (n, batch_size, generator, rank, world_size, lengths)
 
     def __len__(self) -> int:
         return num_batches(self.args[0], self.args[1])
@@ -109,10 +150,11 @@ class LoaderBatches:
         rank: int = 0,
         world_size: int = 1,
         num_workers: int = 0,
+        buckets: bool = False,
     ) -> None:
         self.loader = DataLoader(
             _IndexedArrays(data),
-            sampler=_EpochBatches(len(data), batch_size, generator, rank, world_size),
+            sampler=_EpochBatches(len(data), batch_size, generator, rank, world_size, row_lengths(data, buckets)),
             batch_size=None,
             num_workers=num_workers,
             pin_memory=device.type == "cuda",
@@ -130,4 +172,4 @@ class LoaderBatches:
 
     def __iter__(self) -> Iterator[Batch]:
         for x, y in self.loader:
-            yield stored_batch(x, y, self.levels, self.device)
+            yield stored_batch(x, y, self.levels, self.device).trimmed()

@@ -60,6 +60,7 @@ class TrainSettings:
     seed: int = 0
     device: str = "cpu"
     in_memory: bool = True
+    length_buckets: bool = False  # token sequences: batches of rows of similar length (vaelab.training.batches)
     num_workers: int = 0
     log_every: int = 50
     progress: bool = True
@@ -311,9 +312,11 @@ def _batch_maker(
         data: ArrayDataset, batch_size: int, device: torch.device, generator: torch.Generator | None
     ) -> InMemoryBatches | LoaderBatches:
         shard = {"rank": processes.rank, "world_size": processes.world_size}
+        buckets = settings.length_buckets and generator is not None
         if settings.in_memory:
-            return InMemoryBatches(data, batch_size, device, generator, **shard)
-        return LoaderBatches(data, batch_size, device, generator, num_workers=settings.num_workers, **shard)
+            return InMemoryBatches(data, batch_size, device, generator, buckets=buckets, **shard)
+        workers = settings.num_workers
+        return LoaderBatches(data, batch_size, device, generator, num_workers=workers, buckets=buckets, **shard)
 
     return make
 

@@ -1,0 +1,52 @@
+"""MOSES metrics of each snapshot of ``train_moses.py`` against training time: the learning curve.
+
+Every snapshot ``OUT/snapshots/MINUTES/`` is scored by ``vaelab eval --metrics molecules`` on MOSES's test
+split (``--samples`` molecules sampled from the prior, ``--reconstructed`` test molecules for the JT-VAE
+reconstruction accuracy), and one table row per snapshot is printed in markdown, the training minutes first.
+
+    .venv/bin/python bench/molecules/learning_curve.py runs/moses-selfies --data-dir ../shared/data \\
+        --samples 10000 --reconstructed 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+COLUMNS = ("valid", "unique@1000", "unique@10000", "Novelty", "FCD/Test", "SNN/Test", "Frag/Test", "Scaf/Test",
+           "IntDiv", "IntDiv2", "Filters", "logP", "SA", "QED", "weight", "reconstruction_accuracy")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path, help="the --out folder of train_moses.py")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--samples", type=int, default=10_000)
+    parser.add_argument("--reconstructed", type=int, default=100)
+    args = parser.parse_args()
+
+    snapshots = sorted((args.out / "snapshots").iterdir(), key=lambda path: float(path.name))
+    print("| minutes | " + " | ".join(COLUMNS) + " |")
+    print("|---" * (len(COLUMNS) + 1) + "|")
+    for snapshot in snapshots:
+        metrics = [
+            *("--metrics", "molecules", "--data-dir", args.data_dir, "--json"),
+            *("--molecule-samples", str(args.samples), "--reconstructed-molecules", str(args.reconstructed)),
+        ]
+        command = [sys.executable, "-m", "vaelab", "eval", str(snapshot), *metrics]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"vaelab eval {snapshot} failed: {done.stderr.strip().splitlines()[-1]}")
+        figures = json.loads(done.stdout)["molecules"]
+        print(f"| {snapshot.name} | " + " | ".join(_shown(figures.get(name)) for name in COLUMNS) + " |", flush=True)
+
+
+def _shown(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+if __name__ == "__main__":
+    main()
