@@ -79,7 +79,7 @@ def test_resume_needs_an_existing_run_under_torchrun(tmp_path: Path, flag: str) 
     assert "--resume needs --out" in done.stderr
 
 
-@pytest.mark.parametrize("model", ["factor-vae", "aae"])
+@pytest.mark.parametrize("model", ["factor-vae", pytest.param("aae", marks=pytest.mark.slow)])  # aae: the same path
 def test_objectives_with_a_discriminator_train_and_resume_in_two_gloo_processes(tmp_path: Path, model: str) -> None:
     out = tmp_path / model
     done = train(out, "--model", model, "--epochs", "2", processes=2)

@@ -57,6 +57,7 @@ TWO_NODES = (
     "-m vaelab train --device cuda --config configs/mnist-classic.yaml --out /shared/runs/ddp"
 )
 
+MOSES_VAE = "vaelab train --config configs/moses-smiles.yaml --data-dir ../shared/data --out runs/moses-smiles"
 NOT_RUN_HERE: dict[str, str] = {
     CI_INSTALL: "set-up: a fresh venv and pip install; CI (.ci/run) runs the same install with the test extras, "
     "and `vaelab train` is the first command of the command-line block, run here",
@@ -64,6 +65,8 @@ NOT_RUN_HERE: dict[str, str] = {
     FOUR_GPUS: "needs 4 CUDA GPUs; the same launch on CPU processes is the gloo example below it (slow)",
     TWO_NODES: "needs two machines with 8 GPUs each (HOST0 is the first node's address); the launch on one "
     "machine is the gloo example (slow)",
+    MOSES_VAE: "two hours of training on all of MOSES; bench/molecules/train_moses.py runs these settings and "
+    "keeps the log and results",
 }
 """Command -> why it does not run in this suite. Each must still be a README command."""
 

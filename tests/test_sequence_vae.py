@@ -3,6 +3,7 @@ loads, and refuses parts that do not fit sequences with one line."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,55 @@ def test_parts_that_do_not_fit_sequences_are_one_line(molecules: Path, capsys, m
     assert code == 1 and "needs token sequences" in err and err.count("\n") == 1
 
 
+def test_interpolate_goes_between_two_given_molecules(molecules: Path, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    run, out = tmp_path / "run", tmp_path / "path.smi"
+    small = ["--set", "model.network.decoder_hidden=32", "--set", "model.network.encoder_hidden=16"]
+    args = ["train", "--data", str(molecules), "--epochs", "1", "--no-progress", "--no-report", *small]
+    assert run_cli([*args, "--out", str(run)], capsys, monkeypatch)[0] == 0
+    between = ["interpolate", str(run), "--steps", "5", "--method", "lerp", "--out", str(out)]
+    code, _, err = run_cli([*between, "--between", "OCC", "--between", "c1ccccc1"], capsys, monkeypatch)
+    assert code == 0, err
+    assert len(out.read_text().splitlines()) == 1 and out.read_text().count("\t") == 4  # one path of 5 points
+    for texts, message in [
+        (["CCO"], "--between takes exactly two texts"),
+        (["CCO", "C[Si](C)C"], "--between line 2: the token '[Si]' is not in the given vocabulary"),
+        (["CCO", "C1CC"], "--between line 2: 'C1CC': RDKit cannot read it"),
+    ]:
+        out.unlink(missing_ok=True)
+        code, _, err = run_cli([*between, *(f"--between={text}" for text in texts)], capsys, monkeypatch)
+        assert code == 1 and message in err and err.count("\n") == 1, err
+        assert not out.exists()
+
+
+def test_the_canonical_training_set_is_cached_by_the_stored_ids(molecules: Path, tmp_path: Path) -> None:
+    from vaelab.evaluation.molecule_samples import training_set
+
+    data = load_dataset(str(molecules), "all", sequences=SequenceOptions())
+    first = training_set(data, tmp_path)
+    assert first == frozenset(MOLECULES)  # canonical already
+    (cached,) = tmp_path.glob("training-*.txt.gz")
+    cached.write_bytes(gzip.compress(b"CCO"))  # what the cache holds is what comes back
+    assert training_set(data, tmp_path) == frozenset({"CCO"})
+    assert training_set(data.subset(np.arange(3)), tmp_path) == frozenset(MOLECULES[:3])  # other rows, other key
+
+
+def test_the_report_draws_molecules_and_sets_the_moses_figures_beside_the_published_rows(molecules: Path) -> None:
+    from vaelab.report.html import Gallery, Table
+    from vaelab.report.sequence_sections import MOSES_PUBLISHED, moses_table, sequence_sections
+
+    data = load_dataset(str(molecules), "all", sequences=SequenceOptions())
+    evals = {"test": {"molecules/valid": 0.5, "molecules/FCD/Test": 3.25, "molecule_samples": 40}}
+    sections = sequence_sections(sequence_vae(data), data, "", evals)
+    assert [s.title for s in sections] == ["Samples", "Reconstructions", "Interpolations", "Molecule metrics"]
+    for section in sections[:3]:  # RDKit's drawings, untrained samples (mostly invalid) included
+        (gallery,) = section.blocks
+        assert isinstance(gallery, Gallery) and gallery.images[0].png.startswith(b"\x89PNG")
+    table = moses_table(evals)
+    assert isinstance(table, Table) and len(table.rows) == 1 + len(MOSES_PUBLISHED)
+    assert table.rows[0][:4] == ["this run, test (40 sampled)", "0.500", "—", "3.250"]
+    assert moses_table({"test": {"nll": 1.0}}) is None
+
+
 @pytest.mark.slow  # about 11 s, most of it ChemNet and RDKit's first use
 def test_eval_molecules_scores_sampled_molecules_with_the_moses_figures(
     molecules: Path, tmp_path: Path, capsys, monkeypatch
@@ -110,5 +160,6 @@ def test_eval_molecules_scores_sampled_molecules_with_the_moses_figures(
     assert 0 <= figures["molecules/reconstruction_accuracy"] <= 1
     assert {"molecules/FCD/Test", "molecules/SNN/Test", "molecules/IntDiv", "molecules/Novelty"} <= set(figures)
     assert list((tmp_path / "cache" / "molecule-references").glob("*.safetensors"))  # the reference, cached
+    assert list((tmp_path / "cache" / "molecule-references").glob("training-*.txt.gz"))  # and the training set
     code, _, err = run_cli(["eval", str(run), "--molecules", "--molecule-samples", "0"], capsys, monkeypatch)
     assert code == 1 and "--molecule-samples and --reconstructed-molecules must be at least 1" in err

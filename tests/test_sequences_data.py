@@ -416,6 +416,14 @@ def test_the_other_splits_take_the_encoding_from_the_cached_training_split(
     assert len(calls) == 2
     load_dataset("moses", "test", tmp_path, sequences=SequenceOptions(unknown="error"))  # train's entry serves
     assert calls == [len(train), len(test), len(test)]
+    assert train.vocabulary is not None
+    as_model = SequenceOptions(vocabulary=train.vocabulary, max_length=train.data_shape[0] - 1)  # a trained model's
+    for split, data in (("train", train), ("test", test)):  # the entries loaded for training serve the model
+        np.testing.assert_array_equal(load_dataset("moses", split, tmp_path, sequences=as_model).x, data.x)
+    assert len(calls) == 3
+    longer = dataclasses.replace(as_model, max_length=as_model.max_length + 1)  # another layout: encoded again
+    assert load_dataset("moses", "train", tmp_path, sequences=longer).data_shape == (train.data_shape[0] + 1,)
+    assert len(calls) == 4
 
 
 def test_missing_files_are_downloaded_with_their_sha256_checked(tmp_path: Path) -> None:

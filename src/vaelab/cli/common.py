@@ -43,6 +43,8 @@ def run_data(
             raise UserError(f"{run_dir} has no {CONFIG_NAME}; pass --data")
         config = read_run_config(run_dir).data
         data, data_dir, labels, kind = config.name, data_dir or config.data_dir, labels or config.labels, config.kind
+        if model.vocabulary is not None:  # the run's own held-out splits map unseen tokens, as in training
+            config = config.model_copy(update={"unknown": config.unknown or "map"})
     dataset = load_dataset(data, split, data_dir, labels, kind, sequence_options(config, model))
     if limit is not None:
         if limit < 1:

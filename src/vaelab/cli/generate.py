@@ -12,6 +12,7 @@ import typer
 from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.cli.common import load_run, model_inputs, run_data
 from vaelab.cli.output import emit_json, say
+from vaelab.data.sequences import encode_texts
 from vaelab.data.splits import FILE_SPLITS
 from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
@@ -113,8 +114,11 @@ def interpolate(
     steps: Annotated[int, Opt(help="points on each path")] = 10,
     method: Annotated[str, Opt(help=" | ".join([*PATHS, "both"]))] = "both",
     pairs: Annotated[int, Opt(help="number of example pairs")] = 3,
-    out: Annotated[Path, Opt(help="output .png strip or .npy")] = Path("interpolation.png"),
+    out: Annotated[Path, Opt(help="output .png strip, .npy, or .smi/.txt for sequences")] = Path("interpolation.png"),
     seed: Annotated[int, Opt()] = 0,
+    between: Annotated[
+        list[str] | None, Opt(help="sequence models: two texts (e.g. SMILES) to go between, --between A --between B")
+    ] = None,
 ) -> None:
     """Decode paths between the posterior means of pairs of examples (one row per pair and method)."""
     _check_out(out)
@@ -122,8 +126,11 @@ def interpolate(
     if steps < 2 or pairs < 1:
         raise UserError("--steps must be at least 2 and --pairs at least 1")
     model = load_run(run_dir)
-    dataset = run_data(run_dir, model, data, split, data_dir, limit=2 * pairs, seed=seed)
-    x, y = model_inputs(model, dataset)
+    if between is not None:
+        x, y, pairs = _given_pair(model, between), None, 1
+    else:
+        dataset = run_data(run_dir, model, data, split, data_dir, limit=2 * pairs, seed=seed)
+        x, y = model_inputs(model, dataset)
     if len(x) < 2 * pairs:
         raise UserError(f"the {split} split has {len(x)} examples; --pairs {pairs} needs {2 * pairs}")
     rows = [
@@ -133,6 +140,18 @@ def interpolate(
     ]
     _write_output(out, np.concatenate(rows), steps, model)
     say(f"wrote {len(rows)} interpolation rows ({', '.join(methods)}) to {out}")
+
+
+def _given_pair(model: VAE, texts: list[str]) -> torch.Tensor:
+    """The two texts of ``--between`` as ``(2, T)`` ids of a sequence model's vocabulary."""
+    if model.vocabulary is None:
+        raise UserError("--between takes texts, for sequence models; for other data pick --data, --split and --pairs")
+    if len(texts) != 2:
+        raise UserError(f"--between takes exactly two texts (--between A --between B), got {len(texts)}")
+    if model.is_conditional:
+        raise UserError("--between does not take a condition; use --data with the condition's column instead")
+    ids = encode_texts(texts, "--between", model.vocabulary, model.data_shape[0] - 1)
+    return torch.from_numpy(ids).long()
 
 
 def encode(

@@ -32,6 +32,7 @@ Large loads are cached (:mod:`vaelab.data.sequence_cache`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Callable
@@ -136,7 +137,7 @@ def load_sequences(source: SequenceSource, split: str, options: SequenceOptions)
     tokenizer = options.tokenizer(source.molecules)
     molecules = source.molecules or tokenizer.molecules
     folder = cache_folder(_cache_inputs(source, split, options, tokenizer, molecules))
-    entry = read_cached(folder)
+    entry = read_cached(folder) or _cached_as_trained(source, split, options, tokenizer, molecules)
     if entry is None:
         entry = _encode_split(source, split, options, tokenizer, molecules)
         if len(entry.ids) >= CACHE_MIN_ROWS:
@@ -146,13 +147,52 @@ def load_sequences(source: SequenceSource, split: str, options: SequenceOptions)
     return ArrayDataset(entry.ids, None, None, source.name, kind="sequence", vocabulary=entry.vocabulary)
 
 
+def _cached_as_trained(
+    source: SequenceSource, split: str, options: SequenceOptions, tokenizer: Tokenizer, molecules: bool
+) -> CachedSequences | None:
+    """For a given vocabulary (a trained model's), the cached entry of the split as loaded for training, when
+    its vocabulary and length are the given ones and it holds no ``<unk>``: encoding the split again would
+    give the same ids. None otherwise (then the split is encoded)."""
+    if options.vocabulary is None:
+        return None
+    as_trained = dataclasses.replace(options, vocabulary=None, max_length=None, unknown=None)
+    entry = read_cached(cache_folder(_cache_inputs(source, split, as_trained, tokenizer, molecules)))
+    same = entry is not None and entry.vocabulary == options.vocabulary
+    if not same or entry is None or entry.ids.shape[1] != (options.max_length or 0) + 1 or (entry.ids == UNK).any():
+        return None
+    return entry
+
+
+def encode_texts(texts: list[str], origin: str, vocabulary: Vocabulary, max_length: int) -> np.ndarray:
+    """Texts a user gives a trained model (e.g. two molecules to interpolate between) as ``(N, max_length + 1)``
+    ids of its ``vocabulary``: molecules canonicalised; an unreadable text, an unseen token or an over-long
+    sequence is a UserError naming ``origin`` and the text's place (1-based)."""
+    options = SequenceOptions(vocabulary=vocabulary, max_length=max_length, invalid="error")
+    tokenizer = options.tokenizer(molecules=False)
+    rows = TextRows(texts, np.arange(1, len(texts) + 1), origin)
+    return _encode_rows(rows, origin, options, tokenizer, tokenizer.molecules, (vocabulary, max_length)).ids
+
+
 def _encode_split(
     source: SequenceSource, split: str, options: SequenceOptions, tokenizer: Tokenizer, molecules: bool
 ) -> CachedSequences:
-    vocabulary, max_length = _training_encoding(source, split, options)
+    encoding = _training_encoding(source, split, options)
     rows = source.read(split)
     if options.limit is not None:
         rows = rows.subset(seeded_subset(len(rows), options.limit))
+    return _encode_rows(rows, split, options, tokenizer, molecules, encoding)
+
+
+def _encode_rows(
+    rows: TextRows,
+    split: str,
+    options: SequenceOptions,
+    tokenizer: Tokenizer,
+    molecules: bool,
+    encoding: tuple[Vocabulary | None, int | None],
+) -> CachedSequences:
+    """``rows`` as ids of the vocabulary and length in ``encoding`` (each None: made from these rows)."""
+    vocabulary, max_length = encoding
     sequences, lines, notice = _tokenize(rows, tokenizer, molecules, options)
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     if vocabulary is None:

@@ -39,6 +39,7 @@ from vaelab.report.model_sections import (
 from vaelab.report.pictures import write_pictures
 from vaelab.report.run_files import best_epoch, read_evals, read_history
 from vaelab.report.run_sections import final_elbo, metrics_section, training_section
+from vaelab.report.sequence_sections import sequence_sections
 from vaelab.report.traversals import traversal_section
 
 REPORT_NAME = "report.html"
@@ -133,7 +134,11 @@ def write_report(
         sections = [
             training_section(history, best, describe_objective(config)),
             metrics_section(evals, history, best),
-            *picture_sections(model, data, problem),
+            *(
+                sequence_sections(model, data, problem, evals)
+                if model.vocabulary is not None
+                else picture_sections(model, data, problem)
+            ),
             latent_section(model, analysis, data),
             kl_section(kl, kl_source),
             *([traversal_section(model, data, kl)] if is_image_model(model) else []),  # else noted in "Pictures"
