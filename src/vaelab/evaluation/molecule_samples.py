@@ -3,8 +3,9 @@
 ``molecule_samples`` codes are drawn from the prior and decoded token by token (sampled, as MOSES's
 models generate); their texts are scored by :func:`vaelab.evaluation.molecules.molecule_metrics` against
 the evaluated split as the reference (its statistics cached by its canonical SMILES, so SMILES and SELFIES
-models share them) and the training split for novelty (its canonical set cached by the stored ids). Polykovskiy et al. 2020 sample 30,000 molecules; the default does the same. The reconstruction
-accuracy follows JT-VAE's protocol (1,000 test molecules, 10 encodings x 10 decodings).
+models share them) and the training split for novelty (its canonical set cached by the stored ids).
+Polykovskiy et al. 2020 sample 30,000 molecules; the default does the same. The reconstruction accuracy
+follows JT-VAE's protocol (1,000 test molecules, 10 encodings x 10 decodings).
 """
 
 from __future__ import annotations
