@@ -160,6 +160,16 @@ def test_early_stopping_keeps_the_best_epoch() -> None:
     assert result.best_epoch is not None and result.best_epoch < len(result.history)
 
 
+def test_the_monitor_picks_the_kept_epoch_and_a_minus_sign_keeps_the_lowest() -> None:
+    data, valid = binary_data(), binary_data(64, 1)
+    settings = TrainSettings(epochs=4, batch_size=32, lr=1e-2, progress=False, monitor="-kl")
+    result = fit(tiny_vae(), ELBO(beta=0.1), data, valid, settings)  # β < 1: the KL grows as training goes
+    kl = [record["valid"]["kl"] for record in result.history]
+    assert result.best_epoch == 1 + kl.index(min(kl))
+    with pytest.raises(UserError, match=r"train\.monitor 'nats' is not a term of this objective: use one of"):
+        fit(tiny_vae(), ELBO(), data, valid, dataclasses.replace(settings, monitor="nats"))
+
+
 def test_save_load_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
     from vaelab.config.build import build_model
 

@@ -3,7 +3,9 @@
 The run trains through the command line in ``--segments`` stretches: the first a plain ``vaelab train``, each
 next one ``vaelab train --resume`` with a longer ``train.max_minutes`` (the budget counts training and
 validation, summed over resumes; a resumed stretch starts a new pass over a fresh permutation). After each
-stretch the model is copied, with the run's config, into ``OUT/snapshots/MINUTES/``, a folder that
+stretch the model as trained so far (the checkpoint's weights: the run's ``model.safetensors`` holds the
+epoch of the best β = 1 bound, which a β < 1 run can pass early) is saved, with the run's config, into
+``OUT/snapshots/MINUTES/``, a folder that
 ``vaelab eval`` reads like a run directory, so every metric can be measured against training time
 (``bench/molecules/learning_curve.py``). The run directory is ``OUT/run``, the training log ``OUT/train.log``.
 
@@ -57,11 +59,22 @@ def main() -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {' '.join(command)}", file=log, flush=True)
         subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True)
         snapshot = args.out / "snapshots" / f"{minutes:g}"
-        snapshot.mkdir(parents=True, exist_ok=True)
-        for name in SNAPSHOT_FILES:
-            shutil.copy2(run / name, snapshot / name)
+        save_snapshot(run, snapshot)
         print(f"[{time.strftime('%H:%M:%S')}] snapshot {snapshot}", file=log, flush=True)
     log.close()
+
+
+def save_snapshot(run: Path, snapshot: Path) -> None:
+    """The run's config and model, with the weights of its checkpoint (the latest), into ``snapshot``."""
+    from vaelab import load
+    from vaelab.training.checkpoint import CHECKPOINT_NAME, load_checkpoint
+
+    snapshot.mkdir(parents=True, exist_ok=True)
+    for name in SNAPSHOT_FILES:
+        shutil.copy2(run / name, snapshot / name)
+    model = load(snapshot)
+    model.load_state_dict(load_checkpoint(run / CHECKPOINT_NAME)["model"])
+    model.save(snapshot)
 
 
 if __name__ == "__main__":

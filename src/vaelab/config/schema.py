@@ -81,6 +81,7 @@ class TrainConfig(_Strict):
     device: str = "cpu"
     in_memory: bool = True
     length_buckets: bool = False  # token sequences: batches of rows of similar length (vaelab.training.batches)
+    monitor: str = "elbo"  # the validation term whose best epoch is saved; "-loss": the lowest objective (β ≠ 1)
     num_workers: int = Field(0, ge=0)
     threads: int | None = Field(None, ge=1)  # torch intra-op threads; None: torch's default
     max_steps: int | None = Field(None, ge=1)  # stop after this many optimisation steps

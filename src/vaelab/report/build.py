@@ -123,7 +123,7 @@ def write_report(
         raise UserError("max_examples (--max-examples) must be at least 1")
     config = read_run_config(run_dir)
     history, evals = read_history(run_dir), read_evals(run_dir)
-    best = best_epoch(history)
+    best = best_epoch(history, config.train.monitor)
     model = load(run_dir) if model is None else model.eval()
     data, split, problem = report_data(config, model, max_examples, seed)
     device = model_device(model)

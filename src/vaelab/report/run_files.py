@@ -9,6 +9,7 @@ from typing import Any
 
 from vaelab.errors import UserError
 from vaelab.training.checkpoint import METRICS_NAME
+from vaelab.training.trainer import monitored_value
 
 EVAL_PREFIX = "eval-"
 
@@ -49,10 +50,10 @@ def monitored_split(record: dict[str, Any]) -> dict[str, float]:
 
 
 def best_epoch(history: list[dict[str, Any]], monitor: str = "elbo") -> int | None:
-    """The epoch whose weights the run saved: the first with the highest monitored ELBO (as in ``fit``)."""
+    """The epoch whose weights the run saved: the first with the best monitored term (as in ``fit``)."""
     best, best_value = None, -math.inf
     for record in history:
-        value = monitored_split(record).get(monitor, -math.inf)
+        value = monitored_value(monitored_split(record), monitor)
         if value > best_value:
             best, best_value = record.get("epoch"), value
     return best

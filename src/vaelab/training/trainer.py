@@ -56,7 +56,7 @@ class TrainSettings:
     lr_schedule: str = "constant"  # "constant" | "cosine"
     grad_clip: float | None = None
     patience: int | None = None  # epochs without improvement of the validation `monitor` before stopping
-    monitor: str = "elbo"  # a validation term; higher is better
+    monitor: str = "elbo"  # a validation term, higher is better; "-NAME": lower is better ("-loss": the objective)
     seed: int = 0
     device: str = "cpu"
     in_memory: bool = True
@@ -270,7 +270,13 @@ def fit(
         spent_s += record["time_s"]
         result.history.append(record)
 
-        monitored = record.get("valid", record["train"]).get(settings.monitor, -math.inf)
+        monitored_terms = record.get("valid", record["train"])
+        if settings.monitor.removeprefix("-") not in monitored_terms:
+            raise UserError(
+                f"train.monitor {settings.monitor!r} is not a term of this objective: use one of "
+                f"{sorted(monitored_terms)}, or '-' and one of them for lower is better"
+            )
+        monitored = monitored_value(monitored_terms, settings.monitor)
         if monitored > best_value:
             best_value, result.best_epoch = monitored, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -319,6 +325,13 @@ def _batch_maker(
         return LoaderBatches(data, batch_size, device, generator, num_workers=workers, buckets=buckets, **shard)
 
     return make
+
+
+def monitored_value(terms: Mapping[str, float], monitor: str) -> float:
+    """The value whose highest epoch a run keeps: the term ``monitor``, or minus the term of ``"-NAME"``;
+    -inf when the terms lack it."""
+    name, sign = (monitor[1:], -1.0) if monitor.startswith("-") else (monitor, 1.0)
+    return sign * terms[name] if name in terms else -math.inf
 
 
 DIVERGENCE_FACTOR = 1000.0
