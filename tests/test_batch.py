@@ -222,3 +222,19 @@ def test_a_decoder_that_takes_context_sees_the_input() -> None:
     x = torch.randn(5, 4)
     out = ELBO()(model, Batch(x))
     assert len(seen) == 1 and torch.equal(seen[0], x) and torch.isfinite(out.loss)
+
+
+def test_length_buckets_cover_every_row_once_with_rows_of_similar_length() -> None:
+    from vaelab.training.batches import BUCKET_BATCHES, shard_batches
+
+    lengths = torch.randint(1, 60, (3 * BUCKET_BATCHES * 8,))
+    generator = torch.Generator().manual_seed(0)
+    batches = list(shard_batches(len(lengths), 8, generator, lengths=lengths))
+    assert torch.equal(torch.cat(batches).sort().values, torch.arange(len(lengths)))  # each row once
+    spread = sum(int(lengths[b].max() - lengths[b].min()) for b in batches) / len(batches)
+    plain = list(shard_batches(len(lengths), 8, torch.Generator().manual_seed(0)))
+    plain_spread = sum(int(lengths[b].max() - lengths[b].min()) for b in plain) / len(plain)
+    assert spread < 0.1 * plain_spread  # sorted chunks: a batch's rows differ by a few tokens, not tens
+    assert [b.tolist() for b in shard_batches(len(lengths), 8, None, lengths=lengths)] == [
+        b.tolist() for b in torch.arange(len(lengths)).split(8)
+    ]  # no generator (validation): stored order, no buckets

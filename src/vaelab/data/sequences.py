@@ -157,10 +157,10 @@ def _cached_as_trained(
         return None
     as_trained = dataclasses.replace(options, vocabulary=None, max_length=None, unknown=None)
     entry = read_cached(cache_folder(_cache_inputs(source, split, as_trained, tokenizer, molecules)))
-    same = entry is not None and entry.vocabulary == options.vocabulary
-    if not same or entry is None or entry.ids.shape[1] != (options.max_length or 0) + 1 or (entry.ids == UNK).any():
+    if entry is None or entry.vocabulary != options.vocabulary:
         return None
-    return entry
+    same_layout = entry.ids.shape[1] == (options.max_length or 0) + 1
+    return entry if same_layout and not (entry.ids == UNK).any() else None
 
 
 def encode_texts(texts: list[str], origin: str, vocabulary: Vocabulary, max_length: int) -> np.ndarray:

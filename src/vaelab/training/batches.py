@@ -42,12 +42,13 @@ def shard_batches(
     batches of ``batch_size``, each split into ``world_size`` near-equal slices of which this rank takes one.
     With ``lengths: (n,)`` and a generator the batches hold rows of similar length (module docstring)."""
     order = torch.arange(n) if generator is None else torch.randperm(n, generator=generator)
-    batches = list(order.split(batch_size))
-    if lengths is not None and generator is not None:
-        batches = []
-        for chunk in order.split(BUCKET_BATCHES * batch_size):
-            by_length = chunk[torch.argsort(lengths[chunk], stable=True)]
-            batches += by_length.split(batch_size)
+    if lengths is None or generator is None:
+        batches = list(order.split(batch_size))
+    else:
+        by_length = [
+            chunk[torch.argsort(lengths[chunk], stable=True)] for chunk in order.split(BUCKET_BATCHES * batch_size)
+        ]
+        batches = [batch for chunk in by_length for batch in chunk.split(batch_size)]
         batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
     for batch in batches:
         yield batch.tensor_split(world_size)[rank] if world_size > 1 else batch
