@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 from vaelab.nn.recurrent import PAD_ID, ConvSequenceEncoder, GRUDecoder, GRUEncoder, sequence_lengths
 from vaelab.nn.sequence_decoding import decode_tokens
@@ -32,7 +33,9 @@ def sequence_log_prob(model: GRUDecoder, z: torch.Tensor, ids: torch.Tensor) -> 
     return log_p.masked_fill(ids == PAD_ID, 0.0).sum(-1)
 
 
-@pytest.mark.parametrize("encoder", [GRUEncoder(VOCAB, 8, 16, 2), ConvSequenceEncoder(VOCAB, 8, [16, 16], 3)])
+@pytest.mark.parametrize(
+    "encoder", [GRUEncoder(nn.Embedding(VOCAB, 8, padding_idx=0), 16, 2), ConvSequenceEncoder(VOCAB, 8, [16, 16], 3)]
+)
 def test_encoders_do_not_see_padding(encoder: torch.nn.Module) -> None:
     rows = [[5, 6, 7, END], [4, 9, END], [8, END]]
     short, long = encoder(tokens(rows, 5)), encoder(tokens(rows, 11))
@@ -43,7 +46,7 @@ def test_encoders_do_not_see_padding(encoder: torch.nn.Module) -> None:
 
 def test_the_gru_encoder_computes_a_packed_bidirectional_gru() -> None:
     torch.manual_seed(0)
-    encoder = GRUEncoder(VOCAB, 8, 16, num_layers=2)
+    encoder = GRUEncoder(nn.Embedding(VOCAB, 8, padding_idx=0), 16, num_layers=2)
     packed_gru = torch.nn.GRU(8, 16, 2, batch_first=True, bidirectional=True)
     with torch.no_grad():  # the same weights: direction d of layer l is its own unidirectional GRU
         for layer in range(2):

@@ -122,8 +122,10 @@ def test_load_dataset_checks_a_stated_kind(tmp_path: Path) -> None:
     assert digits.schema.kind == "image" and digits.subset(np.arange(3)).kind == "image"
     with pytest.raises(UserError, match="kind 'table' needs examples shaped"):
         load_dataset("digits", "valid", kind="table")
-    with pytest.raises(UserError, match="no loader reads series data yet"):
+    with pytest.raises(UserError, match="vaelab detect --series"):
         load_dataset("digits", "valid", kind="series")
+    with pytest.raises(UserError, match="no loader reads graph data yet"):
+        load_dataset("digits", "valid", kind="graph")
 
 
 @pytest.mark.parametrize(

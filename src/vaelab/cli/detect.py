@@ -1,4 +1,5 @@
-"""``vaelab detect``: fit a VAEDetector on a table (or images) and write every row's score and flag."""
+"""``vaelab detect``: fit a VAEDetector on a table (or images) and write every row's score and flag, or score a
+time series (``detect_series``)."""
 
 from __future__ import annotations
 
@@ -29,10 +30,19 @@ def _contamination(text: str) -> str | float:
 
 
 def detect(
-    data: Annotated[Path, Opt(help=".csv (with a header), .npy or .npz (rows under x, labels under y) file")],
-    out: Annotated[Path, Opt(help="CSV to write: row, score, decision, outlier")],
+    out: Annotated[
+        Path,
+        Opt(help="CSV to write: row,score,decision,outlier (tables, images); timestamp,anomaly_score,outlier (series)"),
+    ],
+    data: Annotated[
+        Path | None, Opt(help=".csv (with a header), .npy or .npz (rows under x, labels under y) file of rows")
+    ] = None,
+    series: Annotated[
+        Path | None, Opt(help=".csv of a time series: a timestamp column and value columns (NAB's format is one)")
+    ] = None,
     label_column: Annotated[
-        str | None, Opt(help="CSV column or .npz key holding 0/1 labels (1 = anomaly); reports ROC-AUC and AP")
+        str | None,
+        Opt(help="column (or .npz key) of 0/1 labels, 1 = anomaly: reports ROC-AUC and AP (series: NAB scores, F1)"),
     ] = None,
     contamination: Annotated[str, Opt(help="'auto' or the expected fraction of outliers, e.g. 0.05")] = "auto",
     score: Annotated[str, Opt(help=" | ".join(SCORES))] = DEFAULT_SCORE,
@@ -50,14 +60,54 @@ def detect(
     seed: Annotated[int, Opt(help="random seed")] = 0,
     device: Annotated[str, Opt(help="cpu | cuda | cuda:N")] = "cpu",
     progress: Annotated[bool, Opt(help="show the training progress")] = False,
+    time_column: Annotated[
+        str | None, Opt(help="series: the timestamp column [default: timestamp, else the first]")
+    ] = None,
+    value_columns: Annotated[
+        str | None, Opt(help="series: comma-separated value columns [default: all others]")
+    ] = None,
+    time_order: Annotated[
+        str, Opt(help="series: strict (timestamps must increase) | file (rows in file order, repeats allowed)")
+    ] = "strict",
+    window: Annotated[int, Opt(help="series: points per window")] = 120,
+    causal: Annotated[
+        bool,
+        Opt(
+            "--causal/--batch",
+            help="series: learn only from the past (the first 15 %%, at most 750 points, then refits) or from the "
+            "whole file (batch: for exploring, not for measuring a detector)",
+        ),
+    ] = True,
+    network: Annotated[str, Opt(help="series: donut (MLP over the window) | gru (recurrent)")] = "donut",
+    refit_every: Annotated[int, Opt(help="series, causal: points between refits on all seen so far (0: never)")] = 2000,
+    steps: Annotated[int, Opt(help="series: optimisation steps per fit")] = 1500,
+    risk: Annotated[float, Opt(help="series: probability that a normal point is flagged (POT threshold)")] = 1e-3,
+    windows: Annotated[Path | None, Opt(help="series: JSON of labelled [start, end] windows (NAB's format)")] = None,
+    report: Annotated[Path | None, Opt(help="series: HTML page to write with the series, scores and metrics")] = None,
     as_json: Annotated[bool, Opt("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
-    """Score every row of DATA with a VAE fitted on DATA itself (no labels used for fitting).
+    """Score every row of DATA with a VAE fitted on DATA itself, or every timestamp of a SERIES.
 
-    The score is in nats, higher = more normal (by default the reconstruction log-likelihood minus 16 times
-    the KL for tables, 4 times for images: a lower bound on log p(x)); decision = score - threshold;
-    outlier = 1 where decision < 0.
+    Rows (--data): the score is in nats, higher = more normal (by default the reconstruction log-likelihood
+    minus 16 times the KL for tables, 4 times for images: a lower bound on log p(x)); decision = score -
+    threshold; outlier = 1 where decision < 0.
+
+    Series (--series): anomaly_score in [0, 1], higher = more anomalous (as NAB expects): the probability,
+    under the model's training scores, that a normal point scores lower; outlier = 1 at or above 1 - risk.
+    Causal by default: each point is scored by a model that has seen only earlier points.
     """
+    if (data is None) == (series is None):
+        raise UserError("give one input: --data FILE (rows of a table, images) or --series FILE.csv (a time series)")
+    if series is not None:
+        from vaelab.cli.detect_series import SeriesOptions, detect_series
+
+        options = SeriesOptions(
+            time_column, value_columns, time_order, window, "causal" if causal else "batch", network, refit_every,
+            steps, risk, label_column, windows, report, seed,
+        )  # fmt: skip
+        detect_series(series, out, options, as_json)
+        return
+    assert data is not None
     from vaelab.applications.anomaly import VAEDetector
     from vaelab.applications.anomaly.preprocessing import ConstantColumnsWarning
     from vaelab.applications.anomaly.table_file import read_detect_input

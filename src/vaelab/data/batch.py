@@ -79,6 +79,8 @@ def stored_batch(
 ) -> Batch:
     """Rows as a dataset stores them (``levels`` as in ``ArrayDataset``) -> a model-space ``Batch`` on ``device``.
 
+    A missing value (NaN) becomes a masked entry holding 0 (``Batch.mask``).
+
     Token ids (:func:`~vaelab.data.dataset.holds_token_ids`) stay int64 ids, and their ``lengths`` (the end
     token included) are read from the padding, so every path that makes batches masks it."""
     x = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
@@ -86,7 +88,19 @@ def stored_batch(
     y = None if y is None else y.to(device, non_blocking=True)
     x = x.to(device, non_blocking=True)
     lengths = sequence_lengths(x) if holds_token_ids(x, levels) else None
-    return Batch(to_model_space(x, levels), y, lengths=lengths)
+    x, mask = _missing_masked(to_model_space(x, levels))
+    return Batch(x, y, mask=mask, lengths=lengths)
+
+
+def _missing_masked(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Floating-point values with NaN where missing -> the values with 0 there, and the observation mask
+    (None when every value is present, and for integer values)."""
+    if not x.is_floating_point():
+        return x, None
+    missing = torch.isnan(x)
+    if not bool(missing.any()):
+        return x, None
+    return x.masked_fill(missing, 0.0), ~missing
 
 
 def dataset_batches(data: ArrayDataset, batch_size: int, device: torch.device | str) -> Iterator[Batch]:

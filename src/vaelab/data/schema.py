@@ -4,9 +4,10 @@
 one example (:func:`detect_kind`): ``(C, H, W)`` is an ``"image"``, ``(D,)`` is a ``"table"``; any
 other shape is an error. A user may state the kind instead (``--kind``, ``data.kind``,
 ``load_dataset(kind=...)``); :func:`check_kind` rejects a kind that does not fit the shape, and the kinds
-no loader reads yet (``"series"``, ``"graph"``). A ``"sequence"`` (token ids ``(T,)`` with a vocabulary)
+no loader reads yet (``"graph"``). A ``"sequence"`` (token ids ``(T,)`` with a vocabulary)
 is never detected or stated onto arrays: it comes from a sequence loader (:mod:`vaelab.data.sequences`),
-so a table of integers stays a table.
+so a table of integers stays a table; a ``"series"`` (windows ``(W, C)``) comes from a .csv of timestamps
+and values (:mod:`vaelab.data.series`).
 
 **Feature kinds** (``Feature.kind``, one of :data:`FEATURE_KINDS`), one per table column, inferred from
 the column's present (non-missing) values by :func:`infer_feature`:
@@ -38,7 +39,7 @@ KINDS = ("image", "table", "sequence", "series", "graph")
 FEATURE_KINDS = ("continuous", "binary", "categorical", "count", "ordinal")
 """Kinds of one table column."""
 
-SHAPES = {"image": "(C, H, W)", "table": "(D,)", "sequence": "(T,)"}
+SHAPES = {"image": "(C, H, W)", "table": "(D,)", "sequence": "(T,)", "series": "(W, C)"}
 """The shape of one example of each kind some loader reads today, as messages write it."""
 
 _DIMENSIONS = {"image": 3, "table": 1}
@@ -50,7 +51,7 @@ LOADED_KINDS = tuple(SHAPES)
 DETECTED_KINDS = tuple(_DIMENSIONS)
 """The kinds :func:`detect_kind` tells from the shape; a user may state them onto arrays."""
 
-_KIND_ISSUES = {"series": "time series", "graph": "graphs"}
+_KIND_ISSUES = {"graph": "graphs"}
 """The planned work that adds a loader for each kind not loaded yet."""
 
 
@@ -154,6 +155,10 @@ def check_kind(kind: str, shape: tuple[int, ...]) -> None:
     """UserError unless ``kind`` is a kind some loader reads, may be stated onto arrays, and examples shaped
     ``shape`` fit it."""
     check_kind_name(kind)
+    if kind == "series":
+        raise UserError(
+            "series come from a .csv of timestamps and values, not arrays: use vaelab detect --series FILE.csv"
+        )
     if kind not in DETECTED_KINDS:
         raise UserError(
             f"{kind} data come from text, not arrays: give a .txt or .smi file (one sequence per line), a .csv with "

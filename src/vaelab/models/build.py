@@ -23,7 +23,7 @@ from torch.distributions import Distribution
 from vaelab.conditions import ClassCondition, VectorCondition
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.schema import detect_kind
-from vaelab.data.vocabulary import BOS, UNK, Vocabulary
+from vaelab.data.vocabulary import BOS, PAD, UNK, Vocabulary
 from vaelab.errors import UserError, validation_message
 from vaelab.likelihoods import (
     BernoulliLikelihood,
@@ -37,11 +37,11 @@ from vaelab.likelihoods import (
 from vaelab.models.spec import AUTO, PART_FIELDS, DataFields, ModelConfig, PartChoice
 from vaelab.models.vae import VAE
 from vaelab.nn import conv_pair, mlp_pair
-from vaelab.nn.recurrent import ConvSequenceEncoder, GRUDecoder, GRUEncoder
+from vaelab.nn.recurrent import ConvSequenceEncoder, GRUDecoder, GRUEncoder, GRUWindowDecoder
 from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
 from vaelab.priors import HierarchicalPrior, MixtureOfGaussiansPrior, StandardNormalPrior, VampPrior
 
-IMAGE_KIND, SEQUENCE_KIND = "image", "sequence"
+IMAGE_KIND, SEQUENCE_KIND, SERIES_KIND = "image", "sequence", "series"
 CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, MLPs below
 MAX_WIDTH = 1 << 16  # a layer wider than this is a typo or a hostile file, checked before anything is allocated
 MAX_LAYERS = 256  # likewise for the number of layers, flow steps or latent layers: each is a module to build
@@ -163,7 +163,7 @@ def _conv(options: ConvOptions, context: BuildContext) -> Networks:
 
 
 class GRUOptions(Options):
-    embedding_dim: Width = 64  # token embedding width, encoder and decoder each
+    embedding_dim: Width = 64  # token (or series step) embedding width, encoder and decoder each
     encoder_hidden: Width = 256  # per direction of the bidirectional GRU encoder
     decoder_hidden: Width = 512
     decoder_layers: Annotated[int, Field(ge=1, le=8)] = 1
@@ -192,8 +192,24 @@ def _sequence_decoder(options: GRUOptions, context: BuildContext) -> GRUDecoder:
 
 
 def _gru(options: GRUOptions, context: BuildContext) -> Networks:
+    if context.kind == SERIES_KIND:
+        return _gru_windows(options, context)
     decoder = _sequence_decoder(options, context)
-    encoder = GRUEncoder(len(_need_vocabulary(context, "gru")), options.embedding_dim, options.encoder_hidden)
+    vocabulary = _need_vocabulary(context, "gru")
+    encoder = GRUEncoder(nn.Embedding(len(vocabulary), options.embedding_dim, padding_idx=PAD), options.encoder_hidden)
+    return Networks(encoder, decoder, encoder.features)
+
+
+def _gru_windows(options: GRUOptions, context: BuildContext) -> Networks:
+    """Windows ``(T, C)`` of real values: each step's values embedded linearly, a GRU decoder of every step's
+    likelihood parameters (``(P, T, C)``, the default layout)."""
+    steps, channels = context.data_shape
+    params = context.param_shape[0]
+    if context.param_shape != (params, steps, channels):
+        raise UserError("a series network decodes a distribution per value: use --likelihood gaussian (or auto)")
+    encoder = GRUEncoder(nn.Linear(channels, options.embedding_dim), options.encoder_hidden)
+    decoder_in = context.latent_dim + context.condition_dim
+    decoder = GRUWindowDecoder(decoder_in, steps, channels, params, options.decoder_hidden, options.decoder_layers)
     return Networks(encoder, decoder, encoder.features)
 
 

@@ -1,11 +1,11 @@
-"""Networks over token sequences: a bidirectional GRU encoder, a 1-D convolutional encoder, and an
-autoregressive GRU decoder conditioned on z (Bowman et al. 2016, "Generating sentences from a continuous
-space"; Gómez-Bombarelli et al. 2018, "Automatic chemical design using a data-driven continuous
-representation of molecules").
+"""Networks over sequences: a bidirectional GRU encoder, a 1-D convolutional encoder, an autoregressive GRU
+decoder conditioned on z (Bowman et al. 2016, "Generating sentences from a continuous space";
+Gómez-Bombarelli et al. 2018, "Automatic chemical design using a data-driven continuous representation of
+molecules"), and a GRU decoder of real-valued windows.
 
 Tokens are int64 ids ``(B, T)`` in the stored layout of ``vaelab.data.vocabulary``: a row's tokens, the end
 token, then padding (id 0), so a row's length is its number of non-padding ids and no network needs
-lengths passed beside the ids.
+lengths passed beside the ids. Real-valued sequences are ``(B, T, C)`` floats, every row of full length.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from vaelab.data.vocabulary import sequence_lengths
 
 
 class GRUEncoder(nn.Module):
-    """``(B, T)`` ids -> ``(B, features)``: embeddings through a bidirectional GRU over each row's own length;
-    the last layer's final states of both directions, concatenated.
+    """``(B, T)`` ids or ``(B, T, C)`` values -> ``(B, features)``: each step embedded (``embedding``: an
+    ``nn.Embedding`` of the ids or an ``nn.Linear`` of the values) and read by a bidirectional GRU over each
+    row's own length; the last layer's final states of both directions, concatenated.
 
     The same function as ``nn.GRU(bidirectional=True)`` over packed sequences, computed on padded batches,
     which run several times faster on a CPU: each direction is its own unidirectional GRU, the backward one
@@ -30,18 +31,22 @@ class GRUEncoder(nn.Module):
     depends on padding; a layer's input is both directions' outputs of the layer below.
     """
 
-    def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int, num_layers: int = 1) -> None:
+    def __init__(self, embedding: nn.Embedding | nn.Linear, hidden_dim: int, num_layers: int = 1) -> None:
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
+        self.embedding = embedding
+        embedding_dim = embedding.embedding_dim if isinstance(embedding, nn.Embedding) else embedding.out_features
         widths = [embedding_dim] + [2 * hidden_dim] * (num_layers - 1)
         self.forward_layers = nn.ModuleList(nn.GRU(width, hidden_dim, batch_first=True) for width in widths)
         self.backward_layers = nn.ModuleList(nn.GRU(width, hidden_dim, batch_first=True) for width in widths)
         self.features = 2 * hidden_dim
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        lengths = sequence_lengths(tokens).clamp(min=1)  # (B,); an empty row still gets one step
-        reverse = _reversal_index(lengths, tokens.shape[1])  # (B, T)
-        h = self.embedding(tokens)  # (B, T, E)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.is_floating_point():
+            lengths = torch.full(x.shape[:1], x.shape[1], device=x.device)  # (B,)
+        else:
+            lengths = sequence_lengths(x).clamp(min=1)  # (B,); an empty row still gets one step
+        reverse = _reversal_index(lengths, x.shape[1])  # (B, T)
+        h = self.embedding(x)  # (B, T, E)
         for forward_gru, backward_gru in zip(self.forward_layers, self.backward_layers, strict=True):
             ahead, _ = forward_gru(h)  # (B, T, H)
             back, _ = backward_gru(_gather_steps(h, reverse))
@@ -138,3 +143,31 @@ class GRUDecoder(nn.Module):
             inputs = inputs.masked_fill(dropped & (inputs != PAD_ID), self.unknown_id)
         logits, _ = self.step(inputs, z_flat, self.initial_state(z_flat))
         return logits.reshape(*lead, batch, steps, -1)
+
+
+class GRUWindowDecoder(nn.Module):
+    """``z: (..., B, D)`` -> decoder output ``(..., B, P, T, C)`` for windows of T steps of C values, P
+    parameters per value (the likelihood's layout ``(P, T, C)``).
+
+    A GRU reads z at every step from the initial state ``tanh(W z)`` (as :class:`GRUDecoder`, without
+    feeding back the values: each step's distribution depends on z only, so the likelihood of a window
+    factorises over steps given z, as in the recurrent VAEs for anomaly detection of Su et al. 2019,
+    "Robust anomaly detection for multivariate time series through stochastic recurrent neural network").
+    """
+
+    def __init__(self, latent_dim: int, steps: int, channels: int, params: int, hidden_dim: int, num_layers: int = 1):
+        super().__init__()
+        self.initial = nn.Linear(latent_dim, num_layers * hidden_dim)
+        self.gru = nn.GRU(latent_dim, hidden_dim, num_layers, batch_first=True)
+        self.out = nn.Linear(hidden_dim, channels * params)
+        self.steps, self.channels, self.params = steps, channels, params
+        self.num_layers, self.hidden_dim = num_layers, hidden_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        lead = z.shape[:-1]
+        z_flat = z.reshape(-1, z.shape[-1])  # (N, D)
+        state = torch.tanh(self.initial(z_flat)).reshape(-1, self.num_layers, self.hidden_dim)
+        inputs = z_flat.unsqueeze(1).expand(-1, self.steps, -1)  # (N, T, D)
+        h, _ = self.gru(inputs, state.transpose(0, 1).contiguous())  # (N, T, H)
+        eta = self.out(h).reshape(-1, self.steps, self.channels, self.params)  # (N, T, C, P)
+        return eta.movedim(-1, 1).reshape(*lead, self.params, self.steps, self.channels)

@@ -1,0 +1,1 @@
+"""Anomaly detection on time series (univariate or multichannel)."""
