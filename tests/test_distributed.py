@@ -50,6 +50,7 @@ def valid_elbo(run_dir: Path) -> float:
     return max(r["valid"]["elbo"] for r in records)
 
 
+@pytest.mark.slow  # about 30 s on 2 cores; DDP stays in the default suite through the other tests here
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_path: Path) -> None:
     single = [tmp_path / f"single{seed}" for seed in (0, 1)]
     for seed, out in enumerate(single):
@@ -79,7 +80,8 @@ def test_resume_needs_an_existing_run_under_torchrun(tmp_path: Path, flag: str) 
     assert "--resume needs --out" in done.stderr
 
 
-@pytest.mark.parametrize("model", ["factor-vae", pytest.param("aae", marks=pytest.mark.slow)])  # aae: the same path
+@pytest.mark.slow  # about 20 s per model on 2 cores
+@pytest.mark.parametrize("model", ["factor-vae", "aae"])
 def test_objectives_with_a_discriminator_train_and_resume_in_two_gloo_processes(tmp_path: Path, model: str) -> None:
     out = tmp_path / model
     done = train(out, "--model", model, "--epochs", "2", processes=2)

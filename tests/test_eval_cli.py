@@ -92,6 +92,7 @@ def test_unlabelled_data_skip_downstream_under_all_and_reject_it_when_asked(
     assert code == 1 and out == "" and err.count("\n") == 1 and "known generating factors" in err
 
 
+@pytest.mark.slow  # about 15 s: trains on shapes; the metrics themselves are tested in test_disentanglement.py
 def test_disentanglement_metrics_of_a_run_on_shapes(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     run_dir = tmp_path / "shapes"
     model = {"network": "mlp", "hidden_dims": [32], "latent_dim": 4}

@@ -15,7 +15,6 @@ from vaelab.applications.series.baselines import (
     IsolationForestBaseline,
     PCABaseline,
     WindowBaseline,
-    sliding_windows,
     windowed_gaussian_scores,
 )
 from vaelab.errors import UserError
@@ -180,20 +179,11 @@ def test_isolation_forest_is_seeded() -> None:
     assert not np.array_equal(first[WINDOW - 1 :], other[WINDOW - 1 :])
 
 
-@pytest.mark.parametrize("shape", [(50,), (50, 3)])
-def test_sliding_windows_is_a_view(shape: tuple[int, ...]) -> None:
-    series = np.arange(np.prod(shape), dtype=float).reshape(shape)
-    windows = sliding_windows(series, 7)
-    assert windows.shape == (44, 7, *shape[1:])
-    assert np.shares_memory(windows, series)
-    np.testing.assert_array_equal(windows[10], series[10:17])
-
-
 @pytest.mark.parametrize(
     ("fit_values", "score_values", "message"),
     [
         (np.ones(WINDOW), None, "needs at least 21"),
-        (sine(100, seed=0)[:, 0], np.ones(WINDOW - 1), "fewer than the window"),
+        (sine(100, seed=0)[:, 0], np.ones(WINDOW - 1), "points but the window is"),
         (np.r_[sine(100, seed=0)[:, 0], np.nan], None, "NaN or infinite value at point 100"),
         (sine(100, seed=0)[:, 0], np.r_[1.0, np.nan, sine(30, seed=1)[:, 0]], "NaN or infinite value at point 1"),
         (sine(100, seed=0)[:, 0], sine(30, seed=1, channels=2), "2 channel"),

@@ -22,12 +22,12 @@ from abc import ABC, abstractmethod
 from typing import Protocol, Self
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import erfc
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.preprocessing import StandardScaler
 
+from vaelab.data.series import sliding_windows
 from vaelab.errors import UserError
 
 ZERO_STD_REPLACEMENT = 1e-6  # NAB's stand-in for the standard deviation of a constant window
@@ -192,17 +192,8 @@ class PCABaseline(ScaledWindowDetector):
 def flat_windows(series: np.ndarray, window: int) -> np.ndarray:
     """The windows of ``series: (N, channels)`` flattened for a scikit-learn model, (N - window + 1,
     window * channels); a copy, as a model needs the rows side by side."""
-    windows = sliding_windows(series, window)
+    windows = sliding_windows(series, window)  # (n, window, channels), a view
     return windows.reshape(len(windows), -1)
-
-
-def sliding_windows(series: np.ndarray, window: int) -> np.ndarray:
-    """The windows of ``window`` consecutive points of ``series: (N,)`` or ``(N, channels)``, as a
-    read-only view of it (no copy): ``(N - window + 1, window)`` or ``(N - window + 1, window, channels)``."""
-    check_positive(window=window)
-    if len(series) < window:
-        raise UserError(f"the series has {len(series)} points, fewer than the window of {window}; give a longer series")
-    return np.moveaxis(sliding_window_view(series, window, axis=0), -1, 1)
 
 
 def as_channels(series: np.ndarray) -> np.ndarray:
