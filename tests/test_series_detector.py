@@ -102,6 +102,24 @@ def test_a_spike_scores_highest_and_is_flagged() -> None:
     assert result.anomaly.min() >= 0 and result.anomaly.max() <= 1
 
 
+def test_a_short_probationary_period_gets_shorter_windows() -> None:
+    values = seasonal(400)  # 60 probationary points: 48 to learn from, room for windows of 17
+    with pytest.warns(UserWarning, match="using windows of 17 points"):
+        result = detect(values, DetectorSettings(model=FAST, refit_every=None))
+    assert result.scored_from == 60 and np.isfinite(result.raw[60:]).all()
+
+
+def test_a_lasting_change_is_learnt_by_an_early_refit() -> None:
+    values = seasonal(1500, seed=2)
+    values[900:, 0] += 3.0  # a new level from point 900 on
+    fixed = detect(values, DetectorSettings(model=FAST, refit_every=None, adapt=False))
+    adapted = detect(values, DetectorSettings(model=FAST, refit_every=None, adapt=True))
+    assert fixed.fits == 1 and adapted.fits >= 2
+    assert fixed.outlier[1100:].mean() > 0.5  # without adapting, every later point stays flagged
+    assert adapted.outlier[1100:].mean() < 0.05
+    assert adapted.outlier[900:930].any()  # the change itself is flagged
+
+
 def test_batch_mode_trains_on_the_whole_series() -> None:
     values = seasonal(400)
     result = detect(values, DetectorSettings(model=FAST, mode="batch"))
@@ -112,7 +130,7 @@ def test_batch_mode_trains_on_the_whole_series() -> None:
     ("make", "needle"),
     [
         (lambda: detect(seasonal(20), DetectorSettings(model=FAST)), "the series has 20 points but the window is 24"),
-        (lambda: detect(seasonal(200), DetectorSettings(model=FAST)), "probationary period"),
+        (lambda: detect(seasonal(200), DetectorSettings(model=FAST)), "probationary period .* is too short"),
         (lambda: DetectorSettings(mode="online"), "unknown mode"),
         (lambda: DetectorSettings(risk=1.5), "risk must lie strictly between 0 and 1"),
         (lambda: WindowVAESettings(network="lstm"), "unknown series network"),

@@ -5,7 +5,8 @@ from the probationary period, is refitted every ``refit_every`` points on everyt
 scores each point from the window that ends at it; its raw scores become probabilities in [0, 1] through
 its training scores. The detectors:
 
-- ``vae:KEY=VALUE,...``: vaelab's window VAE (``WindowVAESettings`` fields, and ``refit_every``);
+- ``vae:KEY=VALUE,...``: vaelab's window VAE (``WindowVAESettings`` fields, and ``refit_every``,
+  ``mask_flagged``, ``adapt`` of ``DetectorSettings``);
 - ``windowed-gaussian``: NAB's windowed Gaussian, reimplemented (its own online protocol);
 - ``isolation-forest:window=W`` and ``pca:window=W``: scikit-learn on the same sliding windows.
 
@@ -96,14 +97,16 @@ def run_one(detector: str, path: Path) -> tuple[np.ndarray, dict[str, float]]:
         scores = windowed_gaussian_scores(series.values[series.input_rows, 0].astype(np.float64))
         return scores, {"seconds": time.perf_counter() - began, "fits": 0}
     refit = options.pop("refit_every", 2000)
-    mask_flagged = bool(options.pop("mask_flagged", 1))
+    mask_flagged, adapt = bool(options.pop("mask_flagged", 1)), bool(options.pop("adapt", 1))
     if name == "vae":
         model = WindowVAESettings(**options, threads=1)
-        settings = DetectorSettings(model=model, refit_every=refit, mask_flagged=mask_flagged)
+        settings = DetectorSettings(model=model, refit_every=refit, mask_flagged=mask_flagged, adapt=adapt)
         result = detect(series.values, settings)
     else:
         window = int(options.get("window", 32))
-        settings = DetectorSettings(model=WindowVAESettings(window=window), refit_every=refit, mask_flagged=False)
+        settings = DetectorSettings(
+            model=WindowVAESettings(window=window), refit_every=refit, mask_flagged=False, adapt=False
+        )
 
         def make() -> WindowScorer:
             return _Baseline(name, window)

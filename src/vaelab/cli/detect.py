@@ -75,7 +75,8 @@ def detect(
         Opt(
             "--causal/--batch",
             help="series: learn only from the past (the first 15 %%, at most 750 points, then refits) or from the "
-            "whole file (batch: for exploring, not for measuring a detector)",
+            "whole file (batch: for exploring, not for measuring a detector); each fit holds out the last fifth of "
+            "its points to calibrate the scores",
         ),
     ] = True,
     network: Annotated[str, Opt(help="series: donut (MLP over the window) | gru (recurrent)")] = "donut",
@@ -92,8 +93,9 @@ def detect(
     minus 16 times the KL for tables, 4 times for images: a lower bound on log p(x)); decision = score -
     threshold; outlier = 1 where decision < 0.
 
-    Series (--series): anomaly_score in [0, 1], higher = more anomalous (as NAB expects): the probability,
-    under the model's training scores, that a normal point scores lower; outlier = 1 at or above 1 - risk.
+    Series (--series): anomaly_score in [0, 1], higher = more anomalous (as NAB expects): the probability
+    that a normal point scores lower, from the scores of the recent points the model held out of its
+    training; outlier = 1 at or above 1 - risk.
     Causal by default: each point is scored by a model that has seen only earlier points.
     """
     if (data is None) == (series is None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,11 @@ def detect_series(series_file: Path, out: Path, options: SeriesOptions, as_json:
     )
     series = read_series_csv(series_file, options.time_column, value_columns, options.time_order)
     windows = _label_windows(series_file, options, series)
-    result = detect(series.values, settings)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = detect(series.values, settings)
+    for warning in caught:
+        say(f"warning: {warning.message}")
     rows = series.input_rows
     _write(out, series.timestamps[rows], result.anomaly[rows], result.outlier[rows])
     summary: dict[str, Any] = {

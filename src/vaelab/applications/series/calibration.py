@@ -18,7 +18,9 @@ class TailCalibration:
     """``probability(s)``: the fraction of normal scores below ``s``; above the initial threshold ``t`` it is
     ``1 - (N_t / n) P(Y > s - t)`` under the GPD fitted to the excesses (Siffer et al. 2017, eq. of the POT
     quantile read the other way), the level lowered for few scores so that at least ``2 * MIN_EXCESSES`` lie
-    above it; without a fit (too few distinct excesses) the empirical fraction alone."""
+    above it. A fitted bounded tail (γ < 0, from a few dozen scores) is replaced by the exponential one (γ = 0),
+    so that scores beyond the training ones keep their order instead of all reaching 1; without a fit (too few
+    distinct excesses) the empirical fraction alone."""
 
     sorted_scores: np.ndarray  # (n,) the training scores, ascending
     initial_threshold: float
@@ -37,6 +39,8 @@ class TailCalibration:
             fit: GPDFit | None = fit_gpd(excesses)
         except UserError:
             fit = None
+        if fit is not None and fit.shape < 0:  # a bounded tail would give every score past its end probability 1
+            fit = GPDFit(0.0, float(excesses.mean()), fit.method)  # the exponential tail's maximum likelihood
         return cls(scores, initial, excesses.size / scores.size, fit)
 
     def probability(self, scores: np.ndarray) -> np.ndarray:

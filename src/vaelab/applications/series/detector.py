@@ -4,16 +4,23 @@
   probationary period only (NAB's: the first min(⌊0.15 N⌋, 750) points); every ``refit_every`` points a new
   model learns from everything seen so far; each point is scored by the model of its segment from the
   window that ends at it, so no score uses a later point.
-- **Batch**: one model learns from the whole series and scores it (the mean over the windows that cover a
-  point, or the window that ends at it): for exploring data already complete, not for reporting a
+- **Batch**: one model learns from the whole series and scores it (the mean over the windows that cover
+  a point, or the window that ends at it): for exploring data already complete, not for reporting a
   detector's accuracy.
+
+Every model learns from the points it is given but their last fifth, which it holds out to calibrate its
+scores (``CALIBRATION_FRACTION``).
 
 With ``mask_flagged``, points already flagged are left out of later refits (masked, as Donut's M-ELBO leaves
 out labelled anomalies) and, in a second scoring round, imputed wherever they sit inside the window of a
 later point, so one anomaly does not raise the scores of the points after it (the first round's flags are
 those of earlier points only, so the second round stays causal).
 
-Each model's raw scores are turned into probabilities in [0, 1] by its training scores
+With ``adapt``, a causal detector that flags half the points of a window takes it for a lasting change
+(a new level, a new pattern) rather than an anomaly: it refits at once, learning from those points instead
+of masking them.
+
+Each model's raw scores are turned into probabilities in [0, 1] by the scores of the points it held out
 (:class:`TailCalibration`); a point is an outlier when that probability reaches ``1 - risk`` (the POT
 threshold, Siffer et al. 2017) or, with ``threshold="quantile"``, when its raw score exceeds the ``quantile``
 of the training scores.
@@ -21,7 +28,9 @@ of the training scores.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -37,9 +46,11 @@ from vaelab.evaluation.series.nab import probationary_length
 MODES = ("causal", "batch")
 THRESHOLDS = ("pot", "quantile")
 MIN_TRAINING_WINDOWS = 32
-CALIBRATION_POINTS = 5000
-"""A model's raw scores are calibrated on the scores of its last this many training points (the most
-recent behaviour, at a cost that does not grow with the history)."""
+MIN_WINDOW = 8  # a shorter window than asked, for a short probationary period, is never shorter than this
+CALIBRATION_FRACTION, CALIBRATION_POINTS = 0.2, 5000
+"""Each model learns from all but the last fifth (at most 5000 points) of the points seen, and its raw scores
+are calibrated on the scores of those held-out points: scores of the points a model learnt from are
+optimistic, and calibrating on them flags far more than ``risk`` of normal points."""
 
 
 class WindowScorer(Protocol):
@@ -65,6 +76,7 @@ class DetectorSettings:
     risk: float = 1e-3  # POT: the probability that a normal point is flagged
     quantile: float = 0.99  # threshold="quantile"
     mask_flagged: bool = True  # flagged points: left out of refits, and imputed in the windows of later points
+    adapt: bool = True  # refit early where half a window's points are flagged (a lasting change)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -105,46 +117,56 @@ def detect(
             f"the series has {len(values)} points but the window is {window}; use a shorter --window or a longer series"
         )
     if settings.mode == "batch":
-        return _segments(values, settings, make, [0, len(values)], training_ends=[len(values)])
+        return _segments(values, settings, make, 0)
     start = probationary_length(len(values))
-    if start < window - 1 + MIN_TRAINING_WINDOWS:
-        raise UserError(
+    fitting = start - int(CALIBRATION_FRACTION * start) - MIN_TRAINING_WINDOWS + 1  # the longest window that fits
+    if fitting < window:
+        if fitting < MIN_WINDOW:
+            raise UserError(
+                f"the probationary period ({start} points, 15 % of the series) is too short to learn from; give a "
+                "longer series, or use --batch"
+            )
+        warnings.warn(
             f"the probationary period ({start} points, 15 % of the series) holds fewer than {MIN_TRAINING_WINDOWS} "
-            f"windows of {window} points; use a shorter --window, a longer series, or --batch"
+            f"windows of {window} points to learn from: using windows of {fitting} points",
+            stacklevel=2,
         )
-    step = settings.refit_every or len(values)
-    boundaries = [*range(start, len(values), step), len(values)]
-    return _segments(values, settings, make, boundaries, training_ends=boundaries[:-1])
+        settings = dataclasses.replace(settings, model=dataclasses.replace(settings.model, window=fitting))
+    return _segments(values, settings, make, start)
 
 
 def _segments(
-    values: np.ndarray,
-    settings: DetectorSettings,
-    make: Callable[[], WindowScorer],
-    boundaries: list[int],
-    training_ends: list[int],
+    values: np.ndarray, settings: DetectorSettings, make: Callable[[], WindowScorer], start: int
 ) -> SeriesScores:
-    """Points ``boundaries[i]:boundaries[i + 1]`` scored by a model trained on ``values[:training_ends[i]]``
-    (batch mode: one segment, the whole series, trained on all of it)."""
+    """Segments from ``start`` on, each scored by a model of the points before it (batch mode: one segment,
+    the whole series, scored by a model of all of it)."""
     n = len(values)
     raw, anomaly, outlier = np.full(n, np.nan), np.zeros(n), np.zeros(n, dtype=bool)
+    lasting = np.zeros(n, dtype=bool)  # flagged points of a lasting change: learnt from, not masked
     fit_seconds = score_seconds = 0.0
     window = settings.model.window
     causal = settings.mode == "causal"
-    for begin, end, trained_to in zip(boundaries[:-1], boundaries[1:], training_ends, strict=True):
+    begin, fits = start, 0
+    while begin < n:
+        trained_to = begin if causal else n
+        end = min(begin + (settings.refit_every or n), n) if causal else n
         began = time.perf_counter()
-        seen = np.where(outlier[:trained_to, None], np.nan, values[:trained_to]) if settings.mask_flagged else None
-        detector = make().fit(values[:trained_to] if seen is None else seen)
+        held_out = min(int(CALIBRATION_FRACTION * trained_to), CALIBRATION_POINTS)
+        learnt = trained_to - held_out
+        masked = outlier[:learnt] & ~lasting[:learnt] if settings.mask_flagged else np.zeros(learnt, dtype=bool)
+        detector = make().fit(np.where(masked[:, None], np.nan, values[:learnt]))
+        fits += 1
         fit_seconds += time.perf_counter() - began
         began = time.perf_counter()
-        training_scores = detector.scores(values[max(0, trained_to - CALIBRATION_POINTS) : trained_to], "last")
+        # the windows ending at the held-out points, which reach back into the learnt ones
+        training_scores = detector.scores(values[max(0, learnt - window + 1) : trained_to], "last")
         calibration = TailCalibration.fit_scores(training_scores)
         cut = quantile_threshold(training_scores[np.isfinite(training_scores)], settings.quantile)
         first = max(0, begin - window + 1)  # the windows that end in the segment start here
         aggregation = "last" if causal else settings.aggregation
         rounds = 2 if settings.mask_flagged and causal else 1  # the second imputes the first round's flags
         for _ in range(rounds):
-            hidden = outlier[first:end] if rounds == 2 else None
+            hidden = outlier[first:end] & ~lasting[first:end] if rounds == 2 else None
             segment = detector.scores(values[first:end], aggregation, hidden)[begin - first :]
             raw[begin:end] = segment
             anomaly[begin:end] = np.nan_to_num(calibration.probability(segment), nan=0.0)
@@ -152,5 +174,18 @@ def _segments(
                 outlier[begin:end] = anomaly[begin:end] >= 1.0 - settings.risk
             else:
                 outlier[begin:end] = np.nan_to_num(segment, nan=-np.inf) > cut
+        changed = _lasting_change(outlier, begin, end, window) if causal and settings.adapt else None
+        if changed is not None:  # refit from the point where the series changed for good
+            lasting[changed - window + 1 : changed + 1] |= outlier[changed - window + 1 : changed + 1]
+            end = changed + 1
         score_seconds += time.perf_counter() - began
-    return SeriesScores(raw, anomaly, outlier, boundaries[0], len(training_ends), fit_seconds, score_seconds)
+        begin = end
+    return SeriesScores(raw, anomaly, outlier, start, fits, fit_seconds, score_seconds)
+
+
+def _lasting_change(outlier: np.ndarray, begin: int, end: int, window: int) -> int | None:
+    """The first point t of ``[begin + window, end - 1)`` at which half the ``window`` points up to t are
+    flagged (the series has changed rather than met an anomaly), or None."""
+    flagged = np.convolve(outlier[:end].astype(np.int64), np.ones(window, dtype=np.int64))[:end]  # up to t
+    candidates = np.flatnonzero(flagged[begin + window : end - 1] * 2 >= window)
+    return None if len(candidates) == 0 else begin + window + int(candidates[0])
