@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from vaelab.applications.series.calibration import TailCalibration
-from vaelab.applications.series.detector import DetectorSettings, detect
+from vaelab.applications.series.detector import DetectorSettings, detect, onsets
 from vaelab.applications.series.scores import point_scores
 from vaelab.applications.series.window_vae import WindowVAE, WindowVAESettings
 from vaelab.errors import UserError
@@ -118,6 +118,18 @@ def test_a_lasting_change_is_learnt_by_an_early_refit() -> None:
     assert fixed.outlier[1100:].mean() > 0.5  # without adapting, every later point stays flagged
     assert adapted.outlier[1100:].mean() < 0.05
     assert adapted.outlier[900:930].any()  # the change itself is flagged
+
+
+def test_onsets_keep_a_score_that_tops_the_span_before_it() -> None:
+    anomaly = np.array([0.1, 0.9, 0.95, 0.2, 0.3, 0.99, 0.5])
+    np.testing.assert_array_equal(onsets(anomaly, 2), [0.1, 0.9, 0.95, 0.0, 0.0, 0.99, 0.0])
+    np.testing.assert_array_equal(onsets(anomaly, 1), [0.1, 0.9, 0.95, 0.0, 0.3, 0.99, 0.0])
+    values = seasonal(1200, seed=3)
+    values[1000:1003, 0] += 4.0
+    every = detect(values, DetectorSettings(model=FAST, refit_every=None))
+    at_onsets = detect(values, DetectorSettings(model=FAST, refit_every=None, onset_span=48))
+    assert at_onsets.outlier[1000:1003].any() and at_onsets.outlier.sum() < every.outlier.sum()
+    assert (at_onsets.outlier <= every.outlier).all()
 
 
 def test_batch_mode_trains_on_the_whole_series() -> None:

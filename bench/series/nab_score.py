@@ -11,9 +11,12 @@ of the windowed Gaussian and the window baselines, and NAB's own detectors' publ
 - Also per series: point-wise F1 and point-adjusted F1 at the best threshold and at vaelab's POT threshold
   (anomaly score >= 1 - risk), and per-point ROC-AUC, each after the probationary period, labels = inside
   a NAB window.
-- ``--select``: leave-one-category-out choice among the vaelab runs named: for each category, the run with
-  the best standard score on the other categories (threshold optimised there) scores the held-out category
-  at that threshold; the held-out raw scores are summed and normalised over the corpus.
+- ``--onset-span S``: every detector is also shown with its scores kept at onsets only
+  (``vaelab.applications.series.detector.onsets``: a score that tops the S scores before it).
+- ``--select``: leave-one-category-out choice among the vaelab runs named, each with every span of
+  ``--select-spans``: for each category, the candidate with the best standard score on the other
+  categories (threshold optimised there) scores the held-out category at that threshold; the held-out raw
+  scores are summed and normalised over the corpus.
 
     .venv/bin/python bench/series/nab_score.py --data-dir ../shared/data --runs /work/runs/nab
 """
@@ -29,6 +32,7 @@ import numpy as np
 import pandas as pd
 from nab_runs import SHARED_SERIES, series_files
 
+from vaelab.applications.series.detector import onsets
 from vaelab.evaluation.series import nab
 from vaelab.evaluation.series.point_metrics import (
     best_point_adjusted_f1,
@@ -82,6 +86,14 @@ def run_outputs(runs: Path, keys: list[str]) -> list[Outputs]:
         if len(scores) == len(keys):
             found.append(Outputs(folder.name, scores, has_pot=True))
     return found
+
+
+def at_onsets(outputs: Outputs, span: int) -> Outputs:
+    """The same detector with its scores kept at onsets only (span 0: itself)."""
+    if span == 0:
+        return outputs
+    scores = {k: onsets(v, span) for k, v in outputs.scores.items()}
+    return Outputs(f"{outputs.name} + onsets {span}", scores, outputs.thresholds, outputs.has_pot)
 
 
 def corpus_of(outputs: Outputs, keys: list[str], stamps: dict[str, pd.DatetimeIndex], windows: dict) -> list:
@@ -154,13 +166,16 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--runs", type=Path, required=True)
     parser.add_argument("--select", nargs="*", default=[], help="vaelab run folders to choose among")
+    parser.add_argument("--select-spans", nargs="*", type=int, default=[0, 60, 120, 480])
+    parser.add_argument("--onset-span", type=int, default=120)
     args = parser.parse_args()
 
     files = series_files(args.data_dir)
     keys = list(files)
     windows = nab.nab_windows(args.data_dir / "nab" / "combined_windows.json")
     stamps = {k: pd.DatetimeIndex(pd.read_csv(p, usecols=["timestamp"])["timestamp"]) for k, p in files.items()}
-    every = [*run_outputs(args.runs, keys), *published_outputs(args.data_dir)]
+    found = [*run_outputs(args.runs, keys), *published_outputs(args.data_dir)]
+    every = [v for o in found for v in ((o,) if o.thresholds else (o, at_onsets(o, args.onset_span)))]
     shared = list(SHARED_SERIES)
 
     print("## The two shared series (thresholds optimised over the 55-series corpus)\n")
@@ -191,7 +206,7 @@ def main() -> None:
               + f" | {points['F1']:.3f} | {points['PA-F1']:.3f} | {points['AUC']:.3f} |")  # fmt: skip
 
     if args.select:
-        chosen_runs = [o for o in every if o.name in args.select]
+        chosen_runs = [at_onsets(o, span) for o in found if o.name in args.select for span in args.select_spans]
         score, chosen = leave_category_out(chosen_runs, keys, stamps, windows)
         print(f"\n## Leave-one-category-out choice among {', '.join(args.select)}\n")
         print(f"cross-validated standard score: {score:.1f}\n")

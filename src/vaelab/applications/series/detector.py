@@ -77,12 +77,15 @@ class DetectorSettings:
     quantile: float = 0.99  # threshold="quantile"
     mask_flagged: bool = True  # flagged points: left out of refits, and imputed in the windows of later points
     adapt: bool = True  # refit early where half a window's points are flagged (a lasting change)
+    onset_span: int = 0  # > 0: a point keeps its score only when it tops the scores of this many points before it
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise UserError(f"unknown mode {self.mode!r}; use one of: {', '.join(MODES)}")
         if self.threshold not in THRESHOLDS:
             raise UserError(f"unknown threshold {self.threshold!r}; use one of: {', '.join(THRESHOLDS)}")
+        if self.onset_span < 0:
+            raise UserError(f"onset_span must be 0 (off) or a number of points, not {self.onset_span}")
         if self.refit_every is not None and self.refit_every < 1:
             raise UserError(f"refit_every must be at least 1 point, not {self.refit_every}")
         for name in ("risk", "quantile"):
@@ -117,7 +120,7 @@ def detect(
             f"the series has {len(values)} points but the window is {window}; use a shorter --window or a longer series"
         )
     if settings.mode == "batch":
-        return _segments(values, settings, make, 0)
+        return _at_onsets(_segments(values, settings, make, 0), settings.onset_span)
     start = probationary_length(len(values))
     fitting = start - int(CALIBRATION_FRACTION * start) - MIN_TRAINING_WINDOWS + 1  # the longest window that fits
     if fitting < window:
@@ -132,7 +135,25 @@ def detect(
             stacklevel=2,
         )
         settings = dataclasses.replace(settings, model=dataclasses.replace(settings.model, window=fitting))
-    return _segments(values, settings, make, start)
+    return _at_onsets(_segments(values, settings, make, start), settings.onset_span)
+
+
+def _at_onsets(scores: SeriesScores, span: int) -> SeriesScores:
+    """The scores and flags kept at onsets only (``span`` 0: as they are)."""
+    if span == 0:
+        return scores
+    anomaly = onsets(scores.anomaly, span)
+    return dataclasses.replace(scores, anomaly=anomaly, outlier=scores.outlier & (anomaly > 0))
+
+
+def onsets(anomaly: np.ndarray, span: int) -> np.ndarray:
+    """``anomaly`` (N,) where a point's score exceeds every score of the ``span`` points before it, else 0: the
+    onset of each rise in the score, as a monitoring system raises one alarm per episode (NAB counts the
+    first detection in a window and every false alarm). Uses no later point."""
+    before = np.full(len(anomaly), -np.inf)
+    for lag in range(1, span + 1):  # the maximum of the previous ``span`` scores, one shifted copy at a time
+        np.maximum(before[lag:], anomaly[:-lag], out=before[lag:])
+    return np.where(anomaly > before, anomaly, 0.0)
 
 
 def _segments(

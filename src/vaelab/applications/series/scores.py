@@ -20,7 +20,12 @@ WINDOWS_PER_CHUNK = 2048
 
 @torch.inference_mode()
 def window_log_likelihoods(
-    model: VAE, windows: np.ndarray, num_samples: int, imputation_steps: int, hidden: np.ndarray | None = None
+    model: VAE,
+    windows: np.ndarray,
+    num_samples: int,
+    imputation_steps: int,
+    hidden: np.ndarray | None = None,
+    predict_last: bool = False,
 ) -> np.ndarray:
     """``windows`` (n, T, C) of scaled values, NaN where missing -> (n, T) the reconstruction probability of
     each step: ``E_q(z|x) log p(x_t|z)``, the log-density of the step's observed values averaged over
@@ -30,29 +35,34 @@ def window_log_likelihoods(
     the window, draw z ~ q(z|x), and replace the missing values by the mean of p(x|z) (Xu et al. 2018,
     §3.2.3, after Rezende et al. 2014's imputation by Markov chain). ``hidden`` (n, T) bool marks values to
     treat as missing too, except at a window's last step (earlier points flagged as anomalous: imputed, so an
-    anomaly does not disturb the scores of the points after it). Draws come from torch's global generator:
-    seed it (or fork it) around the call for reproducible scores."""
+    anomaly does not disturb the scores of the points after it). With ``predict_last`` the last step is
+    hidden from the encoder as well (imputed from the steps before it) and scored as observed: the
+    probability of a new point given the window before it, which the point itself cannot pull towards it.
+    Draws come from torch's global generator: seed it (or fork it) around the call for reproducible scores."""
     scores = []
     for start in range(0, len(windows), WINDOWS_PER_CHUNK):
         batch = stored_batch(windows[start : start + WINDOWS_PER_CHUNK], None, None, model._device())
-        x, observed = batch.x, batch.mask
+        x = batch.x
+        present = torch.ones_like(x, dtype=torch.bool) if batch.mask is None else batch.mask  # (B, T, C)
+        known = present.clone()  # what the encoder may read
         if hidden is not None:
             hide = torch.from_numpy(np.array(hidden[start : start + WINDOWS_PER_CHUNK])).to(x.device)  # (B, T)
             hide[:, -1] = False
-            observed = (torch.ones_like(x, dtype=torch.bool) if observed is None else observed) & ~hide.unsqueeze(-1)
-        if observed is not None:
+            known &= ~hide.unsqueeze(-1)
+        scored = known.clone()
+        if predict_last:
+            known[:, -1] = False
+        filled = x
+        if hidden is not None or predict_last or batch.mask is not None:  # the random draws depend on the settings
             for _ in range(imputation_steps):
-                z = model.encode(x).sample()
-                x = torch.where(observed, x, model.decode(z).mean)
-        z = model.encode(x).sample((num_samples,))  # (S, B, D)
+                z = model.encode(filled).sample()
+                filled = torch.where(known, x, model.decode(z).mean)
+        z = model.encode(filled).sample((num_samples,))  # (S, B, D)
         p_x = model.decode(z)
         assert isinstance(p_x, Independent)  # every likelihood: one distribution per value (vaelab.likelihoods)
         log_p = p_x.base_dist.log_prob(x).mean(0)  # (B, T, C)
-        if observed is None:
-            scores.append(log_p.sum(-1))
-        else:
-            per_step = log_p.masked_fill(~observed, 0.0).sum(-1)
-            scores.append(per_step.masked_fill(~observed.any(-1), float("nan")))
+        per_step = log_p.masked_fill(~scored, 0.0).sum(-1)
+        scores.append(per_step.masked_fill(~scored.any(-1), float("nan")))
     return torch.cat(scores).double().cpu().numpy()
 
 

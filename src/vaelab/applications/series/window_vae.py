@@ -27,6 +27,8 @@ NETWORKS = ("donut", "gru")
 """``donut``: MLPs over the flattened window (Xu et al. 2018); ``gru``: a bidirectional GRU encoder over the
 window's steps and a GRU decoder of every step's Gaussian, one latent per window."""
 
+SCORES = ("reconstruction", "prediction")
+
 
 @dataclass(frozen=True)
 class WindowVAESettings:
@@ -43,6 +45,7 @@ class WindowVAESettings:
     min_scale: float = 1e-2  # the Gaussian's scale floor, in units of the scaled values
     num_samples: int = 16  # posterior samples per window for the reconstruction probability
     imputation_steps: int = 10  # Donut's masked-reconstruction rounds for windows with missing values
+    score: str = "reconstruction"  # or "prediction": a window's last point imputed from the others, then scored
     seed: int = 0
     threads: int | None = 1
 
@@ -52,6 +55,8 @@ class WindowVAESettings:
         for name in ("window", "latent_dim", "hidden", "steps", "batch_size", "num_samples"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.score not in SCORES:
+            raise UserError(f"unknown series score {self.score!r}; use one of: {', '.join(SCORES)}")
         if self.window < 2:
             raise UserError(f"the window must hold at least 2 points, not {self.window}")
 
@@ -114,7 +119,9 @@ class WindowVAE:
         hidden_windows = None if hidden is None else sliding_windows(hidden[:, None], s.window)[..., 0]
         with torch_threads(s.threads), isolated_global_rng(torch.device("cpu")):
             torch.manual_seed(s.seed)
-            return window_log_likelihoods(self.model, windows, s.num_samples, s.imputation_steps, hidden_windows)
+            return window_log_likelihoods(
+                self.model, windows, s.num_samples, s.imputation_steps, hidden_windows, s.score == "prediction"
+            )
 
     def scores(self, values: np.ndarray, aggregation: str = "last", hidden: np.ndarray | None = None) -> np.ndarray:
         """(N,) anomaly scores of the points of ``values``, minus the reconstruction probability (higher = more
