@@ -53,13 +53,14 @@ def test_series_scores_every_timestamp_with_metrics_and_a_report(
     assert "data:image/png;base64," in page and "NAB standard" in page
 
 
-def test_windows_in_nab_format_and_batch_mode(
+def test_windows_in_nab_format_batch_mode_prediction_and_onsets(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data, out = write_series(tmp_path / "s.csv"), tmp_path / "scores.csv"
     windows = tmp_path / "windows.json"
     windows.write_text(json.dumps({"mine/s.csv": [["2024-01-03 17:50:00.000000", "2024-01-03 19:50:00.000000"]]}))
     args = ["detect", "--series", str(data), "--value-columns", "value", "--windows", str(windows), "--batch"]
+    args += ["--series-score", "prediction", "--onset-span", "24"]
     code, stdout, err = run_cli([*args, "--out", str(out), *FAST, "--json"], capsys, monkeypatch)
     assert code == 0, err
     summary = json.loads(stdout)

@@ -82,6 +82,17 @@ def detect(
     network: Annotated[str, Opt(help="series: donut (MLP over the window) | gru (recurrent)")] = "donut",
     refit_every: Annotated[int, Opt(help="series, causal: points between refits on all seen so far (0: never)")] = 2000,
     steps: Annotated[int, Opt(help="series: optimisation steps per fit")] = 1500,
+    series_score: Annotated[
+        str,
+        Opt(
+            "--series-score",
+            help="series: reconstruction (the point as the model reconstructs its window) | prediction (the point "
+            "imputed from the window before it, then scored)",
+        ),
+    ] = "reconstruction",
+    onset_span: Annotated[
+        int, Opt(help="series: keep a score only where it tops the scores of this many points before it (0: off)")
+    ] = 0,
     risk: Annotated[float, Opt(help="series: probability that a normal point is flagged (POT threshold)")] = 1e-3,
     windows: Annotated[Path | None, Opt(help="series: JSON of labelled [start, end] windows (NAB's format)")] = None,
     report: Annotated[Path | None, Opt(help="series: HTML page to write with the series, scores and metrics")] = None,
@@ -105,7 +116,7 @@ def detect(
 
         options = SeriesOptions(
             time_column, value_columns, time_order, window, "causal" if causal else "batch", network, refit_every,
-            steps, risk, label_column, windows, report, seed,
+            steps, series_score, onset_span, risk, label_column, windows, report, seed,
         )  # fmt: skip
         detect_series(series, out, options, as_json)
         return

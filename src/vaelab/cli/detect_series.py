@@ -25,6 +25,8 @@ class SeriesOptions:
     network: str
     refit_every: int
     steps: int
+    score: str
+    onset_span: int
     risk: float
     label_column: str | None
     windows: Path | None
@@ -45,9 +47,12 @@ def detect_series(series_file: Path, out: Path, options: SeriesOptions, as_json:
     if options.label_column and value_columns is None:
         value_columns = _all_but(series_file, options.time_column, options.label_column)
     settings = DetectorSettings(
-        model=WindowVAESettings(network=options.network, window=options.window, steps=options.steps, seed=options.seed),
+        model=WindowVAESettings(
+            network=options.network, window=options.window, steps=options.steps, score=options.score, seed=options.seed
+        ),
         mode=options.mode,
         refit_every=options.refit_every or None,
+        onset_span=options.onset_span,
         risk=options.risk,
     )
     series = read_series_csv(series_file, options.time_column, value_columns, options.time_order)
