@@ -112,8 +112,8 @@ def test_a_short_probationary_period_gets_shorter_windows() -> None:
 def test_a_lasting_change_is_learnt_by_an_early_refit() -> None:
     values = seasonal(1500, seed=2)
     values[900:, 0] += 3.0  # a new level from point 900 on
-    fixed = detect(values, DetectorSettings(model=FAST, refit_every=None, adapt=False))
-    adapted = detect(values, DetectorSettings(model=FAST, refit_every=None, adapt=True))
+    fixed = detect(values, DetectorSettings(model=FAST, refit_every=None, adapt=False, onset_span=0))
+    adapted = detect(values, DetectorSettings(model=FAST, refit_every=None, adapt=True, onset_span=0))
     assert fixed.fits == 1 and adapted.fits >= 2
     assert fixed.outlier[1100:].mean() > 0.5  # without adapting, every later point stays flagged
     assert adapted.outlier[1100:].mean() < 0.05
@@ -126,7 +126,7 @@ def test_onsets_keep_a_score_that_tops_the_span_before_it() -> None:
     np.testing.assert_array_equal(onsets(anomaly, 1), [0.1, 0.9, 0.95, 0.0, 0.3, 0.99, 0.0])
     values = seasonal(1200, seed=3)
     values[1000:1003, 0] += 4.0
-    every = detect(values, DetectorSettings(model=FAST, refit_every=None))
+    every = detect(values, DetectorSettings(model=FAST, refit_every=None, onset_span=0))
     at_onsets = detect(values, DetectorSettings(model=FAST, refit_every=None, onset_span=48))
     assert at_onsets.outlier[1000:1003].any() and at_onsets.outlier.sum() < every.outlier.sum()
     assert (at_onsets.outlier <= every.outlier).all()

@@ -69,7 +69,7 @@ def detect(
     time_order: Annotated[
         str, Opt(help="series: strict (timestamps must increase) | file (rows in file order, repeats allowed)")
     ] = "strict",
-    window: Annotated[int, Opt(help="series: points per window")] = 120,
+    window: Annotated[int, Opt(help="series: points per window")] = 60,
     causal: Annotated[
         bool,
         Opt(
@@ -92,7 +92,7 @@ def detect(
     ] = "reconstruction",
     onset_span: Annotated[
         int, Opt(help="series: keep a score only where it tops the scores of this many points before it (0: off)")
-    ] = 0,
+    ] = 480,
     risk: Annotated[float, Opt(help="series: probability that a normal point is flagged (POT threshold)")] = 1e-3,
     windows: Annotated[Path | None, Opt(help="series: JSON of labelled [start, end] windows (NAB's format)")] = None,
     report: Annotated[Path | None, Opt(help="series: HTML page to write with the series, scores and metrics")] = None,

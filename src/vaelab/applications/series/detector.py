@@ -77,7 +77,7 @@ class DetectorSettings:
     quantile: float = 0.99  # threshold="quantile"
     mask_flagged: bool = True  # flagged points: left out of refits, and imputed in the windows of later points
     adapt: bool = True  # refit early where half a window's points are flagged (a lasting change)
-    onset_span: int = 0  # > 0: a point keeps its score only when it tops the scores of this many points before it
+    onset_span: int = 480  # > 0: a point keeps its score only where it tops the scores of this many points before it
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
