@@ -100,12 +100,14 @@ def run_one(detector: str, path: Path) -> tuple[np.ndarray, dict[str, float]]:
     mask_flagged, adapt = bool(options.pop("mask_flagged", 1)), bool(options.pop("adapt", 1))
     if name == "vae":
         model = WindowVAESettings(**options, threads=1)
-        settings = DetectorSettings(model=model, refit_every=refit, mask_flagged=mask_flagged, adapt=adapt)
+        settings = DetectorSettings(
+            model=model, refit_every=refit, mask_flagged=mask_flagged, adapt=adapt, onset_span=0
+        )  # raw scores: nab_score.py applies the onsets
         result = detect(series.values, settings)
     else:
         window = int(options.get("window", 32))
         settings = DetectorSettings(
-            model=WindowVAESettings(window=window), refit_every=refit, mask_flagged=False, adapt=False
+            model=WindowVAESettings(window=window), refit_every=refit, mask_flagged=False, adapt=False, onset_span=0
         )
 
         def make() -> WindowScorer:

@@ -76,7 +76,7 @@ class DetectorSettings:
     risk: float = 1e-3  # POT: the probability that a normal point is flagged
     quantile: float = 0.99  # threshold="quantile"
     mask_flagged: bool = True  # flagged points: left out of refits, and imputed in the windows of later points
-    adapt: bool = True  # refit early where half a window's points are flagged (a lasting change)
+    adapt: bool = False  # refit early where half a window's points are flagged (a lasting change); off: NAB chose
     onset_span: int = 480  # > 0: a point keeps its score only where it tops the scores of this many points before it
 
     def __post_init__(self) -> None:
