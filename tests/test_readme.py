@@ -203,6 +203,18 @@ def write_detection_table(path: Path) -> None:
     path.write_text("a,b,c,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
+def write_plant(path: Path) -> None:
+    """``plant.csv``: a two-column series at 1-minute steps (columns ``t``, ``a``, ``b``) with a labelled fault
+    (``fault`` = 1) near its end, for ``vaelab detect --series``."""
+    t = np.arange(2000)
+    a, b = np.sin(2 * np.pi * t / 60), np.cos(2 * np.pi * t / 60)
+    fault = ((t >= 1800) & (t < 1810)).astype(int)
+    a[fault == 1] += 3.0
+    stamps = np.datetime64("2024-01-01T00:00") + t.astype("timedelta64[m]")
+    rows = [f"{str(s).replace('T', ' ')},{x:.4f},{y:.4f},{f}" for s, x, y, f in zip(stamps, a, b, fault, strict=True)]
+    path.write_text("t,a,b,fault\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
 def write_molecules(path: Path) -> None:
     """``molecules.smi``: a few small molecules, one SMILES per line, repeated so every split sees each token."""
     molecules = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC", "Clc1ccccc1", "CC(C)Br", "c1ccc2[nH]ccc2c1", "C1CCCCC1"]
@@ -213,6 +225,7 @@ USER_FILES: dict[str, Callable[[Path], None]] = {
     "my_table.csv": write_table,
     "table.csv": write_detection_table,
     "molecules.smi": write_molecules,
+    "plant.csv": write_plant,
 }
 """Files the README's commands name as the user's own -> writer of a small stand-in."""
 
@@ -250,15 +263,16 @@ def set_option(args: list[str], name: str, value: str) -> list[str]:
 def quick(args: list[str]) -> list[str]:
     """The default suite's caps on ``vaelab ARGS``: train one epoch of at most 20 steps without a progress
     bar, and without the report except for the plain ``vaelab train`` (``vaelab report`` writes the other
-    run's); detect for one epoch; evaluate 200 examples with at most 10 importance samples. Capped so, the
-    README's ``--resume`` asks for the same one-epoch run, which is complete: it loads the checkpoint and
-    trains no further; the slow suite resumes the full run for 10 more epochs."""
+    run's); detect for one epoch (30 steps per fit for a series); evaluate 200 examples with at most 10
+    importance samples. Capped so, the README's ``--resume`` asks for the same one-epoch run, which is
+    complete: it loads the checkpoint and trains no further; the slow suite resumes the full run for 10 more
+    epochs."""
     command = args[0] if args else ""
     if command == "train":
         report = [] if args == ["train"] else ["--no-report"]
         return [*set_option(args, "--epochs", "1"), "--set", "train.max_steps=20", "--no-progress", *report]
     if command == "detect":
-        return set_option(args, "--epochs", "1")
+        return set_option(args, "--steps", "30") if "--series" in args else set_option(args, "--epochs", "1")
     if command == "eval":
         samples = min(int(option(args, "--num-samples") or 10), 10)
         limit = min(int(option(args, "--limit") or 200), 200)
