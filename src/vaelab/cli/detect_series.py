@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +45,8 @@ def detect_series(series_file: Path, out: Path, options: SeriesOptions, as_json:
     if options.label_column and options.windows:
         raise UserError("give labels one way: --label-column or --windows, not both")
     value_columns = None if options.value_columns is None else _names(options.value_columns)
-    if options.label_column and value_columns is None:
-        value_columns = _all_but(series_file, options.time_column, options.label_column)
+    if options.label_column and value_columns is not None:
+        value_columns = [*value_columns, options.label_column]
     settings = DetectorSettings(
         model=WindowVAESettings(
             network=options.network, window=options.window, steps=options.steps, score=options.score, seed=options.seed
@@ -56,7 +57,8 @@ def detect_series(series_file: Path, out: Path, options: SeriesOptions, as_json:
         risk=options.risk,
     )
     series = read_series_csv(series_file, options.time_column, value_columns, options.time_order)
-    windows = _label_windows(series_file, options, series)
+    series, labels = _split_labels(series_file, series, options.label_column)
+    windows = _label_windows(series_file, options, series, labels)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = detect(series.values, settings)
@@ -104,28 +106,31 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _all_but(path: Path, time_column: str | None, label_column: str) -> list[str]:
-    """Every column but the time and label columns (the value columns when only a label column is named)."""
-    import pandas as pd
+def _split_labels(path: Path, series: Any, label_column: str | None) -> tuple[Any, np.ndarray | None]:
+    """The series without its label column, and that column's values (None without one): the file is read
+    once, labels with the values."""
+    if label_column is None:
+        return series, None
+    if label_column not in series.columns:
+        raise UserError(
+            f"{path}: no column {label_column!r} for --label-column; the columns are {', '.join(series.columns)}"
+        )
+    keep = [i for i, name in enumerate(series.columns) if name != label_column]
+    labels = series.values[:, series.columns.index(label_column)]
+    values = dataclasses.replace(series, values=series.values[:, keep], columns=tuple(series.columns[i] for i in keep))
+    return values, labels
 
-    header = [str(c).strip() for c in pd.read_csv(path, nrows=0).columns]
-    if label_column not in header:
-        raise UserError(f"{path}: no column {label_column!r} for --label-column; the columns are {', '.join(header)}")
-    time_name = time_column or ("timestamp" if "timestamp" in header else header[0])
-    return [c for c in header if c not in (time_name, label_column)]
 
-
-def _label_windows(path: Path, options: SeriesOptions, series: Any) -> list[tuple[int, int]] | None:
+def _label_windows(
+    path: Path, options: SeriesOptions, series: Any, labels: np.ndarray | None
+) -> list[tuple[int, int]] | None:
     """Labelled windows as grid index ranges: from ``--windows`` or from the 0/1 ``--label-column``."""
     from vaelab.evaluation.series.summary import label_segments, windows_from_file
 
     if options.windows is not None:
         return windows_from_file(options.windows, path, series.timestamps)
-    if options.label_column is None:
+    if labels is None:
         return None
-    from vaelab.data.series import read_series_csv
-
-    labels = read_series_csv(path, options.time_column, [options.label_column], options.time_order).values[:, 0]
     present = labels[~np.isnan(labels)]
     if not np.isin(present, (0.0, 1.0)).all():
         raise UserError(f"{path}: --label-column {options.label_column!r} must hold 0 or 1 (1 = anomaly)")
