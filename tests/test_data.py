@@ -549,23 +549,26 @@ def test_csv_with_label_column(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a,b,label\n" + "".join(f"{i},{i % 5},{i % 3}\n" for i in range(20)))
     data = load_dataset(str(path), "all", labels="label")
-    assert data.x.dtype == np.uint8 and data.levels == 20 and data.data_shape == (2,)
+    assert data.x.dtype == np.float32 and data.levels is None and data.data_shape == (2,)
     assert data.y is not None and data.y.tolist() == [i % 3 for i in range(20)] and data.num_classes == 3
     path.write_text("\ufeffa,b\n1,2\n\n3,4\n", encoding="utf-8")  # byte-order mark, blank line
     first = load_dataset(str(path), "all", labels="a")
-    assert first.x.tolist() == [[2], [4]] and first.levels == 5
+    assert first.data_shape == (1,) and first.features is not None and first.features[0].name == "b"
     assert first.y is not None and first.y.tolist() == [1, 3] and first.num_classes == 4
-    path.write_text("a,b\n1.5,2\n3,4\n")
-    table = load_dataset(str(path), "all")
-    assert table.x.dtype == np.float32 and table.levels is None and table.x.tolist() == [[1.5, 2], [3, 4]]
+    path.write_text("a,colour,label\n1.5,red,yes\n3,blue,no\n,red,yes\n")  # text columns and labels, a gap
+    table = load_dataset(str(path), "all", labels="label")
+    assert table.features is not None and [f.kind for f in table.features] == ["continuous", "categorical"]
+    x = np.asarray(table.x)
+    assert np.isnan(x[2, 0]) and x[:, 1].tolist() == [1.0, 0.0, 1.0]  # categories (blue, red) as indices
+    assert table.y is not None and table.y.tolist() == [1, 0, 1]  # label categories (no, yes) as classes
 
 
 @pytest.mark.parametrize(
     ("text", "labels", "expected"),
     [
         ("a,b\n1,2\n3,x\n", None, "column 'b' holds the non-numeric value 'x' at line 3; fix it, or drop"),
-        ("a,b\n1,2\n3,\n", None, "column 'b' has a missing value at line 3; training needs every cell"),
-        ("a,b\n1,nan\n", None, "column 'b' has a missing value at line 2"),
+        ("a,b\n1,2\n3,4\n", "c", "has no column 'c'"),
+        ("a,b\n1,\n2,\n", None, "column 'b' has no values (every cell is missing); drop the column"),
         ("a,b\n1,inf\n", None, "column 'b' has an infinite value at line 2"),
         ("a,b\n1,2\n3\n", None, "line 3 has 1 values but the header names 2 columns"),
         ("a,a\n1,2\n", None, "the header repeats column 'a'; name every column once"),
@@ -587,4 +590,5 @@ def test_shared_tables(shared: Path) -> None:
     assert cardio.x.shape == (1831, 21) and cardio.x.dtype == np.float32 and cardio.num_classes == 2
     assert cardio.y is not None and int(cardio.y.sum()) == 176  # SOURCE.md
     message = error_message(load_dataset, str(shared / "nab" / "nyc_taxi.csv"))
-    assert "column 'timestamp' holds the text '2014-07-01 00:00:00' at line 2" in message
+    assert "column 'timestamp' holds 10320 different texts in 10320 rows, like '2014-07-01 00:00:00'" in message
+    assert "vaelab detect --series" in message

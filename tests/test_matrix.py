@@ -57,6 +57,18 @@ def _table_csv(folder: Path) -> Source:
     return Source(str(path), "table")
 
 
+def _mixed_csv(folder: Path) -> Source:
+    path = folder / "mixed.csv"  # numbers, whole numbers, text categories and missing cells
+    rng = np.random.default_rng(4)
+    colours = np.array(["red", "green", "blue"])[rng.integers(0, 3, 60)]
+    rows = [
+        f"{'' if i % 9 == 0 else f'{rng.normal():.3f}'},{rng.integers(18, 80)},{'' if i % 11 == 0 else colours[i]}"
+        for i in range(60)
+    ]
+    path.write_text("size,age,colour\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return Source(str(path), "mixed-table")
+
+
 def _table_npy(folder: Path) -> Source:
     path = folder / "table.npy"
     np.save(path, np.random.default_rng(3).normal(size=(60, 4)).astype(np.float32))
@@ -110,12 +122,13 @@ SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "idx": _idx,
     "binarized-mnist": _binarized_mnist,
     "table-csv": _table_csv,
+    "mixed-csv": _mixed_csv,
     "table-npy": _table_npy,
     "smiles": _smiles,
 }
 """Source name -> writer of the source into a folder (None: the shared datasets are absent)."""
 SHARED_DATA_SOURCES = {"binarized-mnist"}
-REPORTED = {"image-npy", "table-npy", "smiles"}
+REPORTED = {"image-npy", "table-npy", "mixed-csv", "smiles"}
 """Sources whose ``train`` writes its pictures and report.html (the others pass ``--no-report``)."""
 
 Command = Callable[[Path, str, Path], list[str]]
@@ -143,9 +156,26 @@ def commands(picture: str) -> dict[str, Command]:
 
 
 SEQUENCE_COMMANDS = {name: command for name, command in commands("smi").items() if name != "detect"}
+MIXED_TABLE_COMMANDS: dict[str, Command] = {
+    **commands("npy"),
+    "detect": lambda run, data, out: [
+        "detect",
+        "--data",
+        data,
+        "--missing",
+        "impute",
+        "--epochs",
+        "1",
+        "--out",
+        str(out / "d.csv"),
+    ],
+    "sample": lambda run, data, out: ["sample", str(run), "-n", "4", "--out", str(out / "s.csv")],
+    "synth": lambda run, data, out: ["synth", "--data", data, "--epochs", "2", "-n", "12", "--out", str(out / "y.csv")],
+}
 COMMANDS: dict[str, dict[str, Command]] = {
     "image": commands("png"),
     "table": commands("npy"),
+    "mixed-table": MIXED_TABLE_COMMANDS,  # a .csv with text and missing cells: rows come back as .csv
     "sequence": SEQUENCE_COMMANDS,
 }
 """Kind -> command -> its arguments ``(run directory, --data value, output folder)``; ``train`` runs for
@@ -211,6 +241,10 @@ def test_every_source_through_every_command_of_its_kind(trained, source: str, co
             assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         elif output.suffix == ".smi":  # decoded molecules (any text: the model trained for two epochs)
             assert output.read_text(encoding="utf-8").count("\n") >= 2
+        elif command in ("sample", "synth"):  # table rows in the file's own columns and categories
+            lines = output.read_text(encoding="utf-8").splitlines()
+            assert lines[0] == "size,age,colour" and len(lines) == (5 if command == "sample" else 13), lines
+            assert all(line.split(",")[2] in {"red", "green", "blue"} for line in lines[1:])
         else:
             lines = output.read_text(encoding="utf-8").splitlines()
             assert lines[0] == "row,score,decision,outlier" and len(lines) > 10

@@ -10,17 +10,22 @@ from vaelab.models import VAE
 
 if TYPE_CHECKING:
     from vaelab.applications.anomaly import VAEDetector
+    from vaelab.applications.synthetic.tabular_vae import TabularVAE
 
 __version__ = "0.1.0"
 
-__all__ = ["VAE", "UserError", "VAEDetector", "__version__", "load"]
+__all__ = ["VAE", "TabularVAE", "UserError", "VAEDetector", "__version__", "load"]
 
 
 def __getattr__(name: str) -> Any:
-    """``vaelab.VAEDetector`` is imported on first use: it pulls in scikit-learn, which the command line
-    does not need to start."""
+    """``vaelab.VAEDetector`` and ``vaelab.TabularVAE`` are imported on first use: they pull in scikit-learn
+    and pandas, which the command line does not need to start."""
     if name == "VAEDetector":
         from vaelab.applications.anomaly import VAEDetector
 
         return VAEDetector
+    if name == "TabularVAE":
+        from vaelab.applications.synthetic.tabular_vae import TabularVAE
+
+        return TabularVAE
     raise AttributeError(f"module 'vaelab' has no attribute {name!r}")

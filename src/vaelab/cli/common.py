@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from vaelab.config.sequences import sequence_options
 from vaelab.data.batch import dataset_rows
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.registry import load_dataset
+from vaelab.data.schema import feature_from_dict
+from vaelab.data.table_columns import recode_columns
 from vaelab.errors import UserError
 from vaelab.models import VAE
 
@@ -52,8 +55,20 @@ def run_data(
         if limit < len(dataset):
             index = np.sort(np.random.default_rng(seed).choice(len(dataset), size=limit, replace=False))
             dataset = dataset.subset(index)
+    if model.spec.get("columns") is not None and dataset.features is not None:
+        dataset = _in_model_columns(model, dataset)
     model.check_dataset(dataset)
     return dataset
+
+
+def _in_model_columns(model: VAE, dataset: ArrayDataset) -> ArrayDataset:
+    """A table read with its own scaling and categories, moved onto those the model was fitted with."""
+    assert dataset.features is not None
+    fitted = tuple(feature_from_dict(f) for f in model.spec["columns"])
+    if dataset.features == fitted:
+        return dataset
+    x = recode_columns(np.asarray(dataset.x), dataset.features, fitted)
+    return replace(dataset, x=x, features=fitted)
 
 
 def model_inputs(model: VAE, dataset: ArrayDataset) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -12,8 +12,10 @@ import typer
 from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.cli.common import load_run, model_inputs, run_data
 from vaelab.cli.output import emit_json, say
+from vaelab.data.schema import feature_from_dict
 from vaelab.data.sequences import encode_texts
 from vaelab.data.splits import FILE_SPLITS
+from vaelab.data.table_columns import decode_columns
 from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
 from vaelab.models import VAE
@@ -39,6 +41,12 @@ def _write_output(out: Path, array: np.ndarray, ncols: int, model: VAE) -> None:
         atomic_write(out, write)
     elif out.suffix == ".png":
         save_png(out, array, ncols)
+    elif out.suffix == ".csv":
+        from vaelab.applications.synthetic.frames import features_frame
+
+        features = tuple(feature_from_dict(f) for f in model.spec["columns"])
+        rows = decode_columns(array, features, clip=True)  # within each column's training range
+        atomic_write_text(out, features_frame(rows, features).to_csv(index=False))
     else:
         vocabulary = cast(Vocabulary, model.vocabulary)
         texts = ["" if text is None else text for text in vocabulary.texts(array)]  # "": no molecule decoded
@@ -48,8 +56,10 @@ def _write_output(out: Path, array: np.ndarray, ncols: int, model: VAE) -> None:
 
 def _check_out(out: Path, model: VAE | None = None) -> None:
     """Refuse, before any work, an output the command cannot write for this model's data."""
-    if out.suffix not in {".png", ".npy", *TEXT_SUFFIXES}:
-        raise UserError(f"--out must end in .png, .npy, .smi or .txt, got {out.name}")
+    if out.suffix not in {".png", ".npy", ".csv", *TEXT_SUFFIXES}:
+        raise UserError(f"--out must end in .png, .npy, .csv, .smi or .txt, got {out.name}")
+    if model is not None and out.suffix == ".csv" and model.spec.get("columns") is None:
+        raise UserError(f"{out.name}: .csv output is for models of a table read from a .csv; write a .npy file instead")
     if model is not None and out.suffix == ".png" and model.data_kind != "image":
         raise UserError(f"{out.name}: the model's data are not images; write a .npy file instead")
     if model is not None and out.suffix in TEXT_SUFFIXES and model.vocabulary is None:
@@ -60,7 +70,9 @@ def sample(
     run_dir: Annotated[Path, typer.Argument(help="run directory")],
     n: Annotated[int, Opt("-n", help="number of samples")] = 64,
     label: Annotated[int | None, Opt(help="class to generate (conditional models)")] = None,
-    out: Annotated[Path, Opt(help="output .png or .npy")] = Path("samples.png"),
+    out: Annotated[Path, Opt(help="output .png or .npy; .csv for a table's rows in its own units")] = Path(
+        "samples.png"
+    ),
     seed: Annotated[int, Opt()] = 0,
     as_json: Annotated[bool, Opt("--json")] = False,
 ) -> None:
@@ -73,7 +85,8 @@ def sample(
         raise UserError("--label needs a class-conditional model (trained with --model cvae)")
     torch.manual_seed(seed)
     _check_out(out, model)
-    images = model.sample(n, y=label).numpy()
+    table = model.spec.get("columns") is not None and out.suffix == ".csv"  # rows drawn from p(x|z), not means
+    images = model.sample(n, y=label, mean=not table).numpy()
     _write_output(out, images, 1 if model.vocabulary else min(n, 8), model)
     if as_json:
         emit_json({"out": str(out), "n": n})

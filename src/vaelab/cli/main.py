@@ -17,6 +17,7 @@ from vaelab.cli import evaluate, generate, info, train
 from vaelab.cli.detect import detect
 from vaelab.cli.report import report_command
 from vaelab.cli.state import STATE
+from vaelab.cli.synth import synth
 from vaelab.cli.traverse import traverse_command
 from vaelab.errors import expected_failure
 
@@ -43,6 +44,7 @@ app.command("reconstruct")(generate.reconstruct)
 app.command("interpolate")(generate.interpolate)
 app.command("encode")(generate.encode)
 app.command("detect")(detect)
+app.command("synth")(synth)
 app.command("traverse")(traverse_command)
 app.command("report")(report_command)
 app.command("env")(info.env)

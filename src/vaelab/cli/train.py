@@ -132,6 +132,12 @@ def train(
         "valid": last.get("valid", {}),
         "pictures": [str(p) for p in run.pictures],
     }
+    if run.train.features is not None and run.valid is not None:  # a table: is the model worth more than marginals?
+        from vaelab.evaluation.table_marginals import compare_with_marginals
+
+        comparison = compare_with_marginals(run.model, run.train, run.valid)
+        summary["valid_marginals"] = {"bound": comparison.bound, "marginals": comparison.marginals}
+        say(("warning: " if comparison.worse else "") + comparison.message())
     if as_json:
         emit_json(summary)
     else:

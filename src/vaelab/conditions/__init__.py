@@ -6,6 +6,7 @@ conditional generative models"). A model without one is unconditional.
 """
 
 from vaelab.conditions.classes import ClassCondition
+from vaelab.conditions.columns import ColumnsCondition
 from vaelab.conditions.vectors import VectorCondition
 
-__all__ = ["ClassCondition", "VectorCondition"]
+__all__ = ["ClassCondition", "ColumnsCondition", "VectorCondition"]

@@ -5,9 +5,10 @@ Shapes: (N, D) tables, (N, H, W) images (given one channel) and (N, C, H, W) ima
 of data unless one is stated, which must fit the shape (:func:`vaelab.data.schema.check_kind`).
 Values: bool -> uint8 with 2 levels; uint8 -> 256 levels; other non-negative integers -> ``max + 1``
 levels (uint8 up to 256 levels, else int32); negative integers and floats -> float32, continuous.
-A .csv (read by :mod:`vaelab.data.csv_table`) has a header row and, for training so far, numbers in every
-cell: a text column or a missing cell is an error naming the column and the file line. Its columns keep
-their features (:func:`vaelab.data.schema.infer_feature`); an all-integer table is on a grid as above.
+A .csv (read by :mod:`vaelab.data.csv_table`) has a header row; its columns of numbers and text, with
+missing cells, are brought to model space by :mod:`vaelab.data.table_columns` (continuous columns
+standardised on the training split, categories as indices, missing cells NaN) and keep their features, which
+say how to map model-space values back to the file's units.
 Labels: whole numbers -> int64 classes ``0..max``; a 2-D array -> float32 condition vectors.
 Files without train/valid/test arrays are split 80/10/10 by a fixed seeded permutation; an .npz with
 split arrays but no ``valid`` array gives an empty validation split (training runs without one).
@@ -27,11 +28,12 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.npyio import NpzFile
 
-from vaelab.data.csv_table import read_csv_table
+from vaelab.data.csv_table import TableColumn, read_csv_table
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.download import one_line, read_at_most
 from vaelab.data.schema import Feature, check_kind
-from vaelab.data.splits import FILE_SPLITS, SPLITS, check_split, take_random_split
+from vaelab.data.splits import FILE_SPLITS, SPLITS, check_split, random_split_indices, take_random_split
+from vaelab.data.table_columns import encode_columns, fit_features
 from vaelab.errors import UserError, shown
 
 FILE_TYPES: tuple[str, ...] = (".npy", ".npz", ".csv")
@@ -53,7 +55,6 @@ _NPZ_FIX = "save it with numpy.savez"
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 CHECK_ELEMENTS = 1 << 24  # values scanned at once by the finiteness check
 MAX_CLASSES = 100_000  # labels 0..K-1 become one-hot vectors of K: a stray huge label must not allocate terabytes
-_INTEGER_FEATURES = ("binary", "ordinal")  # columns whose values lie on a grid 0..levels-1
 
 
 @dataclass(frozen=True)
@@ -234,31 +235,34 @@ def _listed(keys: list[str]) -> str:
 
 
 def _read_csv(path: Path, labels: str | None) -> _Arrays:
-    """A .csv with a header row and numbers only (see :mod:`vaelab.data.csv_table` for how it is read);
-    ``labels`` names the label column. The columns keep their features."""
+    """A .csv with a header row (read by :mod:`vaelab.data.csv_table`), its columns in model space
+    (:mod:`vaelab.data.table_columns`: categories from every row, scaling from the rows of the training split,
+    missing cells NaN); ``labels`` names the label column (whole numbers, or text read as class indices)."""
     table = read_csv_table(path)
     if labels is not None and labels not in table.names:
         columns = ", ".join(map(shown, table.names))
         raise UserError(f"{path}: has no column {labels!r} (columns: {columns}); pass labels= one of them")
-    for column in table.columns:
-        if column.is_categorical:
-            row = int(np.argmin(column.missing))  # its first present cell
-            raise UserError(
-                f"{path}: column {column.name!r} holds the text {column.values[row]!r} at line {table.lines[row]}; "
-                "training reads numeric columns only for now: encode the column as integers 0..K-1, or drop it"
-            )
-        if column.missing.any():
-            row = int(np.argmax(column.missing))
-            raise UserError(
-                f"{path}: column {column.name!r} has a missing value at line {table.lines[row]}; training needs "
-                "every cell for now: fill it, or drop the row"
-            )
-    kept = [column for column in table.columns if column.name != labels]
-    x = np.stack([column.values for column in kept], axis=1) if kept else np.empty((len(table), 0))
-    if all(column.feature.kind in _INTEGER_FEATURES for column in kept):
-        x = x.astype(np.int64)
-    y = None if labels is None else table.column(labels).values
-    return _Arrays(x, y, columns=[column.name for column in kept], features=tuple(c.feature for c in kept))
+    kept = {column.name: column.values for column in table.columns if column.name != labels}
+    if not kept or not len(table):
+        return _Arrays(np.empty((len(table), len(kept))), None)
+    try:
+        features = fit_features(kept, random_split_indices(len(table))["train"])
+        x = encode_columns(kept, features)
+    except UserError as error:
+        raise UserError(f"{path}: {error}") from None
+    y = None if labels is None else _label_values(table.column(labels), table.lines, path)
+    return _Arrays(x, y, columns=list(kept), features=features)
+
+
+def _label_values(column: TableColumn, lines: np.ndarray, path: Path) -> np.ndarray:
+    """A label column's values: numbers as read, text as the index of its category (sorted)."""
+    if column.missing.any():
+        line = lines[int(np.argmax(column.missing))]
+        raise UserError(f"{path}: label column {column.name!r} has a missing value at line {line}; fill or drop it")
+    if not column.is_categorical:
+        return column.values
+    categories = column.feature.categories or ()
+    return np.array([categories.index(str(v)) for v in column.values], dtype=np.int64)
 
 
 def _to_dataset(arrays: _Arrays, path: Path, kind: str | None) -> ArrayDataset:
@@ -274,7 +278,10 @@ def _to_dataset(arrays: _Arrays, path: Path, kind: str | None) -> ArrayDataset:
         x = x.reshape(len(x), 1, *x.shape[1:])
     if kind is not None:
         check_kind(kind, x.shape[1:])
-    x, levels = _standardize_values(x, path, arrays.columns)
+    if arrays.features is not None:  # a table's columns, already in model space with NaN where missing
+        x, levels = x.astype(np.float32), None
+    else:
+        x, levels = _standardize_values(x, path, arrays.columns)
     y, num_classes = (None, None) if arrays.y is None else _standardize_labels(arrays.y, len(x), path)
     return ArrayDataset(x, y, levels, path.stem, num_classes, kind=kind, features=arrays.features)
 

@@ -12,15 +12,13 @@ and values (:mod:`vaelab.data.series`).
 **Feature kinds** (``Feature.kind``, one of :data:`FEATURE_KINDS`), one per table column, inferred from
 the column's present (non-missing) values by :func:`infer_feature`:
 
-- booleans, or integers that are all 0 or 1 -> ``"binary"`` with ``levels`` 2;
-- other non-negative integers -> ``"ordinal"`` with ``levels`` max + 1 (the values lie on the grid
-  ``0..max``, as the dataset's discrete values do);
-- negative integers and floats -> ``"continuous"`` (also a column with no present values);
+- booleans, or numbers that are all 0 or 1 -> ``"binary"`` with ``levels`` 2;
+- other numbers -> ``"continuous"`` (also a column with no present values);
 - strings -> ``"categorical"`` with ``categories`` the distinct strings sorted, a category stored as its
   index in that tuple.
 
-``"count"`` is never inferred: a non-negative integer column cannot tell a count from an ordinal level,
-so a count column is one a user declares.
+``"count"`` and ``"ordinal"`` are never inferred: a column of small non-negative integers cannot tell a
+count from an ordinal level or a measurement, so such a column is one a user declares.
 """
 
 from __future__ import annotations
@@ -61,12 +59,22 @@ class Feature:
 
     ``categories`` (categorical only): the labels, a stored integer ``k`` meaning ``categories[k]``.
     ``levels`` (binary, ordinal, count on a grid): the number of values ``0..levels-1``.
+
+    How a column of a mixed table (:mod:`vaelab.data.table_columns`) maps to model space and back:
+    ``loc`` and ``scale`` (continuous): the model-space value is ``(value - loc) / scale``, fitted on the
+    training rows; ``low`` and ``high``: the training range in the column's own units (continuous, count,
+    ordinal), for clipping output; ``integer``: the values are whole numbers (rounded on output).
     """
 
     name: str
     kind: str
     categories: tuple[str, ...] | None = None
     levels: int | None = None
+    loc: float = 0.0
+    scale: float = 1.0
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in FEATURE_KINDS:
@@ -112,7 +120,7 @@ class DataSchema:
             "kind": self.kind,
             "shape": list(self.shape),
             "levels": self.levels,
-            "features": None if self.features is None else [_feature_dict(f) for f in self.features],
+            "features": None if self.features is None else [feature_dict(f) for f in self.features],
             "vocabulary": None if self.vocabulary is None else self.vocabulary.to_dict(),
         }
 
@@ -124,20 +132,32 @@ class DataSchema:
             kind=d["kind"],
             shape=tuple(int(s) for s in d["shape"]),
             levels=d.get("levels"),
-            features=None if features is None else tuple(_feature_from_dict(f) for f in features),
+            features=None if features is None else tuple(feature_from_dict(f) for f in features),
             vocabulary=None if vocabulary is None else Vocabulary.from_dict(vocabulary),
         )
 
 
-def _feature_dict(feature: Feature) -> dict[str, Any]:
+def feature_dict(feature: Feature) -> dict[str, Any]:
+    """Plain lists, strings and numbers, for JSON."""
     d = asdict(feature)
     d["categories"] = None if feature.categories is None else list(feature.categories)
     return d
 
 
-def _feature_from_dict(d: dict[str, Any]) -> Feature:
+def feature_from_dict(d: dict[str, Any]) -> Feature:
+    """A feature from the plain dict :func:`feature_dict` writes (older dicts lack the scaling fields)."""
     categories = d.get("categories")
-    return Feature(d["name"], d["kind"], None if categories is None else tuple(categories), d.get("levels"))
+    return Feature(
+        d["name"],
+        d["kind"],
+        None if categories is None else tuple(str(c) for c in categories),
+        d.get("levels"),
+        loc=float(d.get("loc", 0.0)),
+        scale=float(d.get("scale", 1.0)),
+        low=d.get("low"),
+        high=d.get("high"),
+        integer=bool(d.get("integer", False)),
+    )
 
 
 def detect_kind(shape: tuple[int, ...]) -> str:
@@ -190,9 +210,7 @@ def infer_feature(name: str, values: np.ndarray) -> Feature:
         return Feature(name, "binary", levels=2)
     if kind in "US" or (kind == "O" and all(isinstance(v, str) for v in values)):
         return Feature(name, "categorical", categories=tuple(sorted({str(v) for v in values})))
-    if kind in "iu" and values.size and values.min() >= 0:
-        top = int(values.max())
-        return Feature(name, "binary", levels=2) if top <= 1 else Feature(name, "ordinal", levels=top + 1)
     if kind in "iuf":
-        return Feature(name, "continuous")
+        binary = values.size and bool(np.isin(values, (0, 1)).all())
+        return Feature(name, "binary", levels=2) if binary else Feature(name, "continuous")
     raise UserError(f"column {name!r} holds {values.dtype} values; store numbers, booleans or strings")

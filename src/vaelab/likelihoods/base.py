@@ -71,7 +71,7 @@ class Likelihood(nn.Module, ABC):
 
     def log_prob(self, p_x: Distribution, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``log p(x|z)`` summed over the data dimensions, only over the entries of ``mask`` when given."""
-        if isinstance(p_x, MaskableIndependent):
+        if isinstance(p_x, MaskableIndependent) or hasattr(p_x, "masked_log_prob"):  # a table's ColumnsDistribution
             return p_x.masked_log_prob(x, mask)
         if mask is not None:
             raise UserError(f"the {self.name} likelihood cannot score data with unobserved entries")

@@ -11,7 +11,7 @@ folder plus one registry entry here; every command, the help texts and the regis
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -20,14 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, V
 from torch import nn
 from torch.distributions import Distribution
 
-from vaelab.conditions import ClassCondition, VectorCondition
+from vaelab.conditions import ClassCondition, ColumnsCondition, VectorCondition
 from vaelab.data.dataset import ArrayDataset
-from vaelab.data.schema import detect_kind
+from vaelab.data.schema import Feature, detect_kind, feature_dict, feature_from_dict
 from vaelab.data.vocabulary import BOS, PAD, UNK, Vocabulary
 from vaelab.errors import UserError, validation_message
 from vaelab.likelihoods import (
     BernoulliLikelihood,
     CategoricalLikelihood,
+    ColumnsLikelihood,
     ContinuousBernoulliLikelihood,
     DiscretizedLogisticLikelihood,
     GaussianLikelihood,
@@ -37,6 +38,7 @@ from vaelab.likelihoods import (
 from vaelab.models.spec import AUTO, PART_FIELDS, DataFields, ModelConfig, PartChoice
 from vaelab.models.vae import VAE
 from vaelab.nn import conv_pair, mlp_pair
+from vaelab.nn.columns import ColumnEncoding, encoded_width
 from vaelab.nn.recurrent import ConvSequenceEncoder, GRUDecoder, GRUEncoder, GRUWindowDecoder
 from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
 from vaelab.priors import HierarchicalPrior, MixtureOfGaussiansPrior, StandardNormalPrior, VampPrior
@@ -58,6 +60,7 @@ class BuildContext:
     condition_dim: int = 0  # width of the condition's features (0: unconditional)
     param_shape: tuple[int, ...] = ()  # the likelihood's decoder output per example
     vocabulary: Vocabulary | None = None  # sequences: their tokens
+    columns: tuple[Feature, ...] | None = None  # mixed tables: each column's kind and model-space scaling
     features: int = 0  # the encoder's output width
     encoder: nn.Module | None = None
     posterior: Callable[[torch.Tensor], Distribution] | None = None  # q of the variable the prior is over
@@ -97,6 +100,25 @@ class GaussianOptions(Options):
     min_scale: PositiveFloat = 1e-3  # floor of a learned or decoded scale
 
 
+class ColumnsOptions(Options):
+    continuous: Literal["gaussian", "mixture"] = "gaussian"  # family of the continuous columns
+    components: Annotated[int, Field(ge=1, le=64)] = 5  # Gaussians per cell, continuous="mixture"
+    scale: Literal["learned", "decoder"] = "decoder"  # continuous="gaussian": one per column, or decoded per row
+    count: Literal["poisson", "negative-binomial"] = "negative-binomial"  # family of the count columns
+    min_scale: PositiveFloat = 1e-3  # floor of every continuous scale
+
+
+def _columns_likelihood(options: ColumnsOptions, context: BuildContext) -> Likelihood:
+    if context.columns is None:
+        raise UserError(
+            "the columns likelihood needs a table with named columns (a .csv, or a DataFrame through "
+            "vaelab.TabularVAE); use --likelihood gaussian for arrays"
+        )
+    return ColumnsLikelihood(
+        context.columns, options.continuous, options.components, options.scale, options.count, options.min_scale
+    )
+
+
 class LogisticOptions(Options):
     components: PositiveInt = 1  # mixture components per element
 
@@ -119,6 +141,7 @@ LIKELIHOODS: dict[str, Part[Any, Likelihood]] = {
         Options, lambda o, ctx: CategoricalLikelihood(ctx.data_shape, _need_levels(ctx, "categorical"))
     ),
     "tokens": Part(Options, lambda o, ctx: TokensLikelihood(ctx.data_shape, len(_need_vocabulary(ctx, "tokens")))),
+    "columns": Part(ColumnsOptions, _columns_likelihood),  # mixed tables: one family per kind of column
 }
 
 
@@ -151,7 +174,11 @@ def _mlp(options: MLPOptions, context: BuildContext) -> Networks:
     if context.kind == SEQUENCE_KIND:
         raise UserError("token sequences need a sequence network: --network gru or conv1d (auto picks gru)")
     decoder_in = context.latent_dim + context.condition_dim
-    return Networks(*mlp_pair(context.data_shape, options.hidden_dims, decoder_in, context.param_shape))
+    if context.columns is None:
+        return Networks(*mlp_pair(context.data_shape, options.hidden_dims, decoder_in, context.param_shape))
+    width = encoded_width(context.columns)  # a mixed table's categories enter one-hot
+    encoder, decoder, features = mlp_pair((width,), options.hidden_dims, decoder_in, context.param_shape)
+    return Networks(nn.Sequential(ColumnEncoding(context.columns), encoder), decoder, features)
 
 
 def _conv(options: ConvOptions, context: BuildContext) -> Networks:
@@ -288,8 +315,10 @@ class MixtureOptions(VampOptions):
 def _vamp_prior(options: VampOptions, context: BuildContext) -> nn.Module:
     if context.condition_dim:
         raise UserError("the VampPrior's pseudo-inputs carry no condition: use another prior with a conditional model")
-    if context.kind == SEQUENCE_KIND:
-        raise UserError("the VampPrior's pseudo-inputs are continuous and token ids are not: use another prior")
+    if context.kind == SEQUENCE_KIND or context.columns is not None:
+        raise UserError(
+            "the VampPrior's pseudo-inputs are continuous and token ids or categories are not: use another prior"
+        )
     if isinstance(context.posterior, FlowPosterior):
         raise UserError(
             "the VampPrior needs a posterior density at any point, which flow posteriors (planar, iaf) lack: "
@@ -356,6 +385,8 @@ def _automatic(field: str, data: ArrayDataset, kind: str, defaults: Mapping[str,
     if field in defaults:
         return defaults[field]
     if field == "likelihood":
+        if data.features is not None:
+            return "columns"
         return "tokens" if kind == SEQUENCE_KIND else auto_likelihood(data)
     if field == "network":
         if kind == SEQUENCE_KIND:
@@ -365,12 +396,17 @@ def _automatic(field: str, data: ArrayDataset, kind: str, defaults: Mapping[str,
 
 
 def resolve_spec(
-    config: ModelConfig, data: ArrayDataset, conditional: bool = False, defaults: Mapping[str, str] | None = None
+    config: ModelConfig,
+    data: ArrayDataset,
+    conditional: bool = False,
+    defaults: Mapping[str, str] | None = None,
+    condition_columns: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Everything needed to rebuild the model without data: ``config`` with every part named and every
-    option filled in, and what the data tell (shape, kind, levels, the condition). Parts left ``auto`` are
-    the ``defaults`` (a preset's prior and posterior) or, for the network and the likelihood, chosen from
-    ``data``. ``conditional`` conditions the model on the data's labels."""
+    option filled in, and what the data tell (shape, kind, levels, a table's columns, the condition). Parts
+    left ``auto`` are the ``defaults`` (a preset's prior and posterior) or, for the network and the likelihood,
+    chosen from ``data``. ``conditional`` conditions the model on the data's labels; ``condition_columns``
+    (positions of categorical columns of a mixed table) on any of those columns (:class:`ColumnsCondition`)."""
     kind = data.schema.kind
     parts = {}
     for field in PART_FIELDS:
@@ -378,6 +414,10 @@ def resolve_spec(
         chosen = choice.name if choice.name != AUTO else _automatic(field, data, kind, defaults or {})
         parts[field] = _resolve_part(field, choice, chosen)
     num_classes, condition_dim = None, 0
+    features = data.features
+    for column in condition_columns:
+        if features is None or not 0 <= column < len(features) or features[column].kind != "categorical":
+            raise UserError("a model conditioned on columns needs categorical columns of a table to condition on")
     if conditional:
         if data.y is None:
             raise UserError(f"--model {config.preset} needs labels: use a labelled dataset or pass --labels")
@@ -393,6 +433,8 @@ def resolve_spec(
         "num_classes": num_classes,
         "condition_dim": condition_dim,
         "vocabulary": None if data.vocabulary is None else data.vocabulary.to_dict(),
+        "columns": None if features is None else [feature_dict(f) for f in features],
+        "condition_columns": [int(c) for c in condition_columns] or None,
     }
 
 
@@ -406,13 +448,17 @@ def build_model(spec: dict[str, Any]) -> VAE:
     config = ModelConfig.model_validate(spec["model"])
     data = DataFields.model_validate(spec)
     data_shape = tuple(data.data_shape)
-    condition = (
+    columns = None if data.columns is None else tuple(feature_from_dict(f) for f in data.columns)
+    condition: ClassCondition | VectorCondition | ColumnsCondition | None = (
         ClassCondition(data.num_classes)
         if data.num_classes
         else VectorCondition(data.condition_dim)
         if data.condition_dim
         else None
     )
+    if data.condition_columns:
+        assert columns is not None
+        condition = ColumnsCondition([columns[c] for c in data.condition_columns])
     context = BuildContext(
         data_shape,
         data.kind or detect_kind(data_shape),  # specs saved before kinds existed
@@ -420,6 +466,7 @@ def build_model(spec: dict[str, Any]) -> VAE:
         config.latent_dim,
         condition_dim=0 if condition is None else condition.dim,
         vocabulary=None if data.vocabulary is None else Vocabulary.from_dict(data.vocabulary),
+        columns=columns,
     )
     likelihood: Likelihood = _build("likelihood", config.likelihood, context)
     context = dataclasses.replace(context, param_shape=likelihood.param_shape)

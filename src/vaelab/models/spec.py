@@ -124,6 +124,8 @@ class DataFields(BaseModel):
     num_classes: int | None = Field(None, ge=0, le=MAX_CLASSES)
     condition_dim: int = Field(0, ge=0, le=1 << 16)
     vocabulary: dict[str, Any] | None = None  # sequences: the tokens (Vocabulary.to_dict), read by the builder
+    columns: list[dict[str, Any]] | None = None  # mixed tables: one feature per column (schema.feature_dict)
+    condition_columns: list[Annotated[int, Field(ge=0)]] | None = None  # categorical columns a model conditions on
 
     @field_validator("data_shape")
     @classmethod

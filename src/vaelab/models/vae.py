@@ -187,15 +187,16 @@ class VAE(nn.Module):
         return ModelPass(q_z=q_z, p_z=self.p_z(), z=z, p_x=p_x, log_p_x=log_p_x)
 
     def check_data(self, x: torch.Tensor) -> None:
-        """Raise a one-line ``UserError`` when model-space data ``x: (N, *shape)`` cannot be scored."""
+        """Raise a one-line ``UserError`` when model-space data ``x: (N, *shape)`` cannot be scored; NaN entries
+        are missing values, which every likelihood scores by leaving them out (``Batch.mask``)."""
         if tuple(x.shape[1:]) != self.data_shape:
             raise UserError(
                 f"data have shape {tuple(x.shape[1:])} per example but the model expects {self.data_shape}; "
                 "use data like those the model was trained on"
             )
-        if not bool(torch.isfinite(x).all()):
-            raise UserError("data contain NaN or infinite values; remove or impute them first")
-        self.likelihood.check_support(x)
+        if x.is_floating_point() and bool(torch.isinf(x).any()):
+            raise UserError("data contain infinite values; remove or replace them first")
+        self.likelihood.check_support(torch.nan_to_num(x, nan=0.0))  # NaN: a missing entry, masked out of log p(x|z)
 
     def check_dataset(self, data: ArrayDataset) -> None:
         """``check_data`` over a whole dataset, a chunk of rows at a time (so a memory-mapped file is never

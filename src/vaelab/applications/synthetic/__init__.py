@@ -1,0 +1,1 @@
+"""Mixed-type tables and synthetic data: :class:`TabularVAE` on pandas DataFrames."""

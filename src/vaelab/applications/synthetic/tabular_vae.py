@@ -1,0 +1,307 @@
+"""``TabularVAE``: a VAE over a mixed-type table, on pandas DataFrames, for synthetic data and beyond.
+
+The model is assembled from the library's parts and trained by its one loop: the table's columns in model
+space (:mod:`vaelab.data.table_columns`: continuous columns standardised on the training rows, categories as
+indices, missing cells masked), MLP networks whose input one-hot encodes the categories, the composite
+likelihood with one family per kind of column (:class:`~vaelab.likelihoods.ColumnsLikelihood`), and, by
+default, a condition on every categorical column that any of them can fill at sampling time
+(:class:`~vaelab.conditions.ColumnsCondition`): ``sample(n, conditions={"income": ">50K"})`` decodes from
+p(x | z, income = >50K) without rejection sampling.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from vaelab.applications.anomaly.training import isolated_global_rng, torch_threads
+from vaelab.applications.synthetic.frames import column_dtypes, columns_frame, frame_columns
+from vaelab.atomic import atomic_write_text
+from vaelab.data.batch import Batch
+from vaelab.data.dataset import ArrayDataset
+from vaelab.data.schema import Feature, feature_from_dict
+from vaelab.data.splits import hold_out
+from vaelab.data.table_columns import category_index, decode_columns, encode_columns, fit_features
+from vaelab.errors import UserError
+from vaelab.evaluation.table_marginals import compare_with_marginals
+from vaelab.models import VAE
+from vaelab.models.build import build_model, resolve_spec
+from vaelab.models.spec import ModelConfig
+from vaelab.objectives import ELBO
+from vaelab.training import TrainSettings, fit
+
+SETTINGS_FILE = "tabular.json"
+FORMAT = "vaelab.tabular"
+
+
+class WorseThanMarginalsWarning(UserWarning):
+    """The fitted model scores held-out rows below independent per-column marginals."""
+
+
+@dataclass(frozen=True)
+class TabularSettings:
+    """The model and its training; every field is a constructor argument of :class:`TabularVAE`."""
+
+    latent_dim: int = 16
+    hidden_dims: tuple[int, ...] = (256, 256)
+    continuous: str = "gaussian"  # "gaussian" (decoded scale) or "mixture" (``components`` per cell)
+    components: int = 5
+    epochs: int = 300
+    batch_size: int = 500
+    lr: float = 1e-3
+    validation: float = 0.1  # share of rows held out to measure the bound against the marginals (0: none)
+    conditional: bool = True  # condition on the categorical columns (any of them fillable at sampling)
+    clip: bool = True  # keep sampled numbers within the training range of their column
+    kinds: Mapping[str, str] = field(default_factory=dict)  # column -> kind, overriding the inferred one
+    random_state: int = 0
+    threads: int | None = None
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        for name in ("latent_dim", "epochs", "batch_size", "components"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if not 0 <= self.validation < 1:
+            raise UserError(f"validation must be in [0, 1), not {self.validation}")
+        if self.continuous not in ("gaussian", "mixture"):
+            raise UserError(f"continuous must be 'gaussian' or 'mixture', not {self.continuous!r}")
+
+
+class TabularVAE:
+    """A VAE over a DataFrame: ``fit(df)``, ``sample(n, conditions=...)``, ``transform(df)`` (embeddings),
+    ``score_samples(df)`` (per-row log-likelihood), ``save(dir)`` / ``TabularVAE.load(dir)`` (no pickle).
+
+    After ``fit``: ``features_`` (one :class:`~vaelab.data.schema.Feature` per column), ``validation_bound_``
+    and ``marginal_bound_`` (mean nats per held-out row of the model's ELBO and of independent per-column
+    marginals; None without validation rows), ``fit_seconds_``.
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        if "hidden_dims" in settings:
+            settings["hidden_dims"] = tuple(settings["hidden_dims"])
+        self.settings = TabularSettings(**settings)
+        self.model: VAE | None = None
+        self.features_: tuple[Feature, ...] = ()
+        self.dtypes_: dict[str, str] = {}
+        self.condition_columns_: list[int] = []
+        self.validation_bound_: float | None = None
+        self.marginal_bound_: float | None = None
+        self.fit_seconds_: float | None = None
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, frame: pd.DataFrame) -> TabularVAE:
+        started = time.perf_counter()
+        s = self.settings
+        columns = frame_columns(frame)
+        if len(frame) < 2:
+            raise UserError(f"the table has {len(frame)} row(s); give at least 2 to fit a model")
+        rows = np.arange(len(frame))
+        split = hold_out(len(frame), s.validation) if s.validation > 0 and len(frame) >= 20 else {"train": rows}
+        self.features_ = fit_features(columns, split["train"], s.kinds)
+        self.dtypes_ = column_dtypes(frame)
+        x = encode_columns(columns, self.features_)
+        self.condition_columns_ = (
+            [j for j, f in enumerate(self.features_) if f.kind == "categorical"] if s.conditional else []
+        )
+        train = self._dataset(x[split["train"]], given=True)
+        valid = self._dataset(x[split["valid"]], given=False) if "valid" in split else None
+        with torch_threads(s.threads), isolated_global_rng(torch.device(s.device)):
+            torch.manual_seed(s.random_state)
+            self.model = build_model(
+                resolve_spec(
+                    ModelConfig.model_validate(self._model_config()), train, condition_columns=self.condition_columns_
+                )
+            )
+            fit(self.model, ELBO(), train, valid, self._train_settings(len(train)))
+        if valid is not None:
+            self._compare_with_marginals(train, valid)
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _model_config(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "latent_dim": s.latent_dim,
+            "network": {"name": "mlp", "hidden_dims": list(s.hidden_dims)},
+            "likelihood": {"name": "columns", "continuous": s.continuous, "components": s.components},
+            "prior": "standard-normal",
+            "posterior": "gaussian",
+        }
+
+    def _train_settings(self, rows: int) -> TrainSettings:
+        s = self.settings
+        return TrainSettings(
+            epochs=s.epochs,
+            batch_size=min(s.batch_size, rows),
+            lr=s.lr,
+            grad_clip=10.0,
+            seed=s.random_state,
+            device=s.device,
+            progress=False,
+            log_every=10**9,
+        )
+
+    def _dataset(self, x: np.ndarray, given: bool) -> ArrayDataset:
+        """Model-space rows with the condition: the categorical columns' indices (``given``: the model sees
+        them, hidden at random in training) or NaN (nothing given: the unconditional bound)."""
+        y = None
+        if self.condition_columns_:
+            y = (
+                x[:, self.condition_columns_].copy()
+                if given
+                else np.full((len(x), len(self.condition_columns_)), np.nan)
+            )
+            y = y.astype(np.float32)
+        return ArrayDataset(x, y, None, "table", kind="table", features=self.features_)
+
+    def _compare_with_marginals(self, train: ArrayDataset, valid: ArrayDataset) -> None:
+        comparison = compare_with_marginals(self._fitted(), train, valid)
+        self.validation_bound_, self.marginal_bound_ = comparison.bound, comparison.marginals
+        if comparison.worse:
+            warnings.warn(WorseThanMarginalsWarning(comparison.message()), stacklevel=3)
+
+    # ------------------------------------------------------------- helpers
+    def _fitted(self) -> VAE:
+        if self.model is None:
+            raise UserError("this TabularVAE is not fitted yet: call fit(df) first")
+        return self.model
+
+    def _batch(self, x: np.ndarray, y: np.ndarray | None = None) -> Batch:
+        """Model-space rows (NaN where missing) as a batch; nothing given to the condition unless ``y``."""
+        model = self._fitted()
+        device = next(model.parameters()).device
+        values = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device)
+        missing = torch.isnan(values)
+        mask = ~missing if bool(missing.any()) else None
+        condition = None
+        if self.condition_columns_:
+            if y is None:
+                y = np.full((len(x), len(self.condition_columns_)), np.nan, dtype=np.float32)
+            condition = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)).to(device)
+        return Batch(values.masked_fill(missing, 0.0), condition, mask=mask)
+
+    def _rows(self, frame: pd.DataFrame) -> np.ndarray:
+        self._fitted()
+        columns = frame_columns(frame)
+        return encode_columns(columns, self.features_)
+
+    # -------------------------------------------------------------- sample
+    def sample(
+        self, n: int, conditions: Mapping[str, Any] | None = None, random_state: int | None = None
+    ) -> pd.DataFrame:
+        """``n`` synthetic rows as a DataFrame with the fitted columns, order and dtypes: z ~ p(z), then each
+        cell drawn from p(x | z, conditions). ``conditions`` maps categorical columns to the value every row
+        must take; the other columns follow the model's conditional distribution given them."""
+        model = self._fitted()
+        if n < 1:
+            raise UserError(f"n must be at least 1, not {n}")
+        y, fixed = self._condition_rows(n, conditions or {})
+        seed = self.settings.random_state if random_state is None else random_state
+        with torch_threads(self.settings.threads), isolated_global_rng(next(model.parameters()).device):
+            torch.manual_seed(seed)
+            model.eval()
+            with torch.inference_mode():
+                chunks = []
+                for start in range(0, n, 4096):
+                    size = min(4096, n - start)
+                    z = model.p_z().sample((size,))
+                    part = None if y is None else y[start : start + size]
+                    chunks.append(model.decode(z, part).sample().cpu().numpy())
+        x = np.concatenate(chunks).astype(np.float64)
+        for column, index in fixed.items():
+            x[:, column] = index
+        decoded = decode_columns(x, self.features_, clip=self.settings.clip)
+        return columns_frame(decoded, self.dtypes_, [f.name for f in self.features_])
+
+    def _condition_rows(self, n: int, conditions: Mapping[str, Any]) -> tuple[torch.Tensor | None, dict[int, int]]:
+        """The condition tensor ``(n, C)`` (NaN for columns not given) and the column -> category index fixed."""
+        names = [f.name for f in self.features_]
+        fixed: dict[int, int] = {}
+        for name, value in conditions.items():
+            if name not in names:
+                raise UserError(f"cannot condition on {name!r}: the table has no such column ({', '.join(names)})")
+            column = names.index(name)
+            if column not in self.condition_columns_:
+                conditionable = (
+                    ", ".join(names[c] for c in self.condition_columns_) or "none; fit with conditional=True"
+                )
+                raise UserError(
+                    f"cannot condition on {name!r}: only categorical columns are conditionable ({conditionable})"
+                )
+            fixed[column] = category_index(self.features_[column], value)
+        if not self.condition_columns_:
+            return None, fixed
+        y = torch.full((n, len(self.condition_columns_)), float("nan"))
+        for column, index in fixed.items():
+            y[:, self.condition_columns_.index(column)] = float(index)
+        return y.to(next(self._fitted().parameters()).device), fixed
+
+    # ----------------------------------------------------- transform, score
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """``(N, latent_dim)`` embeddings: the posterior means E_q[z|x] of the rows (missing cells allowed)."""
+        model = self._fitted()
+        batch = self._batch(self._rows(frame))
+        model.eval()
+        with torch.inference_mode():
+            return model.encode(batch.x, batch.y).mean.cpu().numpy()
+
+    def score_samples(self, frame: pd.DataFrame, num_samples: int = 100) -> np.ndarray:
+        """``(N,)`` importance-sampled log-likelihood of each row in nats (model space, over its observed cells;
+        continuous columns in standardised units): higher is more typical, as the anomaly detector expects."""
+        model = self._fitted()
+        batch = self._batch(self._rows(frame))
+        model.eval()
+        with torch_threads(self.settings.threads), isolated_global_rng(batch.x.device):
+            torch.manual_seed(self.settings.random_state)
+            return model.log_likelihood(batch, num_samples=num_samples).cpu().numpy()
+
+    # ---------------------------------------------------------- save, load
+    def save(self, directory: str | Path) -> None:
+        """Write the model (``model.json``, ``model.safetensors``) and ``tabular.json`` into ``directory``."""
+        model = self._fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        model.save(directory)
+        settings = {**asdict(self.settings), "hidden_dims": list(self.settings.hidden_dims)}
+        state = {
+            "format": FORMAT,
+            "settings": settings,
+            "dtypes": self.dtypes_,
+            "condition_columns": self.condition_columns_,
+            "validation_bound": self.validation_bound_,
+            "marginal_bound": self.marginal_bound_,
+        }
+        atomic_write_text(directory / SETTINGS_FILE, json.dumps(state, indent=2))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TabularVAE:
+        """A TabularVAE saved by :meth:`save`; reads JSON and safetensors only."""
+        from vaelab.config.load import load
+
+        directory = Path(directory)
+        path = directory / SETTINGS_FILE
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise UserError(
+                f"{path}: cannot read a saved TabularVAE ({error}); save one with TabularVAE.save"
+            ) from None
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise UserError(f"{path}: is not a saved TabularVAE; save one with TabularVAE.save")
+        estimator = cls(**state["settings"])
+        estimator.model = load(directory)
+        estimator.features_ = tuple(feature_from_dict(f) for f in estimator.model.spec["columns"])
+        estimator.dtypes_ = {str(k): str(v) for k, v in state["dtypes"].items()}
+        estimator.condition_columns_ = [int(c) for c in state["condition_columns"]]
+        estimator.validation_bound_ = state.get("validation_bound")
+        estimator.marginal_bound_ = state.get("marginal_bound")
+        return estimator

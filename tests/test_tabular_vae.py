@@ -1,0 +1,166 @@
+"""TabularVAE on DataFrames: kinds and dtypes kept, conditional synthesis, embeddings, scores, save and load,
+the comparison with per-column marginals, and bad input named by column."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vaelab import TabularVAE, UserError
+from vaelab.applications.synthetic.tabular_vae import WorseThanMarginalsWarning
+from vaelab.data.table_columns import decode_columns, encode_columns, fit_features, recode_columns
+
+torch.set_num_threads(1)
+
+GROUP_MEANS = {"a": -3.0, "b": 0.0, "c": 3.0}
+
+
+def make_table(rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A group decides the mean of ``x``, the rate of ``flag`` and the size of ``count``; ``age`` is whole."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(list(GROUP_MEANS), size=rows)
+    x = np.array([GROUP_MEANS[g] for g in group]) + rng.normal(0, 0.3, rows)
+    flag = rng.random(rows) < np.where(group == "c", 0.9, 0.1)
+    age = rng.integers(20, 60, rows)
+    return pd.DataFrame({"group": group, "x": x, "flag": flag, "age": age})
+
+
+@pytest.fixture(scope="module")
+def fitted() -> TabularVAE:
+    return TabularVAE(epochs=60, batch_size=100, latent_dim=4, hidden_dims=[64, 64], threads=1).fit(make_table())
+
+
+def test_codec_round_trip_keeps_values_categories_and_missing_cells() -> None:
+    columns = {
+        "colour": np.array(["red", None, "blue", "red"], dtype=object),
+        "size": np.array([1.5, 2.5, np.nan, 4.0]),
+        "visits": np.array([0.0, 3.0, 1.0, 7.0]),
+        "flag": np.array([0.0, 1.0, 1.0, 0.0]),
+    }
+    features = fit_features(columns, kinds={"visits": "count"})
+    assert [f.kind for f in features] == ["categorical", "continuous", "count", "binary"]
+    x = encode_columns(columns, features)
+    assert x.dtype == np.float32 and np.isnan(x[1, 0]) and np.isnan(x[2, 1])
+    assert x[:, 0][~np.isnan(x[:, 0])].tolist() == [1.0, 0.0, 1.0]  # (blue, red)
+    assert abs(np.nanmean(x[:, 1])) < 1e-6  # standardised on the rows given
+    back = decode_columns(x, features)
+    assert back["colour"].tolist() == ["red", None, "blue", "red"]
+    np.testing.assert_allclose(back["size"], columns["size"], rtol=1e-6)
+    np.testing.assert_array_equal(back["visits"], columns["visits"])
+
+
+def test_codec_scales_on_training_rows_and_recodes_onto_a_fitted_model() -> None:
+    columns = {"v": np.arange(10.0), "c": np.array(list("ababababab"), dtype=object)}
+    features = fit_features(columns, train_rows=np.arange(5))
+    assert features[0].loc == 2.0 and features[0].low == 0.0 and features[0].high == 4.0
+    other = {"v": np.arange(10.0) + 100, "c": np.array(list("bbbbbbbbbb"), dtype=object)}
+    own = fit_features(other)
+    recoded = recode_columns(encode_columns(other, own), own, features)
+    np.testing.assert_allclose(recoded, encode_columns(other, features), rtol=1e-6)
+    with pytest.raises(UserError, match="lacks column 'c'"):
+        recode_columns(encode_columns({"v": other["v"]}, own[:1]), own[:1], features)
+
+
+@pytest.mark.parametrize(
+    ("columns", "needle"),
+    [
+        ({"gone": np.array([np.nan, np.nan])}, "column 'gone' has no values (every cell is missing)"),
+        ({"id": np.array([f"row{i}" for i in range(200)], dtype=object)}, "column 'id' holds 200 different texts"),
+    ],
+)
+def test_codec_refuses_columns_it_cannot_model(columns: dict[str, np.ndarray], needle: str) -> None:
+    with pytest.raises(UserError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+        fit_features(columns)
+
+
+def test_fit_learns_more_than_the_marginals_and_keeps_columns_and_dtypes(fitted: TabularVAE) -> None:
+    assert fitted.validation_bound_ is not None and fitted.marginal_bound_ is not None
+    assert fitted.validation_bound_ > fitted.marginal_bound_ + 0.5  # the group explains x and flag
+    synthetic = fitted.sample(400, random_state=1)
+    assert list(synthetic.columns) == ["group", "x", "flag", "age"]
+    assert synthetic["age"].dtype == np.int64 and synthetic["flag"].dtype == bool
+    assert synthetic["x"].dtype == np.float64 and set(synthetic["group"]) <= set(GROUP_MEANS)
+    assert synthetic["age"].between(20, 59).all()  # clipped to the training range, whole numbers
+    real = make_table()
+    shares = synthetic["group"].value_counts(normalize=True)
+    assert all(abs(shares.get(g, 0) - (real["group"] == g).mean()) < 0.1 for g in GROUP_MEANS)
+
+
+def test_conditional_sampling_fixes_the_column_and_shifts_the_others(fitted: TabularVAE) -> None:
+    rows = fitted.sample(400, conditions={"group": "c"}, random_state=2)
+    assert (rows["group"] == "c").all()
+    assert abs(rows["x"].mean() - GROUP_MEANS["c"]) < 0.5  # the real group-c rows: mean 3, sd 0.3
+    assert rows["flag"].mean() > 0.7  # group c: flag with probability 0.9, the others 0.1
+    other = fitted.sample(400, conditions={"group": "a"}, random_state=2)
+    assert abs(other["x"].mean() - GROUP_MEANS["a"]) < 0.5 and other["flag"].mean() < 0.3
+    repeat = fitted.sample(400, conditions={"group": "c"}, random_state=2)
+    pd.testing.assert_frame_equal(rows, repeat)  # seeded
+
+
+def test_embeddings_and_scores(fitted: TabularVAE) -> None:
+    table = make_table(50, seed=3)
+    assert fitted.transform(table).shape == (50, 4)
+    typical = fitted.score_samples(table.head(20), num_samples=20)
+    odd = table.head(20).assign(x=25.0)  # far outside every group
+    assert typical.shape == (20,) and (fitted.score_samples(odd, num_samples=20) < typical).all()
+    with_gaps = table.head(5).copy()
+    with_gaps.loc[0, "x"] = np.nan  # a missing cell is left out of the score, not an error
+    assert np.isfinite(fitted.score_samples(with_gaps, num_samples=5)).all()
+
+
+def test_save_and_load_give_the_same_model(fitted: TabularVAE, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "model")
+    loaded = TabularVAE.load(tmp_path / "model")
+    table = make_table(30, seed=4)
+    np.testing.assert_array_equal(loaded.transform(table), fitted.transform(table))
+    pd.testing.assert_frame_equal(loaded.sample(50, random_state=5), fitted.sample(50, random_state=5))
+    assert loaded.validation_bound_ == fitted.validation_bound_
+    assert not any(path.suffix in {".pkl", ".pt"} for path in (tmp_path / "model").iterdir())
+
+
+@pytest.mark.filterwarnings("ignore::vaelab.applications.synthetic.tabular_vae.WorseThanMarginalsWarning")
+def test_missing_cells_are_trained_around() -> None:
+    table = make_table(200)
+    table.loc[::7, "x"] = np.nan
+    table.loc[::11, "group"] = None
+    model = TabularVAE(epochs=3, batch_size=50, latent_dim=2, hidden_dims=[16], threads=1).fit(table)
+    synthetic = model.sample(20)
+    assert not synthetic.isna().any().any()  # the model draws every cell
+
+
+@pytest.mark.parametrize(
+    ("call", "needle"),
+    [
+        (lambda m: m.sample(5, conditions={"colour": "red"}), "cannot condition on 'colour': the table has no such"),
+        (lambda m: m.sample(5, conditions={"group": "z"}), "column 'group' has no category 'z'"),
+        (lambda m: m.sample(5, conditions={"x": 1.0}), "only categorical columns are conditionable (group)"),
+        (lambda m: m.transform(make_table(5).rename(columns={"x": "y"})), "lacks column 'x'"),
+        (lambda m: m.transform(make_table(5).assign(group="q")), "column 'group' has no category 'q'"),
+        (lambda m: m.sample(0), "n must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_column(fitted: TabularVAE, call, needle: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UserError) as caught:
+        call(fitted)
+    assert needle in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_unfitted_and_unusable_tables() -> None:
+    with pytest.raises(UserError, match="not fitted yet"):
+        TabularVAE().sample(3)
+    with pytest.raises(UserError, match="column 'empty' has no values"):
+        TabularVAE(epochs=1).fit(make_table(30).assign(empty=np.nan))
+    with pytest.raises(UserError, match="expected a pandas DataFrame"):
+        TabularVAE(epochs=1).fit(np.zeros((5, 2)))
+
+
+def test_a_model_no_better_than_marginals_says_so() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        TabularVAE(epochs=1, lr=1e-7, batch_size=50, hidden_dims=[8], threads=1).fit(make_table(200))
+    assert any(issubclass(w.category, WorseThanMarginalsWarning) for w in caught)
