@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from vaelab.data.schema import Feature
+from vaelab.nn.columns import one_hot_positions
 
 SHOW_NONE = 0.5  # share of training rows conditioned on nothing
 SHOW_COLUMN = 0.5  # in the other rows, the chance that each column is given
@@ -24,24 +24,32 @@ SHOW_COLUMN = 0.5  # in the other rows, the chance that each column is given
 
 class ColumnsCondition(nn.Module):
     """``y: (B, C)`` category indices of C categorical columns, NaN where not given -> features ``(B, dim)``:
-    for each column its one-hot category (zeros when hidden) and a 1/0 "given" flag. In training mode the
-    given entries are hidden at random as the module docstring says; in evaluation mode ``y`` is used as is."""
+    for each column its one-hot category (zeros when hidden), then one 1/0 "given" flag per column.
+    :meth:`draw` hides given entries at random as the module docstring says; the VAE applies it once per
+    training batch, so that encoder, prior and decoder see the same condition."""
+
+    starts: torch.Tensor  # (C,) where each column's one-hot block starts
+    top: torch.Tensor  # (C,) each column's last category index
 
     def __init__(self, features: Sequence[Feature]) -> None:
         super().__init__()
-        self.sizes = [len(f.categories or ()) for f in features]
-        self.dim = sum(self.sizes) + len(self.sizes)
+        sizes = [len(f.categories or ()) for f in features]
+        self.width = sum(sizes)
+        self.dim = self.width + len(sizes)
+        self.register_buffer("starts", one_hot_positions(sizes), persistent=False)
+        self.register_buffer("top", torch.tensor(sizes, dtype=torch.long) - 1, persistent=False)
+
+    def draw(self, y: torch.Tensor) -> torch.Tensor:
+        """``y`` with entries hidden (set to NaN) at random: every entry of a ``SHOW_NONE`` share of the rows,
+        and in the other rows each entry with probability ``1 - SHOW_COLUMN``."""
+        y = y.float()
+        rows = torch.rand(y.shape[0], 1, device=y.device) >= SHOW_NONE
+        shown = rows & (torch.rand(y.shape, device=y.device) < SHOW_COLUMN)
+        return torch.where(shown, y, float("nan"))
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         y = y.float()
         given = ~torch.isnan(y)  # (B, C)
-        if self.training:
-            rows = torch.rand(y.shape[0], 1, device=y.device) >= SHOW_NONE
-            given = given & rows & (torch.rand(y.shape, device=y.device) < SHOW_COLUMN)
-        index = torch.where(given, y, 0.0).round().long()
-        parts = []
-        for c, size in enumerate(self.sizes):
-            one_hot = F.one_hot(index[:, c].clamp(0, size - 1), size).float() * given[:, c : c + 1]
-            parts.append(one_hot)
-        parts.append(given.float())
-        return torch.cat(parts, dim=-1)
+        index = torch.minimum(torch.where(given, y, 0.0).round().long().clamp_min(0), self.top) + self.starts
+        one_hot = y.new_zeros(y.shape[0], self.width).scatter_(-1, index, given.float())  # hidden: stays 0
+        return torch.cat([one_hot, given.float()], dim=-1)

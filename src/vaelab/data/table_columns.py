@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from vaelab.data.schema import FEATURE_KINDS, Feature, infer_feature
 from vaelab.errors import UserError
@@ -33,23 +34,9 @@ Columns = Mapping[str, np.ndarray]
 """Column name -> ``(N,)`` values: float64 with NaN where missing, or an object array of strings."""
 
 
-def is_missing_cell(value: object) -> bool:
-    """None, NaN (float or numpy) or pandas' NA/NaT."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN and pandas.NA/NaT are not equal to themselves
-    except (TypeError, ValueError):
-        return False
-
-
 def missing_cells(values: np.ndarray) -> np.ndarray:
-    """``(N,)`` bool: the missing cells of one column."""
-    if values.dtype.kind == "f":
-        return np.isnan(values)
-    if values.dtype.kind in "biu":
-        return np.zeros(len(values), dtype=bool)
-    return np.array([is_missing_cell(v) for v in values], dtype=bool)
+    """``(N,)`` bool: the missing cells of one column (None, NaN, pandas' NA and NaT)."""
+    return np.asarray(pd.isna(values), dtype=bool)
 
 
 def infer_column_kind(name: str, values: np.ndarray) -> str:
@@ -81,8 +68,10 @@ def _numbers(name: str, values: np.ndarray, missing: np.ndarray) -> np.ndarray:
 def _labels(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
     """Category labels as strings (so 1 and '1' are one category), None where missing."""
     out = np.empty(len(values), dtype=object)
-    for row, (value, gone) in enumerate(zip(values, missing, strict=True)):
-        out[row] = None if gone else _label(value)
+    present = values[~missing]
+    if values.dtype.kind != "O" or any(not isinstance(v, str) for v in present):
+        present = np.array([_label(v) for v in present], dtype=object)
+    out[~missing] = present
     return out
 
 
@@ -169,10 +158,12 @@ def encode_columns(columns: Columns, features: Sequence[Feature]) -> np.ndarray:
 def _encode(feature: Feature, values: np.ndarray) -> np.ndarray:
     missing = missing_cells(values)
     if feature.kind == "categorical":
+        labels = _labels(values, missing)[~missing]
+        codes = pd.Index(list(feature.categories or ())).get_indexer(labels)  # -1: a label not among them
+        if (codes < 0).any():
+            category_index(feature, labels[int(np.argmax(codes < 0))])  # raises, naming the column and label
         out = np.full(len(values), np.nan)
-        for row, label in enumerate(_labels(values, missing)):
-            if label is not None:
-                out[row] = category_index(feature, label)
+        out[~missing] = codes
         return out
     numbers = _numbers(feature.name, values, missing)
     present = numbers[~missing]

@@ -41,7 +41,13 @@ from vaelab.nn import conv_pair, mlp_pair
 from vaelab.nn.columns import ColumnEncoding, encoded_width
 from vaelab.nn.recurrent import ConvSequenceEncoder, GRUDecoder, GRUEncoder, GRUWindowDecoder
 from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
-from vaelab.priors import HierarchicalPrior, MixtureOfGaussiansPrior, StandardNormalPrior, VampPrior
+from vaelab.priors import (
+    ConditionalGaussianPrior,
+    HierarchicalPrior,
+    MixtureOfGaussiansPrior,
+    StandardNormalPrior,
+    VampPrior,
+)
 
 IMAGE_KIND, SEQUENCE_KIND, SERIES_KIND = "image", "sequence", "series"
 CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, MLPs below
@@ -328,10 +334,22 @@ def _vamp_prior(options: VampOptions, context: BuildContext) -> nn.Module:
     return VampPrior(context.encoder, context.posterior, context.data_shape, options.components)
 
 
+class ConditionalPriorOptions(Options):
+    hidden: Width = 64  # width of the prior network's hidden layer
+    min_scale: PositiveFloat = 1e-4  # floor of the prior's scale
+
+
+def _conditional_prior(options: ConditionalPriorOptions, context: BuildContext) -> nn.Module:
+    if not context.condition_dim:
+        raise UserError("the conditional-gaussian prior needs a conditional model (--model cvae, or a TabularVAE)")
+    return ConditionalGaussianPrior(context.condition_dim, context.prior_dim, options.hidden, options.min_scale)
+
+
 PRIORS: dict[str, Part[Any, nn.Module]] = {
     "standard-normal": Part(Options, lambda o, ctx: StandardNormalPrior(ctx.prior_dim)),
     "mog": Part(MixtureOptions, lambda o, ctx: MixtureOfGaussiansPrior(ctx.prior_dim, o.components, o.min_scale)),
     "vamp": Part(VampOptions, _vamp_prior),
+    "conditional-gaussian": Part(ConditionalPriorOptions, _conditional_prior),  # p(z|c), Sohn et al. 2015
 }
 
 REGISTRIES: dict[str, dict[str, Part[Any, Any]]] = {
@@ -474,6 +492,8 @@ def build_model(spec: dict[str, Any]) -> VAE:
     context = dataclasses.replace(context, features=networks.features, encoder=networks.encoder)
     posterior: nn.Module = _build("posterior", config.posterior, context)
     if isinstance(posterior, LadderPosterior):  # the prior is over the top layer, completed by the top-down chain
+        if config.prior.name == "conditional-gaussian":
+            raise UserError("a ladder posterior's top-down prior takes no condition: use another prior")
         top = dataclasses.replace(context, posterior=posterior.top_posterior, prior_dim=posterior.sizes[-1])
         prior: nn.Module = HierarchicalPrior(_build("prior", config.prior, top), posterior.top_down, posterior.sizes)
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -148,8 +148,17 @@ class VAE(nn.Module):
     def _device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def p_z(self) -> Distribution:
+    def p_z(self, y: torch.Tensor | None = None) -> Distribution:
+        """p(z), or p(z|y) with batch ``(B,)`` for a prior that depends on the condition (its ``conditional``)."""
+        if getattr(self.prior, "conditional", False):
+            return self.prior(self.condition_features(y))
         return self.prior()
+
+    def prior_sample(self, n: int, y: torch.Tensor | None = None) -> torch.Tensor:
+        """``(n, D)`` codes from the prior; a conditional prior draws one per row of the condition ``y: (n, ...)``."""
+        if getattr(self.prior, "conditional", False):
+            return self.p_z(y).sample()
+        return self.p_z().sample((n,))
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Distribution:
         """q(z|x): a distribution with batch shape (B,) and event shape (latent_dim,); ``.mean`` embeds."""
@@ -176,6 +185,9 @@ class VAE(nn.Module):
         return self.likelihood(_full_precision(eta))  # full-precision log-densities
 
     def forward(self, batch: Batch, num_samples: int = 1) -> ModelPass:
+        draw = getattr(self.condition, "draw", None)  # a condition whose training batches hide some of it
+        if self.training and draw is not None and batch.y is not None:
+            batch = replace(batch, y=draw(batch.y))  # drawn once: the encoder and decoder see the same one
         return self.pass_from(self.encode(batch.x, batch.y), batch, num_samples)
 
     def pass_from(self, q_z: Distribution, batch: Batch, num_samples: int) -> ModelPass:
@@ -184,7 +196,7 @@ class VAE(nn.Module):
         z = q_z.rsample((num_samples,))  # (S, B, D)
         p_x = self.decode(z, batch.y, context=batch.x)
         log_p_x = self.likelihood.log_prob(p_x, batch.x, batch.observed)
-        return ModelPass(q_z=q_z, p_z=self.p_z(), z=z, p_x=p_x, log_p_x=log_p_x)
+        return ModelPass(q_z=q_z, p_z=self.p_z(batch.y), z=z, p_x=p_x, log_p_x=log_p_x)
 
     def check_data(self, x: torch.Tensor) -> None:
         """Raise a one-line ``UserError`` when model-space data ``x: (N, *shape)`` cannot be scored; NaN entries
@@ -252,7 +264,7 @@ class VAE(nn.Module):
         """Draw ``n`` examples x ~ p(x|z), z ~ p(z); with ``mean=True`` return E[x|z] (sharper pictures)."""
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long)
-        z = self.p_z().sample((n,))  # (n, D)
+        z = self.prior_sample(n, y)  # (n, D)
         return self.examples(z, y, mean)
 
     @torch.inference_mode()

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from vaelab.data.schema import Feature
 
@@ -16,32 +15,49 @@ def encoded_width(features: Sequence[Feature]) -> int:
     return sum(len(f.categories or ()) if f.kind == "categorical" else 1 for f in features)
 
 
+def one_hot_positions(sizes: Sequence[int]) -> torch.Tensor:
+    """``(C,)`` the first position of each of C one-hot blocks of ``sizes`` laid side by side."""
+    return torch.tensor([0, *sizes[:-1]], dtype=torch.long).cumsum(0)
+
+
 class ColumnEncoding(nn.Module):
-    """``(..., D)`` model-space rows (:mod:`vaelab.data.table_columns`) -> ``(..., encoded_width)``.
+    """``(B, D)`` model-space rows (:mod:`vaelab.data.table_columns`) -> ``(B, encoded_width)``.
 
     Categorical columns become one-hot vectors (a category index is not a number to interpolate); counts
     ``log1p(count)`` (so a large count cannot swamp the first layer); ordinal levels ``k / (levels - 1)``;
-    continuous (already standardised) and binary values pass as they are.
+    continuous (already standardised) and binary values pass as they are. The numbers come first, then the
+    one-hot blocks, all written by one scatter.
     """
+
+    numeric: torch.Tensor  # (D_numbers,) positions of the columns that enter as one number
+    categorical: torch.Tensor  # (C,) positions of the categorical columns
+    top: torch.Tensor  # (C,) each categorical column's last category index
+    starts: torch.Tensor  # (C,) where each one-hot block starts in the output
+    counts: torch.Tensor  # (D_numbers,) bool: count columns (log1p)
+    divisor: torch.Tensor  # (D_numbers,) levels - 1 for ordinal columns, else 1
 
     def __init__(self, features: Sequence[Feature]) -> None:
         super().__init__()
-        self.kinds = [f.kind for f in features]
-        self.sizes = [len(f.categories or ()) for f in features]
-        self.levels = [f.levels or 2 for f in features]
+        kinds = [f.kind for f in features]
+        categorical = [j for j, kind in enumerate(kinds) if kind == "categorical"]
+        numeric = [j for j, kind in enumerate(kinds) if kind != "categorical"]
+        sizes = [len(features[j].categories or ()) for j in categorical]
         self.width = encoded_width(features)
+        self.register_buffer("numeric", torch.tensor(numeric, dtype=torch.long), persistent=False)
+        self.register_buffer("categorical", torch.tensor(categorical, dtype=torch.long), persistent=False)
+        self.register_buffer("top", torch.tensor(sizes, dtype=torch.long) - 1, persistent=False)
+        starts = one_hot_positions(sizes) + len(numeric) if sizes else torch.zeros(0, dtype=torch.long)
+        self.register_buffer("starts", starts, persistent=False)
+        self.register_buffer("counts", torch.tensor([kinds[j] == "count" for j in numeric]), persistent=False)
+        divisor = [float((features[j].levels or 2) - 1) if kinds[j] == "ordinal" else 1.0 for j in numeric]
+        self.register_buffer("divisor", torch.tensor(divisor), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = []
-        for j, kind in enumerate(self.kinds):
-            value = x[..., j]
-            if kind == "categorical":
-                index = value.round().long().clamp(0, self.sizes[j] - 1)
-                parts.append(F.one_hot(index, self.sizes[j]).to(x.dtype))
-            elif kind == "count":
-                parts.append(torch.log1p(value.clamp_min(0)).unsqueeze(-1))
-            elif kind == "ordinal":
-                parts.append((value / (self.levels[j] - 1)).unsqueeze(-1))
-            else:
-                parts.append(value.unsqueeze(-1))
-        return torch.cat(parts, dim=-1)
+        out = x.new_zeros(*x.shape[:-1], self.width)
+        values = x[..., self.numeric]
+        values = torch.where(self.counts, torch.log1p(values.clamp_min(0)), values) / self.divisor
+        out[..., : values.shape[-1]] = values
+        if self.categorical.numel():
+            index = torch.minimum(x[..., self.categorical].round().long().clamp_min(0), self.top) + self.starts
+            out.scatter_(-1, index, 1.0)
+        return out

@@ -133,7 +133,7 @@ class TabularVAE:
             "latent_dim": s.latent_dim,
             "network": {"name": "mlp", "hidden_dims": list(s.hidden_dims)},
             "likelihood": {"name": "columns", "continuous": s.continuous, "components": s.components},
-            "prior": "standard-normal",
+            "prior": "conditional-gaussian" if self.condition_columns_ else "standard-normal",
             "posterior": "gaussian",
         }
 
@@ -213,8 +213,8 @@ class TabularVAE:
                 chunks = []
                 for start in range(0, n, 4096):
                     size = min(4096, n - start)
-                    z = model.p_z().sample((size,))
                     part = None if y is None else y[start : start + size]
+                    z = model.prior_sample(size, part)
                     chunks.append(model.decode(z, part).sample().cpu().numpy())
         x = np.concatenate(chunks).astype(np.float64)
         for column, index in fixed.items():
