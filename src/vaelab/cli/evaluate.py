@@ -63,11 +63,26 @@ def evaluate(
     classifier_steps: Annotated[
         int, Opt(help="quality: training steps of the reference classifier (compare figures at equal steps)")
     ] = ClassifierSettings.steps,
+    synthetic: Annotated[
+        bool,
+        Opt("--synthetic", help="table models: quality of synthetic rows (shapes, trends, efficacy, privacy)"),
+    ] = False,
+    target: Annotated[str | None, Opt(help="--synthetic: the column the ML efficacy predicts")] = None,
+    positive: Annotated[str | None, Opt(help="--synthetic: its positive class [default: the rarest]")] = None,
+    rows: Annotated[int | None, Opt(help="--synthetic: rows to sample [default: as many as trained on]")] = None,
     as_json: Annotated[bool, Opt("--json", help="print the result as JSON on stdout")] = False,
 ) -> None:
     """Likelihood (nats, bits/dim), latent diagnostics, sample quality, latent accuracy and, on data with
     known factors, disentanglement; per-example means are written to RUN_DIR/eval-SPLIT.json,
-    per-example values to eval-SPLIT-per-example.npz."""
+    per-example values to eval-SPLIT-per-example.npz. With --synthetic (table models): column shapes, column-pair
+    trends, ML efficacy and distance to closest record of sampled rows, written to eval-synthetic.json."""
+    if synthetic:
+        from vaelab.cli.evaluate_synthetic import evaluate_synthetic
+
+        if not run_dir.is_dir():
+            raise UserError(f"no such run directory: {run_dir}")
+        evaluate_synthetic(run_dir, data, target, positive, rows, seed, as_json)
+        return
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels, limit, seed)
     named = metrics or ",".join(suite.default_metrics(dataset))

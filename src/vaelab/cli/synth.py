@@ -60,7 +60,9 @@ def synth(
     out: Annotated[Path, Opt(help="output .csv")] = Path("synthetic.csv"),
     save: Annotated[Path | None, Opt(help="also save the fitted model into this folder")] = None,
     kind: Annotated[list[str] | None, Opt(help="COLUMN=KIND overriding an inferred kind (count, ordinal, …)")] = None,
-    epochs: Annotated[int, Opt(help="training epochs")] = 300,
+    epochs: Annotated[
+        int | None, Opt(help="training epochs [default: 300, or enough for 3000 steps on a small table]")
+    ] = None,
     continuous: Annotated[str, Opt(help="continuous columns: gaussian | mixture")] = "gaussian",
     no_clip: Annotated[bool, Opt("--no-clip", help="let numbers leave their column's training range")] = False,
     seed: Annotated[int, Opt(help="seed of training and sampling")] = 0,

@@ -12,6 +12,7 @@ p(x | z, income = >50K) without rejection sampling.
 from __future__ import annotations
 
 import json
+import math
 import time
 import warnings
 from collections.abc import Mapping
@@ -40,6 +41,8 @@ from vaelab.objectives import ELBO
 from vaelab.training import TrainSettings, fit
 
 SETTINGS_FILE = "tabular.json"
+DEFAULT_EPOCHS = 300  # TVAE's (Xu et al. 2019)
+MIN_STEPS = 3000  # optimisation steps at least, when epochs are not given (a table of 500 rows: 3000 epochs)
 FORMAT = "vaelab.tabular"
 
 
@@ -55,9 +58,10 @@ class TabularSettings:
     hidden_dims: tuple[int, ...] = (256, 256)
     continuous: str = "gaussian"  # "gaussian" (decoded scale) or "mixture" (``components`` per cell)
     components: int = 5
-    epochs: int = 300
+    epochs: int | None = None  # None: 300 (TVAE's), or more on small tables so that training takes MIN_STEPS steps
     batch_size: int = 500
     lr: float = 1e-3
+    beta: float = 1.0  # weight of the KL term (the reported bound is always the beta = 1 ELBO)
     validation: float = 0.1  # share of rows held out to measure the bound against the marginals (0: none)
     conditional: bool = True  # condition on the categorical columns (any of them fillable at sampling)
     clip: bool = True  # keep sampled numbers within the training range of their column
@@ -67,9 +71,13 @@ class TabularSettings:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        for name in ("latent_dim", "epochs", "batch_size", "components"):
+        for name in ("latent_dim", "batch_size", "components"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.epochs is not None and self.epochs < 1:
+            raise UserError(f"epochs must be at least 1, not {self.epochs}")
+        if self.beta <= 0:
+            raise UserError(f"beta must be positive, not {self.beta}")
         if not 0 <= self.validation < 1:
             raise UserError(f"validation must be in [0, 1), not {self.validation}")
         if self.continuous not in ("gaussian", "mixture"):
@@ -104,8 +112,7 @@ class TabularVAE:
         columns = frame_columns(frame)
         if len(frame) < 2:
             raise UserError(f"the table has {len(frame)} row(s); give at least 2 to fit a model")
-        rows = np.arange(len(frame))
-        split = hold_out(len(frame), s.validation) if s.validation > 0 and len(frame) >= 20 else {"train": rows}
+        split = self.split_rows(len(frame))
         self.features_ = fit_features(columns, split["train"], s.kinds)
         self.dtypes_ = column_dtypes(frame)
         x = encode_columns(columns, self.features_)
@@ -121,11 +128,18 @@ class TabularVAE:
                     ModelConfig.model_validate(self._model_config()), train, condition_columns=self.condition_columns_
                 )
             )
-            fit(self.model, ELBO(), train, valid, self._train_settings(len(train)))
+            fit(self.model, ELBO(beta=s.beta), train, valid, self._train_settings(len(train)))
         if valid is not None:
             self._compare_with_marginals(train, valid)
         self.fit_seconds_ = time.perf_counter() - started
         return self
+
+    def split_rows(self, n: int) -> dict[str, np.ndarray]:
+        """The rows of an ``n``-row table that ``fit`` trains on (``"train"``) and holds out (``"valid"``: a
+        seeded ``validation`` share, when the table has at least 20 rows), for evaluation on the same split."""
+        if self.settings.validation > 0 and n >= 20:
+            return hold_out(n, self.settings.validation)
+        return {"train": np.arange(n)}
 
     def _model_config(self) -> dict[str, Any]:
         s = self.settings
@@ -139,9 +153,11 @@ class TabularVAE:
 
     def _train_settings(self, rows: int) -> TrainSettings:
         s = self.settings
+        batch_size = min(s.batch_size, rows)
+        epochs = s.epochs or max(DEFAULT_EPOCHS, math.ceil(MIN_STEPS / math.ceil(rows / batch_size)))
         return TrainSettings(
-            epochs=s.epochs,
-            batch_size=min(s.batch_size, rows),
+            epochs=epochs,
+            batch_size=batch_size,
             lr=s.lr,
             grad_clip=10.0,
             seed=s.random_state,
@@ -190,9 +206,14 @@ class TabularVAE:
         return Batch(values.masked_fill(missing, 0.0), condition, mask=mask)
 
     def _rows(self, frame: pd.DataFrame) -> np.ndarray:
+        """The rows of ``frame`` in model space; UserError naming a column the model was not fitted on, a
+        missing one, or a category it never saw."""
         self._fitted()
-        columns = frame_columns(frame)
-        return encode_columns(columns, self.features_)
+        return encode_columns(frame_columns(frame), self.features_)
+
+    def check_table(self, frame: pd.DataFrame) -> None:
+        """UserError (naming the column) unless ``frame`` holds the columns and categories fitted on."""
+        self._rows(frame)
 
     # -------------------------------------------------------------- sample
     def sample(
