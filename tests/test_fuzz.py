@@ -43,11 +43,11 @@ from pydantic import BaseModel
 from helpers import tiny_vae
 from vaelab.applications.anomaly.table_file import read_detect_input
 from vaelab.config.files import parse_assignments, read_run_config, resolve_config
-from vaelab.config.load import load
 from vaelab.config.schema import RunConfig
 from vaelab.data.csv_table import read_csv_table
 from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
+from vaelab.models.load import load
 from vaelab.training.checkpoint import (
     CHECKPOINT_NAME,
     Progress,
@@ -313,7 +313,10 @@ def check_data_file(suffix: str) -> Callable[[tuple[bytes, str, str | None, str 
             if dataset is not None and len(dataset.x):  # what training relies on
                 x = np.asarray(dataset.x)
                 assert dataset.y is None or len(dataset.y) == len(x)
-                assert np.isfinite(x).all() if dataset.levels is None else 0 <= x.min() <= x.max() < dataset.levels
+                if dataset.features is not None:  # a table's columns: NaN marks a missing cell, never an infinity
+                    assert not np.isinf(x).any()
+                else:
+                    assert np.isfinite(x).all() if dataset.levels is None else 0 <= x.min() <= x.max() < dataset.levels
 
     return check
 

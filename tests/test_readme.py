@@ -215,6 +215,20 @@ def write_plant(path: Path) -> None:
     path.write_text("t,a,b,fault\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
+def write_people(path: Path) -> None:
+    """``people.csv``: a mixed table (whole numbers, a spiky amount, text with gaps, a yes/no income class)."""
+    rng = np.random.default_rng(2)
+    jobs = np.array(["clerk", "engineer", "nurse", "teacher"])
+    rows = []
+    for i in range(300):
+        job = jobs[rng.integers(0, 4)]
+        gain = 0 if rng.random() < 0.9 else int(rng.integers(1000, 20000))
+        income = ">50K" if (job == "engineer") ^ (rng.random() < 0.2) else "<=50K"
+        shown = "" if i % 17 == 0 else job
+        rows.append(f"{rng.integers(18, 80)},{rng.integers(10, 60)},{shown},{gain},{income}")
+    path.write_text("age,hours,job,gain,income\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
 def write_molecules(path: Path) -> None:
     """``molecules.smi``: a few small molecules, one SMILES per line, repeated so every split sees each token."""
     molecules = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC", "Clc1ccccc1", "CC(C)Br", "c1ccc2[nH]ccc2c1", "C1CCCCC1"]
@@ -226,6 +240,7 @@ USER_FILES: dict[str, Callable[[Path], None]] = {
     "table.csv": write_detection_table,
     "molecules.smi": write_molecules,
     "plant.csv": write_plant,
+    "people.csv": write_people,
 }
 """Files the README's commands name as the user's own -> writer of a small stand-in."""
 
@@ -263,8 +278,8 @@ def set_option(args: list[str], name: str, value: str) -> list[str]:
 def quick(args: list[str]) -> list[str]:
     """The default suite's caps on ``vaelab ARGS``: train one epoch of at most 20 steps without a progress
     bar, and without the report except for the plain ``vaelab train`` (``vaelab report`` writes the other
-    run's); detect for one epoch (30 steps per fit for a series); evaluate 200 examples with at most 10
-    importance samples. Capped so, the README's ``--resume`` asks for the same one-epoch run, which is
+    run's); detect for one epoch (30 steps per fit for a series); synth for one epoch; evaluate 200 examples
+    with at most 10 importance samples. Capped so, the README's ``--resume`` asks for the same one-epoch run, which is
     complete: it loads the checkpoint and trains no further; the slow suite resumes the full run for 10 more
     epochs."""
     command = args[0] if args else ""
@@ -273,6 +288,8 @@ def quick(args: list[str]) -> list[str]:
         return [*set_option(args, "--epochs", "1"), "--set", "train.max_steps=20", "--no-progress", *report]
     if command == "detect":
         return set_option(args, "--steps", "30") if "--series" in args else set_option(args, "--epochs", "1")
+    if command == "synth" and "--data" in args:
+        return set_option(args, "--epochs", "1")
     if command == "eval":
         samples = min(int(option(args, "--num-samples") or 10), 10)
         limit = min(int(option(args, "--limit") or 200), 200)
@@ -343,8 +360,11 @@ class Session:
         import vaelab.training
 
         if self.profile == "quick":
+            import vaelab.applications.synthetic.tabular_vae as tabular
+
             fit = vaelab.training.fit
             patch.setattr(vaelab.training, "fit", capped_fit(fit))
+            patch.setattr(tabular, "fit", capped_fit(fit))  # TabularVAE trains through the same loop
         code = compile("\n" * (example.line - 1) + example.text, str(README), "exec")  # README line numbers
         try:
             exec(code, self.namespace)  # the blocks share one namespace, as in one session

@@ -5,6 +5,7 @@ registered networks, posteriors, priors and likelihoods builds, trains a step, s
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from vaelab.config.build import OBJECTIVES, build_objective, model_spec
 from vaelab.config.schema import ModelConfig, ObjectiveConfig
 from vaelab.data.batch import Batch, dataset_rows
 from vaelab.data.dataset import ArrayDataset
+from vaelab.data.table_columns import encode_columns, fit_features
 from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
@@ -152,14 +154,33 @@ FACTORS = {
 }
 COMBINATIONS = _pairwise_cover(FACTORS)
 SEQUENCE_COMBINATIONS = _pairwise_cover({**FACTORS, **SEQUENCE_PARTS})
-INCOMPATIBLE = {("planar", "vamp"), ("iaf", "vamp")}  # a VampPrior needs a posterior density anywhere
 
 
-def images_for(likelihood: str) -> ArrayDataset:
-    """Data each likelihood accepts: binary images for Bernoulli, images on a grid of 4 levels otherwise."""
+def images_for(likelihood: str, labelled: bool = False) -> ArrayDataset:
+    """Data each likelihood accepts: binary images for Bernoulli, a mixed table for the columns likelihood,
+    images on a grid of 4 levels otherwise; with two classes of labels when ``labelled``."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 12) if labelled else None
+    if likelihood == "columns":
+        columns = {"size": rng.normal(size=12), "colour": rng.choice(np.array(["red", "blue"], dtype=object), 12)}
+        features = fit_features(columns)
+        return ArrayDataset(
+            encode_columns(columns, features), y, None, "mixed", 2 if labelled else None, features=features
+        )
     levels = 2 if likelihood == "bernoulli" else 4
-    x = np.random.default_rng(0).integers(0, levels, size=(12, 1, 8, 8)).astype(np.uint8)
-    return ArrayDataset(x, None, levels, "grid")
+    x = rng.integers(0, levels, size=(12, 1, 8, 8)).astype(np.uint8)
+    return ArrayDataset(x, y, levels, "grid", 2 if labelled else None)
+
+
+def refusal(parts: dict[str, str]) -> str | None:
+    """The error a combination of parts must be refused with, or None when it builds."""
+    if parts["likelihood"] == "columns" and parts["network"] == "conv":  # the networks are built first
+        return "--network conv needs images"
+    if parts["prior"] == "vamp" and (parts["posterior"] in ("planar", "iaf") or parts["likelihood"] == "columns"):
+        return "VampPrior"
+    if parts["prior"] == "conditional-gaussian" and parts["posterior"] == "ladder":
+        return "a ladder posterior's top-down prior takes no condition"
+    return None
 
 
 def trains_saves_and_loads_the_same(config: ModelConfig, data: ArrayDataset, tmp_path: Path) -> None:
@@ -174,17 +195,27 @@ def trains_saves_and_loads_the_same(config: ModelConfig, data: ArrayDataset, tmp
     outputs = []
     for m in (model, loaded):
         torch.manual_seed(1)
-        outputs.append((m(batch, num_samples=2).log_weights(), m.sample(2)))
+        outputs.append((m(batch, num_samples=2).log_weights(), m.sample(2, y=0 if m.is_conditional else None)))
     for a, b in zip(*outputs, strict=True):  # log weights, then samples (token ids for sequences)
         assert torch.isfinite(a).all() and torch.equal(a, b)
 
 
 @pytest.mark.parametrize("parts", COMBINATIONS, ids=lambda c: "-".join(c.values()))
 def test_every_pair_of_registered_parts_builds_trains_saves_and_loads(parts: dict[str, str], tmp_path: Path) -> None:
-    data = images_for(parts["likelihood"])
-    config = ModelConfig(latent_dim=3, hidden_dims=[8], conv_channels=[4], conv_hidden=8, prior_components=3, **parts)
-    if (parts["posterior"], parts["prior"]) in INCOMPATIBLE:
-        with pytest.raises(UserError, match="VampPrior"):
+    conditional = parts["prior"] == "conditional-gaussian"  # p(z|c) needs a condition: a cvae on labels
+    data = images_for(parts["likelihood"], labelled=conditional)
+    config = ModelConfig(
+        preset="cvae" if conditional else "vae",
+        latent_dim=3,
+        hidden_dims=[8],
+        conv_channels=[4],
+        conv_hidden=8,
+        prior_components=3,
+        **parts,
+    )
+    refused = refusal(parts)
+    if refused is not None:
+        with pytest.raises(UserError, match=re.escape(refused)):
             build_model(model_spec(config, data))
         return
     trains_saves_and_loads_the_same(config, data, tmp_path)
@@ -202,8 +233,15 @@ def test_every_pair_of_sequence_parts_builds_trains_saves_and_loads(parts: dict[
     data = sequences()
     network = {"name": parts["network"], "embedding_dim": 4, "encoder_hidden": 8, "decoder_hidden": 8}
     config = ModelConfig(latent_dim=3, prior_components=3, **{**parts, "network": network})  # type: ignore[arg-type]
-    if parts["prior"] == "vamp":
-        with pytest.raises(UserError, match="VampPrior"):
+    if parts["prior"] in ("vamp", "conditional-gaussian"):
+        needle = (
+            "VampPrior"
+            if parts["prior"] == "vamp"
+            else "takes no condition"
+            if parts["posterior"] == "ladder"
+            else "needs a conditional model"
+        )
+        with pytest.raises(UserError, match=needle):
             build_model(model_spec(config, data))
         return
     trains_saves_and_loads_the_same(config, data, tmp_path)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vaelab.config.load import load
 from vaelab.errors import UserError
 from vaelab.models import VAE
+from vaelab.models.load import load
 
 if TYPE_CHECKING:
     from vaelab.applications.anomaly import VAEDetector

@@ -9,7 +9,6 @@ import numpy as np
 import torch
 
 from vaelab.config.files import CONFIG_NAME, read_run_config
-from vaelab.config.load import load
 from vaelab.config.schema import DataConfig
 from vaelab.config.sequences import sequence_options
 from vaelab.data.batch import dataset_rows
@@ -19,6 +18,7 @@ from vaelab.data.schema import feature_from_dict
 from vaelab.data.table_columns import recode_columns
 from vaelab.errors import UserError
 from vaelab.models import VAE
+from vaelab.models.load import load
 
 
 def load_run(run_dir: Path, device: str = "cpu") -> VAE:

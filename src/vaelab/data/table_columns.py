@@ -151,7 +151,14 @@ def encode_columns(columns: Columns, features: Sequence[Feature]) -> np.ndarray:
     n = len(next(iter(columns.values()))) if columns else 0
     x = np.full((n, len(features)), np.nan, dtype=np.float32)
     for j, feature in enumerate(features):
-        x[:, j] = _encode(feature, np.asarray(columns[feature.name]))
+        with np.errstate(over="ignore"):
+            x[:, j] = _encode(feature, np.asarray(columns[feature.name]))
+        if np.isinf(x[:, j]).any():
+            row = int(np.argmax(np.isinf(x[:, j])))
+            raise UserError(
+                f"column {feature.name!r} holds a value at row {row} too far outside the training rows' range "
+                f"({feature.low} to {feature.high}) to scale; check the value"
+            )
     return x
 
 

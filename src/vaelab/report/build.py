@@ -19,7 +19,6 @@ import vaelab
 from vaelab.atomic import atomic_write_text
 from vaelab.config.build import build_objective
 from vaelab.config.files import read_run_config
-from vaelab.config.load import load
 from vaelab.config.schema import RunConfig
 from vaelab.config.sequences import sequence_options
 from vaelab.data.dataset import ArrayDataset
@@ -27,6 +26,7 @@ from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
 from vaelab.evaluation.inputs import model_device
 from vaelab.models import VAE
+from vaelab.models.load import load
 from vaelab.report.analysis import LatentAnalysis, analyse
 from vaelab.report.html import Page, render
 from vaelab.report.model_sections import (

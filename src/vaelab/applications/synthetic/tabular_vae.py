@@ -306,7 +306,7 @@ class TabularVAE:
     @classmethod
     def load(cls, directory: str | Path) -> TabularVAE:
         """A TabularVAE saved by :meth:`save`; reads JSON and safetensors only."""
-        from vaelab.config.load import load
+        from vaelab.models.load import load
 
         directory = Path(directory)
         path = directory / SETTINGS_FILE

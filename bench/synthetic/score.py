@@ -1,0 +1,110 @@
+"""Score the synthetic Adult tables written by run.py, side by side, and check the conditional rows.
+
+    .venv/bin/python bench/synthetic/score.py --out /work/runs/synth
+
+Every ``OUT/<method>/seed<k>.csv`` is scored against adult.data (the training rows) and adult.test (the real
+held-out rows) by ``vaelab.evaluation.synthetic.quality_report``: column shapes, column-pair trends (all pairs,
+and the pairs related in the real table, as SDMetrics >= 0.27 averages), SDGym's ML efficacy (binary F1 of
+``>50K``, mean of four classifiers) and the distance to the closest training record. The table gives, per method,
+the mean and standard deviation over its seeds and the median fit time. ``vaelab-cond`` rows (sampled with
+income = ">50K") are checked for the condition and scored against the real ``>50K`` rows, next to the
+unconditional rows of the same seed against all real rows. Scores are cached in ``OUT/<method>/seed<k>.score.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+from adult import CATEGORICAL, POSITIVE, TARGET, data_dir, read_adult
+
+from vaelab.evaluation.synthetic.report import quality_report
+from vaelab.evaluation.synthetic.shapes import column_shapes
+
+ORDER = ("real", "vaelab", "tvae", "copula")
+FIGURES = (
+    ("ml_efficacy_f1", "ML efficacy F1"),
+    ("column_shapes", "shapes"),
+    ("column_pair_trends", "trends (all pairs)"),
+    ("column_pair_trends_related", "trends (related pairs)"),
+    ("dcr_synthetic_p5", "DCR p5"),
+    ("dcr_synthetic_median", "DCR median"),
+    ("exact_copies", "exact copies"),
+)
+
+
+def read_synthetic(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype={name: str for name in CATEGORICAL}, keep_default_na=False)
+    return frame
+
+
+def score(path: Path, train: pd.DataFrame, test: pd.DataFrame, seed: int) -> dict[str, Any]:
+    cached = path.with_suffix(".score.json")
+    if cached.exists():
+        return dict(json.loads(cached.read_text()))
+    report = quality_report(train, test, read_synthetic(path), CATEGORICAL, TARGET, POSITIVE, random_state=seed)
+    report.pop("details")
+    cached.write_text(json.dumps(report, indent=2))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/synth"))
+    parser.add_argument("--data-dir", type=Path, default=data_dir())
+    args = parser.parse_args()
+    train, test = read_adult(args.data_dir / "adult.data"), read_adult(args.data_dir / "adult.test")
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for method in ORDER:
+        for path in sorted((args.out / method).glob("seed*.csv")):
+            seed = int(path.stem.removeprefix("seed"))
+            record = json.loads(path.with_suffix(".json").read_text())
+            rows.setdefault(method, []).append({**score(path, train, test, seed), "fit_seconds": record["fit_seconds"]})
+    holdout = quality_report(train, test, test, CATEGORICAL)  # the real held-out rows' own distances
+    print(f"Adult: {len(train)} training rows, {len(test)} held-out rows (adult.test)")
+    header = "| method | seeds | " + " | ".join(label for _, label in FIGURES) + " | fit s (median) |"
+    print(header)
+    print("|" + "---|" * (len(FIGURES) + 3))
+    for method, records in rows.items():
+        cells = []
+        for key, _ in FIGURES:
+            values = np.array([r[key] for r in records], dtype=float)
+            cells.append(f"{values.mean():.3f} ± {values.std():.3f}" if len(values) > 1 else f"{values.mean():.3f}")
+        fit = np.median([r["fit_seconds"] for r in records])
+        print(f"| {method} | {len(records)} | " + " | ".join(cells) + f" | {fit:.0f} |")
+    print(
+        f"| real held-out rows (adult.test) | – | – | – | – | – | {holdout['dcr_holdout_p5']:.3f} | "
+        f"{holdout['dcr_holdout_median']:.3f} | {holdout['exact_copies_holdout']:.3f} | – |"
+    )
+    conditional(args.out, train)
+
+
+def conditional(out: Path, train: pd.DataFrame) -> None:
+    """The rows sampled with income = >50K: the share that holds it, and their column shapes against the real
+    >50K rows next to the unconditional rows' shapes against all real rows (same seed)."""
+    paths = sorted((out / "vaelab-cond").glob("seed*.csv"))
+    if not paths:
+        return
+    positive = train[train[TARGET] == POSITIVE]
+    print(f"\nConditional synthesis, income = {POSITIVE} ({len(positive)} real rows hold it)")
+    print("| seed | rows holding it | shapes vs real >50K rows | unconditional shapes vs all rows | difference |")
+    print("|---|---|---|---|---|")
+    for path in paths:
+        rows = read_synthetic(path)
+        unconditional = read_synthetic(out / "vaelab" / path.name)
+        kept = (rows[TARGET] == POSITIVE).mean()
+        others = [c for c in CATEGORICAL if c != TARGET]
+        conditioned = column_shapes(positive.drop(columns=TARGET), rows.drop(columns=TARGET), others).mean
+        plain = column_shapes(train.drop(columns=TARGET), unconditional.drop(columns=TARGET), others).mean
+        print(f"| {path.stem} | {kept:.3f} | {conditioned:.3f} | {plain:.3f} | {conditioned - plain:+.3f} |")
+
+
+if __name__ == "__main__":
+    main()
