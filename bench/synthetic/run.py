@@ -1,0 +1,159 @@
+"""Resumable runner of the synthetic-table benchmark on UCI Adult: fit a method, time it, sample a table.
+
+    bench/synthetic/.venv/bin/python bench/synthetic/run.py --method tvae --seeds 0 1 2 3 4 --out /work/runs/synth
+
+For each seed it fits the method on adult.data (every row; ``--rows N`` fits on a seeded subsample of N rows, for
+smoke tests), samples as many rows as it was fitted on, and writes ``OUT/<method>/seed<k>.csv`` and
+``OUT/<method>/seed<k>.json`` ({"fit_seconds", "sample_seconds", "epochs", "rows", "method", "seed", "versions",
+...}). A seed whose two files exist is skipped, so an interrupted run resumes. Scoring happens elsewhere
+(``vaelab.evaluation.synthetic``).
+
+Methods: ``vaelab`` (``vaelab.TabularVAE``), ``tvae`` (``ctgan.TVAE`` at its defaults, 300 epochs unless
+``--epochs``), ``copula`` (copula.py), ``real`` (the training table itself: the reference row, fit time 0).
+``--method vaelab`` also samples ``conditions={"income": ">50K"}`` from the same fit into ``OUT/vaelab-cond/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+from adult import CATEGORICAL, POSITIVE, TARGET, data_dir, read_adult
+
+METHODS = ("vaelab", "tvae", "copula", "real")
+THREADS = 2  # the machine's cores
+CONDITIONS = {TARGET: POSITIVE}
+
+
+def fit_and_sample(method: str, train: pd.DataFrame, seed: int, epochs: int | None):
+    """Fit ``method`` on ``train`` and sample ``len(train)`` rows; returns (table, fit_s, sample_s, epochs), where
+    vaelab's table is a pair: the unconditional rows and the rows sampled with ``CONDITIONS``."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(THREADS)
+    n = len(train)
+    if method == "real":
+        return train, 0.0, 0.0, None
+    if method == "tvae":
+        from ctgan import TVAE
+
+        model = TVAE() if epochs is None else TVAE(epochs=epochs)
+        model.set_random_state(seed)  # ctgan seeds numpy and torch inside fit() and sample() from this
+        start = time.perf_counter()
+        model.fit(train, discrete_columns=CATEGORICAL)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        synth = model.sample(n)
+        return synth, fit_s, time.perf_counter() - start, model.epochs
+    if method == "copula":
+        from copula import GaussianCopula
+
+        start = time.perf_counter()
+        model = GaussianCopula().fit(train, CATEGORICAL, random_state=seed)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        synth = model.sample(n, random_state=seed)
+        return synth, fit_s, time.perf_counter() - start, None
+    if method == "vaelab":
+        from vaelab import TabularVAE
+
+        model = TabularVAE(random_state=seed, threads=THREADS, epochs=epochs)
+        start = time.perf_counter()
+        model.fit(train)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        synth = model.sample(n, random_state=seed)
+        sample_s = time.perf_counter() - start
+        conditioned = model.sample(n, conditions=CONDITIONS, random_state=seed)  # the same fit, income >50K
+        return (synth, conditioned), fit_s, sample_s, model.settings.epochs
+    raise ValueError(f"unknown method {method!r}")
+
+
+def versions(method: str) -> dict[str, str]:
+    """Versions of Python and of the packages that shape the result, plus vaelab's git commit."""
+    found = {"python": platform.python_version()}
+    extra = {"tvae": ["ctgan", "rdt"], "vaelab": ["vaelab"]}.get(method, [])
+    names = ["torch", "numpy", "pandas", "scipy", *extra]
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    repo = Path(__file__).resolve().parents[2]
+    git = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    found["vaelab_commit"] = git.stdout.strip() or "unknown"
+    return found
+
+
+def write_table(table: pd.DataFrame, csv_path: Path) -> None:
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = csv_path.with_suffix(".csv.tmp")
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, csv_path)
+
+
+def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
+    """One seed: skip it if done, else fit, sample and write the CSV(s), then the JSON (written last = done)."""
+    folder = args.out / args.method
+    csv_path, json_path = folder / f"seed{seed}.csv", folder / f"seed{seed}.json"
+    if csv_path.exists() and json_path.exists():
+        print(f"{args.method} seed {seed}: done already, skipped", flush=True)
+        return
+    train = full if args.rows is None else full.sample(n=args.rows, random_state=seed).reset_index(drop=True)
+    print(f"{args.method} seed {seed}: fitting on {len(train)} rows", flush=True)
+    found_versions = versions(args.method)  # before the fit: the repository's HEAD may move during a long run
+    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs)
+    if args.method == "vaelab":
+        synth, conditioned = synth
+        write_table(conditioned, args.out / "vaelab-cond" / f"seed{seed}.csv")
+    write_table(pd.DataFrame(synth), csv_path)
+    record = {
+        "method": args.method,
+        "seed": seed,
+        "fit_seconds": round(fit_s, 3),
+        "sample_seconds": round(sample_s, 3),
+        "epochs": epochs,
+        "rows": len(train),
+        "sampled_rows": len(synth),
+        "conditions_sampled": CONDITIONS if args.method == "vaelab" else None,
+        "data": str(args.data),
+        "torch_threads": THREADS,
+        "machine_busy": args.busy,
+        "versions": found_versions,
+    }
+    json_path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"{args.method} seed {seed}: fit {fit_s:.1f} s, sample {sample_s:.1f} s -> {csv_path}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--method", choices=METHODS, required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--epochs", type=int, help="training epochs (default: the method's own default)")
+    parser.add_argument("--rows", type=int, help="fit on a seeded subsample of this many rows (smoke tests)")
+    parser.add_argument("--busy", action="store_true", help="record that other jobs shared the machine (timings)")
+    parser.add_argument("--data", type=Path, default=data_dir() / "adult.data", help="adult.data")
+    args = parser.parse_args(argv)
+    full = read_adult(args.data)
+    for seed in args.seeds:
+        run_seed(args, full, seed)
+
+
+if __name__ == "__main__":
+    main()
