@@ -120,7 +120,7 @@ def test_columns_likelihood_is_the_sum_of_its_families(continuous: str) -> None:
 
 
 def test_columns_likelihood_masks_missing_cells_exactly() -> None:
-    likelihood = ColumnsLikelihood(FEATURES)
+    likelihood = ColumnsLikelihood(FEATURES, continuous="gaussian")
     eta = torch.randn(3, *likelihood.param_shape)
     p_x = likelihood(eta)
     mask = torch.ones_like(ROWS, dtype=torch.bool)

@@ -17,25 +17,15 @@ Opt = typer.Option
 DATA_FILE = "synth-data.json"  # in a saved model's folder: the .csv it was fitted on
 
 
-def parse_conditions(conditions: list[str]) -> dict[str, str]:
-    """``["col=value", ...]`` -> ``{"col": "value"}``; UserError for an item without ``=``."""
+def parse_pairs(items: list[str], flag: str, example: str) -> dict[str, str]:
+    """``["col=value", ...]`` -> ``{"col": "value"}`` (split at the first ``=``); UserError for an item without
+    one, naming ``flag`` and showing ``example``."""
     parsed: dict[str, str] = {}
-    for item in conditions:
+    for item in items:
         name, equals, value = item.partition("=")
         if not equals or not name.strip():
-            raise UserError(f"--condition {item!r} is not COLUMN=VALUE; write for example --condition income=>50K")
+            raise UserError(f"{flag} {item!r} is not COLUMN=VALUE; write for example {flag} {example}")
         parsed[name.strip()] = value.strip()
-    return parsed
-
-
-def parse_kinds(kinds: list[str]) -> dict[str, str]:
-    """``["col=count", ...]`` -> ``{"col": "count"}``."""
-    parsed: dict[str, str] = {}
-    for item in kinds:
-        name, equals, kind = item.partition("=")
-        if not equals:
-            raise UserError(f"--kind {item!r} is not COLUMN=KIND; write for example --kind visits=count")
-        parsed[name.strip()] = kind.strip()
     return parsed
 
 
@@ -63,7 +53,7 @@ def synth(
     epochs: Annotated[
         int | None, Opt(help="training epochs [default: 300, or enough for 3000 steps on a small table]")
     ] = None,
-    continuous: Annotated[str, Opt(help="continuous columns: gaussian | mixture")] = "gaussian",
+    continuous: Annotated[str, Opt(help="continuous columns: mixture (of Gaussians) | gaussian")] = "mixture",
     no_clip: Annotated[bool, Opt("--no-clip", help="let numbers leave their column's training range")] = False,
     seed: Annotated[int, Opt(help="seed of training and sampling")] = 0,
     as_json: Annotated[bool, Opt("--json", help="print a summary as JSON on stdout")] = False,
@@ -77,7 +67,7 @@ def synth(
         raise UserError(f"--out must end in .csv, got {out.name}")
     if (model_dir is None) == (data is None):
         raise UserError("give either --data FILE.csv (fit, then sample) or a saved model folder, not both")
-    conditions = parse_conditions(condition or [])
+    conditions = parse_pairs(condition or [], "--condition", "income=>50K")
     caught: list[warnings.WarningMessage] = []
     if model_dir is not None:
         estimator = TabularVAE.load(model_dir)
@@ -91,7 +81,11 @@ def synth(
             raise UserError(f"{data}: vaelab synth reads a .csv with a header; got {data.suffix or 'no suffix'}")
         frame = read_csv_frame(data)
         estimator = TabularVAE(
-            epochs=epochs, continuous=continuous, clip=not no_clip, kinds=parse_kinds(kind or []), random_state=seed
+            epochs=epochs,
+            continuous=continuous,
+            clip=not no_clip,
+            kinds=parse_pairs(kind or [], "--kind", "visits=count"),
+            random_state=seed,
         )
         rows = n or len(frame)
         if rows < 1:

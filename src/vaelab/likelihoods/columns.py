@@ -82,7 +82,7 @@ class ColumnsLikelihood(Likelihood):
     def __init__(
         self,
         features: Sequence[Feature],
-        continuous: ContinuousFamily = "gaussian",
+        continuous: ContinuousFamily = "mixture",
         components: int = 5,
         scale: Literal["learned", "decoder"] = "decoder",
         count: CountFamily = "negative-binomial",

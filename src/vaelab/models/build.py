@@ -107,7 +107,7 @@ class GaussianOptions(Options):
 
 
 class ColumnsOptions(Options):
-    continuous: Literal["gaussian", "mixture"] = "gaussian"  # family of the continuous columns
+    continuous: Literal["gaussian", "mixture"] = "mixture"  # family of the continuous columns (bench/synthetic)
     components: Annotated[int, Field(ge=1, le=64)] = 5  # Gaussians per cell, continuous="mixture"
     scale: Literal["learned", "decoder"] = "decoder"  # continuous="gaussian": one per column, or decoded per row
     count: Literal["poisson", "negative-binomial"] = "negative-binomial"  # family of the count columns
