@@ -164,3 +164,19 @@ def test_a_model_no_better_than_marginals_says_so() -> None:
         warnings.simplefilter("always")
         TabularVAE(epochs=1, lr=1e-7, batch_size=50, hidden_dims=[8], threads=1).fit(make_table(200))
     assert any(issubclass(w.category, WorseThanMarginalsWarning) for w in caught)
+
+
+@pytest.mark.filterwarnings("ignore::vaelab.applications.synthetic.tabular_vae.WorseThanMarginalsWarning")
+def test_declared_counts_and_ordinals_are_drawn_as_whole_numbers() -> None:
+    table = make_table(200)
+    rng = np.random.default_rng(5)
+    table["visits"] = rng.poisson(3, 200)
+    table["grade"] = rng.integers(0, 4, 200)
+    kinds = {"visits": "count", "grade": "ordinal"}
+    model = TabularVAE(epochs=3, batch_size=50, latent_dim=2, hidden_dims=[16], threads=1, kinds=kinds).fit(table)
+    assert [f.kind for f in model.features_][-2:] == ["count", "ordinal"] and model.features_[-1].levels == 4
+    rows = model.sample(100, random_state=0)
+    assert rows["visits"].dtype == np.int64 and (rows["visits"] >= 0).all()
+    assert set(rows["grade"]) <= {0, 1, 2, 3}
+    with pytest.raises(UserError, match="column 'grade' is declared ordinal but holds negative or fractional"):
+        TabularVAE(epochs=1, kinds=kinds).fit(table.assign(grade=table["grade"] - 0.5))

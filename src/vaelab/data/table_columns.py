@@ -123,7 +123,7 @@ def _fit_feature(
         return Feature(name, kind, levels=2)
     whole = bool(np.all(present == np.round(present)))
     if kind in ("count", "ordinal") and (not whole or present.min() < 0):
-        raise UserError(f"column {name!r} is a {kind} column but holds negative or fractional values")
+        raise UserError(f"column {name!r} is declared {kind} but holds negative or fractional values")
     train = numbers if train_rows is None else numbers[train_rows]
     train = train[~np.isnan(train)]
     if train.size == 0:
