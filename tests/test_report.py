@@ -333,7 +333,7 @@ def test_traverse_writes_rows_ordered_by_kl(digits_run: Path, tmp_path: Path, ca
         (["--order", "size"], "--order must be one of kl, index"),
         (["--index", "100000"], "--index must be in 0.."),
         (["--label", "1"], "--label needs a class-conditional model"),
-        (["--out", "t.gif"], "--out must end in .png, .npy, .smi or .txt"),
+        (["--out", "t.gif"], "--out must end in .png, .npy, .csv, .smi or .txt"),
     ],
 )
 def test_traverse_rejects_bad_input_in_one_line(digits_run: Path, capsys, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
