@@ -12,7 +12,6 @@ from vaelab.atomic import atomic_write_text
 from vaelab.cli.common import load_run, run_data
 from vaelab.cli.output import emit_json, say
 from vaelab.data.schema import Feature, feature_from_dict
-from vaelab.data.table_columns import decode_columns
 from vaelab.errors import UserError
 
 OUTPUT = "eval-synthetic.json"
@@ -106,11 +105,13 @@ def _run_tables(
         raise UserError("--synthetic samples without a condition: use a model saved by vaelab synth --save")
     features = tuple(feature_from_dict(f) for f in model.spec["columns"])
 
-    def frame(x: np.ndarray, clip: bool = False) -> pd.DataFrame:
-        return features_frame(decode_columns(x, features, clip=clip), features)
-
     train = run_data(run_dir, model, data, "train")
     test = run_data(run_dir, model, data, "test")
     torch.manual_seed(seed)
-    synthetic = model.sample(rows or len(train), mean=False).numpy()  # within the training range, as vaelab sample
-    return frame(np.asarray(train.x)), frame(np.asarray(test.x)), frame(synthetic, clip=True), features
+    synthetic = model.sample(rows or len(train), mean=False).numpy()
+    return (
+        features_frame(np.asarray(train.x), features),
+        features_frame(np.asarray(test.x), features),
+        features_frame(synthetic, features, clip=True),  # within the training range, as vaelab sample writes
+        features,
+    )

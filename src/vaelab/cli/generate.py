@@ -15,7 +15,6 @@ from vaelab.cli.output import emit_json, say
 from vaelab.data.schema import feature_from_dict
 from vaelab.data.sequences import encode_texts
 from vaelab.data.splits import FILE_SPLITS
-from vaelab.data.table_columns import decode_columns
 from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
 from vaelab.models import VAE
@@ -45,8 +44,8 @@ def _write_output(out: Path, array: np.ndarray, ncols: int, model: VAE) -> None:
         from vaelab.applications.synthetic.frames import features_frame
 
         features = tuple(feature_from_dict(f) for f in model.spec["columns"])
-        rows = decode_columns(array, features, clip=True)  # within each column's training range
-        atomic_write_text(out, features_frame(rows, features).to_csv(index=False))
+        rows = features_frame(array, features, clip=True)  # within each column's training range
+        atomic_write_text(out, rows.to_csv(index=False))
     else:
         vocabulary = cast(Vocabulary, model.vocabulary)
         texts = ["" if text is None else text for text in vocabulary.texts(array)]  # "": no molecule decoded

@@ -121,9 +121,7 @@ def _fit_feature(
         if not np.isin(present, (0.0, 1.0)).all():
             raise UserError(f"column {name!r} is binary but holds values other than 0 and 1; declare another kind")
         return Feature(name, kind, levels=2)
-    whole = bool(np.all(present == np.round(present)))
-    if kind in ("count", "ordinal") and (not whole or present.min() < 0):
-        raise UserError(f"column {name!r} is declared {kind} but holds negative or fractional values")
+    _check_whole(name, kind, present)
     train = numbers if train_rows is None else numbers[train_rows]
     train = train[~np.isnan(train)]
     if train.size == 0:
@@ -134,9 +132,16 @@ def _fit_feature(
     if kind == "count":
         return Feature(name, kind, low=low, high=high, integer=True)
     scale = float(train.std())
+    whole = bool(np.all(present == np.round(present)))
     return Feature(
         name, kind, loc=float(train.mean()), scale=scale if scale > 0 else 1.0, low=low, high=high, integer=whole
     )
+
+
+def _check_whole(name: str, kind: str, present: np.ndarray) -> None:
+    """UserError unless a count or ordinal column's present values are non-negative whole numbers."""
+    if kind in ("count", "ordinal") and present.size and (present.min() < 0 or (present % 1).any()):
+        raise UserError(f"column {name!r} is declared {kind} but holds negative or fractional values")
 
 
 def encode_columns(columns: Columns, features: Sequence[Feature]) -> np.ndarray:
@@ -176,8 +181,7 @@ def _encode(feature: Feature, values: np.ndarray) -> np.ndarray:
     present = numbers[~missing]
     if feature.kind == "binary" and not np.isin(present, (0.0, 1.0)).all():
         raise UserError(f"column {feature.name!r} is binary but holds values other than 0 and 1")
-    if feature.kind in ("count", "ordinal") and (present.size and (present.min() < 0 or (present % 1).any())):
-        raise UserError(f"column {feature.name!r} holds negative or fractional values; it is a {feature.kind} column")
+    _check_whole(feature.name, feature.kind, present)
     if feature.kind == "ordinal" and present.size and present.max() >= (feature.levels or 0):
         raise UserError(f"column {feature.name!r} holds levels above {feature.levels - 1 if feature.levels else 0}")
     if feature.kind == "continuous":
@@ -225,18 +229,6 @@ def decode_columns(x: np.ndarray, features: Sequence[Feature], clip: bool = Fals
 
 def recode_columns(x: np.ndarray, source: Sequence[Feature], target: Sequence[Feature]) -> np.ndarray:
     """Model-space rows read with ``source`` features (a file's own) -> the same rows under ``target`` (a
-    fitted model's): the target's scaling and category indices. UserError naming the first column that
-    differs, or a category the target never saw."""
-    names, expected = [f.name for f in source], [f.name for f in target]
-    if names != expected:
-        absent = [name for name in expected if name not in names]
-        extra = [name for name in names if name not in expected]
-        detail = (
-            f"lacks column {absent[0]!r}"
-            if absent
-            else f"has the unknown column {extra[0]!r}"
-            if extra
-            else "orders its columns differently"
-        )
-        raise UserError(f"the table {detail}; give the columns the model was fitted on: {', '.join(expected)}")
+    fitted model's), in the target's column order, with its scaling and category indices. UserError (from
+    :func:`encode_columns`) naming a column one side lacks, or a category the target never saw."""
     return encode_columns(decode_columns(x, source), target)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from vaelab.data.schema import Feature
+from vaelab.data.table_columns import decode_columns
 from vaelab.errors import UserError
 
 
@@ -57,9 +58,11 @@ def columns_frame(columns: Mapping[str, np.ndarray], dtypes: Mapping[str, str], 
     return frame
 
 
-def features_frame(columns: Mapping[str, np.ndarray], features: Sequence[Feature]) -> pd.DataFrame:
-    """Decoded columns as a DataFrame typed by their features alone (no fitted dtypes: a run of ``vaelab
-    train``): whole-number columns as nullable ``Int64``, other numbers as floats, categories as text."""
+def features_frame(x: np.ndarray, features: Sequence[Feature], clip: bool = False) -> pd.DataFrame:
+    """Model-space rows ``(N, D)`` as a DataFrame in the columns' own units, typed by their features alone (no
+    fitted dtypes: a run of ``vaelab train``): whole-number columns as nullable ``Int64``, other numbers as
+    floats, categories as text; ``clip`` keeps numbers within their training range."""
+    columns = decode_columns(x, features, clip=clip)
     frame = pd.DataFrame({f.name: columns[f.name] for f in features})
     for feature in features:
         if feature.kind != "categorical" and (feature.integer or feature.kind != "continuous"):

@@ -27,7 +27,7 @@ import torch
 from vaelab.applications.anomaly.training import isolated_global_rng, torch_threads
 from vaelab.applications.synthetic.frames import column_dtypes, columns_frame, frame_columns
 from vaelab.atomic import atomic_write_text
-from vaelab.data.batch import Batch
+from vaelab.data.batch import Batch, stored_batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.schema import Feature, feature_from_dict
 from vaelab.data.splits import hold_out
@@ -191,19 +191,10 @@ class TabularVAE:
             raise UserError("this TabularVAE is not fitted yet: call fit(df) first")
         return self.model
 
-    def _batch(self, x: np.ndarray, y: np.ndarray | None = None) -> Batch:
-        """Model-space rows (NaN where missing) as a batch; nothing given to the condition unless ``y``."""
-        model = self._fitted()
-        device = next(model.parameters()).device
-        values = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(device)
-        missing = torch.isnan(values)
-        mask = ~missing if bool(missing.any()) else None
-        condition = None
-        if self.condition_columns_:
-            if y is None:
-                y = np.full((len(x), len(self.condition_columns_)), np.nan, dtype=np.float32)
-            condition = torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)).to(device)
-        return Batch(values.masked_fill(missing, 0.0), condition, mask=mask)
+    def _batch(self, x: np.ndarray) -> Batch:
+        """Model-space rows (NaN where missing: masked by ``stored_batch``) with nothing given to the condition."""
+        rows = self._dataset(x, given=False)
+        return stored_batch(np.asarray(rows.x), rows.y, None, next(self._fitted().parameters()).device)
 
     def _rows(self, frame: pd.DataFrame) -> np.ndarray:
         """The rows of ``frame`` in model space; UserError naming a column the model was not fitted on, a
