@@ -415,15 +415,20 @@ def test_bad_arrays(tmp_path: Path, array: np.ndarray, expected: str) -> None:
     assert expected in error_message(load_dataset, save_npy(tmp_path, array))
 
 
-def test_nan_and_inf_name_the_first_bad_row(tmp_path: Path) -> None:
+def test_nan_is_missing_while_inf_and_entries_missing_everywhere_name_where(tmp_path: Path) -> None:
     table = np.zeros((10, 3))
     table[4, 2] = np.nan
+    dataset = load_dataset(save_npy(tmp_path, table))  # NaN: a missing value, masked in every batch
+    assert np.isnan(dataset.x).sum() == 1
     table[6, 0] = np.inf
-    assert "NaN or an infinite value" in (message := error_message(load_dataset, save_npy(tmp_path, table)))
-    assert "at row 4, column 2" in message
+    assert "an infinite value" in (message := error_message(load_dataset, save_npy(tmp_path, table)))
+    assert "at row 6, column 0" in message
     images = np.zeros((10, 2, 2))
     images[7, 1, 1] = -np.inf
     assert "at row 7 (rows count from 0)" in error_message(load_dataset, save_npy(tmp_path, images))
+    images[7, 1, 1] = 0.0
+    images[:, 0, 1] = np.nan
+    assert "entry (0, 0, 1) is missing (NaN) in every row" in error_message(load_dataset, save_npy(tmp_path, images))
 
 
 def test_files_are_never_unpickled(tmp_path: Path) -> None:

@@ -10,20 +10,25 @@ from vaelab.models.load import load
 
 if TYPE_CHECKING:
     from vaelab.applications.anomaly import VAEDetector
+    from vaelab.applications.imputation import VAEImputer
     from vaelab.applications.synthetic.tabular_vae import TabularVAE
 
 __version__ = "0.1.0"
 
-__all__ = ["VAE", "TabularVAE", "UserError", "VAEDetector", "__version__", "load"]
+__all__ = ["VAE", "TabularVAE", "UserError", "VAEDetector", "VAEImputer", "__version__", "load"]
 
 
 def __getattr__(name: str) -> Any:
-    """``vaelab.VAEDetector`` and ``vaelab.TabularVAE`` are imported on first use: they pull in scikit-learn
-    and pandas, which the command line does not need to start."""
+    """``vaelab.VAEDetector``, ``vaelab.VAEImputer`` and ``vaelab.TabularVAE`` are imported on first use: they
+    pull in scikit-learn and pandas, which the command line does not need to start."""
     if name == "VAEDetector":
         from vaelab.applications.anomaly import VAEDetector
 
         return VAEDetector
+    if name == "VAEImputer":
+        from vaelab.applications.imputation import VAEImputer
+
+        return VAEImputer
     if name == "TabularVAE":
         from vaelab.applications.synthetic.tabular_vae import TabularVAE
 

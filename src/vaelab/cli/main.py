@@ -15,6 +15,7 @@ import typer
 
 from vaelab.cli import evaluate, generate, info, train
 from vaelab.cli.detect import detect
+from vaelab.cli.impute import impute
 from vaelab.cli.report import report_command
 from vaelab.cli.state import STATE
 from vaelab.cli.synth import synth
@@ -45,6 +46,7 @@ app.command("interpolate")(generate.interpolate)
 app.command("encode")(generate.encode)
 app.command("detect")(detect)
 app.command("synth")(synth)
+app.command("impute")(impute)
 app.command("traverse")(traverse_command)
 app.command("report")(report_command)
 app.command("env")(info.env)

@@ -52,6 +52,10 @@ def train(
     network: Annotated[str | None, Opt(help=f"auto | {choices('network')}")] = None,
     latent_dim: Annotated[int | None, Opt(help="latent dimensions")] = None,
     hidden_dims: Annotated[str | None, Opt(help="MLP hidden sizes, e.g. 400 or 512,256")] = None,
+    mask_input: Annotated[
+        bool | None, Opt("--mask-input/--no-mask-input", help="missing values: the encoder also reads the mask")
+    ] = None,
+    fill: Annotated[str | None, Opt(help="missing values: what the encoder reads there, zero | mean")] = None,
     epochs: Annotated[int | None, Opt()] = None,
     batch_size: Annotated[int | None, Opt()] = None,
     lr: Annotated[float | None, Opt(help="learning rate")] = None,
@@ -90,6 +94,8 @@ def train(
         "model.network.name": network,
         "model.latent_dim": latent_dim,
         "model.network.hidden_dims": None if hidden_dims is None else _parse_ints(hidden_dims, "--hidden-dims"),
+        "model.mask_input": mask_input,
+        "model.fill": fill,
         "train.epochs": epochs,
         "train.batch_size": batch_size,
         "train.lr": lr,

@@ -301,7 +301,7 @@ def _standardize_values(x: np.ndarray, path: Path, columns: list[str] | None) ->
     if kind not in "iuf":
         raise UserError(f"{path}: holds {x.dtype} values; store numbers (integers, floats or booleans)")
     values = x if x.dtype == np.float32 else np.asarray(x.astype(np.float32))  # a copy is no memmap
-    _check_finite(values, path, "data", columns)
+    _check_finite(values, path, "data", columns, missing=True)
     return values, None
 
 
@@ -343,26 +343,32 @@ def _check_label_count(y: np.ndarray, n: int, path: Path, what: str) -> None:
         raise UserError(f"{path}: {what} hold {count} for {n} examples; give exactly one label per example")
 
 
-def _check_finite(values: np.ndarray, path: Path, what: str, columns: list[str] | None) -> None:
-    """UserError naming the first row (and column, for tables) that holds NaN or an infinity.
+def _check_finite(values: np.ndarray, path: Path, what: str, columns: list[str] | None, missing: bool = False) -> None:
+    """UserError naming the first row (and column, for tables) that holds NaN or an infinity; with ``missing``,
+    NaN marks a missing value and only an infinity, or an entry missing in every row, is refused.
 
     Scans in chunks of rows, so a memory-mapped array is never held in memory at once."""
     rows = max(1, CHECK_ELEMENTS // max(1, values[:1].size))
+    observed = np.zeros(values.shape[1:], dtype=bool)
     for start in range(0, len(values), rows):
-        bad = ~np.isfinite(values[start : start + rows])
+        chunk = values[start : start + rows]
+        bad = np.isinf(chunk) if missing else ~np.isfinite(chunk)
         if bad.any():
             break
+        observed |= ~np.isnan(chunk).all(axis=0)
     else:
+        if not observed.all():
+            entry = tuple(int(i) for i in np.unravel_index(int(np.argmin(observed)), observed.shape))
+            where = f"column {columns[entry[-1]]!r}" if columns and values.ndim == 2 else f"entry {entry}"
+            raise UserError(f"{path}: {where} is missing (NaN) in every row; drop it")
         return
     position = np.unravel_index(int(np.argmax(bad)), bad.shape)
     position = (position[0] + start, *position[1:])
     where = f"row {position[0]}"
     if values.ndim == 2:
         where += f", column {columns[position[1]]!r}" if columns else f", column {position[1]}"
-    raise UserError(
-        f"{path}: {what} hold NaN or an infinite value (or one too large for float32) at {where} "
-        "(rows count from 0); fill or drop it"
-    )
+    problem = "an infinite value (or one too large for float32)" if missing else "NaN or an infinite value"
+    raise UserError(f"{path}: {what} hold {problem} at {where} (rows count from 0); fill or drop it")
 
 
 _READERS: dict[str, Callable[[Path, str | None], _Arrays]] = {

@@ -105,7 +105,7 @@ def latent_diagnostics(model: VAE, data: ArrayDataset) -> dict[str, Any]:
     posteriors, means, kl_dims = [], [], []
     p_z = model.p_z()
     for batch in dataset_batches(data, EVAL_BATCH, model_device(model)):
-        q_z = model.encode(batch.x, batch.y)
+        q_z = model.encode(batch.x, batch.y, batch.mask)
         posteriors.append(q_z)
         means.append(q_z.mean.double().cpu().numpy())
         kl_sum = summed_kl_per_dim(q_z, p_z)

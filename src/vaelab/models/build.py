@@ -11,17 +11,19 @@ folder plus one registry entry here; every command, the help texts and the regis
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 from torch import nn
 from torch.distributions import Distribution
 
 from vaelab.conditions import ClassCondition, ColumnsCondition, VectorCondition
-from vaelab.data.dataset import ArrayDataset
+from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.data.schema import Feature, detect_kind, feature_dict, feature_from_dict
 from vaelab.data.vocabulary import BOS, PAD, UNK, Vocabulary
 from vaelab.errors import UserError, validation_message
@@ -36,9 +38,10 @@ from vaelab.likelihoods import (
     TokensLikelihood,
 )
 from vaelab.models.spec import AUTO, PART_FIELDS, DataFields, ModelConfig, PartChoice
-from vaelab.models.vae import VAE
+from vaelab.models.vae import CHECK_ROWS, VAE
 from vaelab.nn import conv_pair, mlp_pair
-from vaelab.nn.columns import ColumnEncoding, encoded_width
+from vaelab.nn.columns import ColumnEncoding
+from vaelab.nn.missing_input import MissingInput, encoder_input_shape
 from vaelab.nn.recurrent import ConvSequenceEncoder, GRUDecoder, GRUEncoder, GRUWindowDecoder
 from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
 from vaelab.priors import (
@@ -67,6 +70,7 @@ class BuildContext:
     param_shape: tuple[int, ...] = ()  # the likelihood's decoder output per example
     vocabulary: Vocabulary | None = None  # sequences: their tokens
     columns: tuple[Feature, ...] | None = None  # mixed tables: each column's kind and model-space scaling
+    mask_input: bool = False  # the encoder reads the observation mask behind the values (MissingInput)
     features: int = 0  # the encoder's output width
     encoder: nn.Module | None = None
     posterior: Callable[[torch.Tensor], Distribution] | None = None  # q of the variable the prior is over
@@ -181,17 +185,19 @@ def _mlp(options: MLPOptions, context: BuildContext) -> Networks:
         raise UserError("token sequences need a sequence network: --network gru or conv1d (auto picks gru)")
     decoder_in = context.latent_dim + context.condition_dim
     if context.columns is None:
-        return Networks(*mlp_pair(context.data_shape, options.hidden_dims, decoder_in, context.param_shape))
-    width = encoded_width(context.columns)  # a mixed table's categories enter one-hot
-    encoder, decoder, features = mlp_pair((width,), options.hidden_dims, decoder_in, context.param_shape)
-    return Networks(nn.Sequential(ColumnEncoding(context.columns), encoder), decoder, features)
+        shape = encoder_input_shape(context.data_shape, context.mask_input)
+        return Networks(*mlp_pair(shape, options.hidden_dims, decoder_in, context.param_shape))
+    encoding = ColumnEncoding(context.columns, with_mask=context.mask_input)  # a table's categories enter one-hot
+    encoder, decoder, features = mlp_pair((encoding.width,), options.hidden_dims, decoder_in, context.param_shape)
+    return Networks(nn.Sequential(encoding, encoder), decoder, features)
 
 
 def _conv(options: ConvOptions, context: BuildContext) -> Networks:
     if context.kind != IMAGE_KIND:
         raise UserError(f"--network conv needs images (N, C, H, W); the data have shape {context.data_shape}")
     decoder_in = context.latent_dim + context.condition_dim
-    pair = conv_pair(context.data_shape, options.channels, options.hidden, decoder_in, context.param_shape)
+    shape = encoder_input_shape(context.data_shape, context.mask_input)
+    pair = conv_pair(shape, options.channels, options.hidden, decoder_in, context.param_shape)
     return Networks(*pair)
 
 
@@ -225,6 +231,7 @@ def _sequence_decoder(options: GRUOptions, context: BuildContext) -> GRUDecoder:
 
 
 def _gru(options: GRUOptions, context: BuildContext) -> Networks:
+    _no_mask_input(context, "gru")
     if context.kind == SERIES_KIND:
         return _gru_windows(options, context)
     decoder = _sequence_decoder(options, context)
@@ -246,7 +253,13 @@ def _gru_windows(options: GRUOptions, context: BuildContext) -> Networks:
     return Networks(encoder, decoder, encoder.features)
 
 
+def _no_mask_input(context: BuildContext, network: str) -> None:
+    if context.mask_input:
+        raise UserError(f"--network {network} cannot read the mask: drop --mask-input or use --network mlp or conv")
+
+
 def _conv1d(options: Conv1dOptions, context: BuildContext) -> Networks:
+    _no_mask_input(context, "conv1d")
     decoder = _sequence_decoder(options, context)
     vocabulary = _need_vocabulary(context, "conv1d")
     encoder = ConvSequenceEncoder(len(vocabulary), options.embedding_dim, options.channels, options.kernel_size)
@@ -453,7 +466,26 @@ def resolve_spec(
         "vocabulary": None if data.vocabulary is None else data.vocabulary.to_dict(),
         "columns": None if features is None else [feature_dict(f) for f in features],
         "condition_columns": [int(c) for c in condition_columns] or None,
+        "fill_values": fill_values(data) if config.fill == "mean" else None,
     }
+
+
+def fill_values(data: ArrayDataset) -> list[float]:
+    """Each entry's mean over the observed training values in model space, flattened (0 where none is
+    observed); a categorical column's most frequent category instead, for ``fill="mean"``."""
+    total = np.zeros(math.prod(data.data_shape))
+    count = np.zeros_like(total)
+    for chunk in data.row_chunks(CHECK_ROWS):
+        x = to_model_space(torch.from_numpy(chunk), data.levels).double().reshape(len(chunk), -1).numpy()
+        total += np.nansum(x, axis=0)
+        count += (~np.isnan(x)).sum(axis=0)
+    means = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    for j, feature in enumerate(data.features or ()):
+        if feature.kind == "categorical":
+            column = np.asarray(data.x[:, j], dtype=np.float64)
+            column = column[~np.isnan(column)].astype(np.int64)
+            means[j] = float(np.bincount(column).argmax()) if column.size else 0.0
+    return [float(v) for v in means]
 
 
 def _build(field: str, choice: PartChoice, context: BuildContext) -> Any:
@@ -485,6 +517,7 @@ def build_model(spec: dict[str, Any]) -> VAE:
         condition_dim=0 if condition is None else condition.dim,
         vocabulary=None if data.vocabulary is None else Vocabulary.from_dict(data.vocabulary),
         columns=columns,
+        mask_input=config.mask_input,
     )
     likelihood: Likelihood = _build("likelihood", config.likelihood, context)
     context = dataclasses.replace(context, param_shape=likelihood.param_shape)
@@ -509,5 +542,6 @@ def build_model(spec: dict[str, Any]) -> VAE:
         data_shape=data_shape,
         latent_dim=config.latent_dim,
         condition=condition,
+        missing_input=MissingInput(data_shape, data.fill_values, config.mask_input),
         spec=spec,
     )

@@ -17,7 +17,7 @@ Configs and saved models written before parts had their own options used flat fi
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -104,6 +104,8 @@ class ModelConfig(BaseModel):
     likelihood: PartChoice = PartChoice(name=AUTO)  # auto: from the data's values (see auto_likelihood)
     prior: PartChoice = PartChoice(name=AUTO)  # auto: the preset's
     posterior: PartChoice = PartChoice(name=AUTO)  # auto: the preset's
+    fill: Literal["zero", "mean"] = "zero"  # what the encoder sees in a missing entry (mean: the training data's)
+    mask_input: bool = False  # the encoder also sees which entries are observed (Nazabal et al. 2020, §3.2)
 
     @model_validator(mode="before")
     @classmethod
@@ -126,6 +128,7 @@ class DataFields(BaseModel):
     vocabulary: dict[str, Any] | None = None  # sequences: the tokens (Vocabulary.to_dict), read by the builder
     columns: list[dict[str, Any]] | None = None  # mixed tables: one feature per column (schema.feature_dict)
     condition_columns: list[Annotated[int, Field(ge=0)]] | None = None  # categorical columns a model conditions on
+    fill_values: list[float] | None = None  # fill="mean": each entry's training mean, flattened
 
     @field_validator("data_shape")
     @classmethod

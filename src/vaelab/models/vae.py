@@ -28,6 +28,7 @@ from vaelab.distributions import kl_estimate
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
 from vaelab.models.latent_paths import PATHS
+from vaelab.nn.missing_input import MissingInput
 from vaelab.nn.sequence_decoding import DecodingMethod, StepDecoder, decode_tokens
 
 CHECK_ROWS = 4096  # rows of data checked at a time
@@ -102,6 +103,7 @@ class VAE(nn.Module):
         data_shape: tuple[int, ...],
         latent_dim: int,
         condition: nn.Module | None = None,
+        missing_input: MissingInput | None = None,
         spec: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -111,6 +113,7 @@ class VAE(nn.Module):
         self.decoder = decoder
         self.likelihood = likelihood
         self.condition = condition
+        self.missing_input = missing_input or MissingInput(data_shape, None, mask_input=False)
         self.data_shape = tuple(data_shape)
         self.latent_dim = latent_dim
         self.spec = spec or {}
@@ -160,9 +163,11 @@ class VAE(nn.Module):
             return self.p_z(y).sample()
         return self.p_z().sample((n,))
 
-    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> Distribution:
-        """q(z|x): a distribution with batch shape (B,) and event shape (latent_dim,); ``.mean`` embeds."""
-        h = self.encoder(x)
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> Distribution:
+        """q(z|x): a distribution with batch shape (B,) and event shape (latent_dim,); ``.mean`` embeds. With
+        ``mask: (B, *data_shape)`` bool, q(z|x_observed): the encoder reads the observed entries only (its
+        missing ones filled, and the mask itself for a model built with ``mask_input``)."""
+        h = self.encoder(self.missing_input(x, mask))
         c = self.condition_features(y)
         if c is not None:
             h = torch.cat([h, c], dim=-1)
@@ -188,7 +193,7 @@ class VAE(nn.Module):
         draw = getattr(self.condition, "draw", None)  # a condition whose training batches hide some of it
         if self.training and draw is not None and batch.y is not None:
             batch = replace(batch, y=draw(batch.y))  # drawn once: the encoder and decoder see the same one
-        return self.pass_from(self.encode(batch.x, batch.y), batch, num_samples)
+        return self.pass_from(self.encode(batch.x, batch.y, batch.mask), batch, num_samples)
 
     def pass_from(self, q_z: Distribution, batch: Batch, num_samples: int) -> ModelPass:
         """The pass with ``num_samples`` codes from a posterior ``q_z`` already computed for ``batch``;
@@ -248,7 +253,7 @@ class VAE(nn.Module):
         values = []
         for start in range(0, len(batch), size):
             part = batch.rows(start, start + size)
-            q_z = self.encode(part.x, part.y)
+            q_z = self.encode(part.x, part.y, part.mask)
             total = None
             for s in range(0, num_samples, samples_per_chunk):
                 log_w = self.pass_from(q_z, part, min(samples_per_chunk, num_samples - s)).log_weights()

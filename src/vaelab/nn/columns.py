@@ -27,6 +27,9 @@ class ColumnEncoding(nn.Module):
     ``log1p(count)`` (so a large count cannot swamp the first layer); ordinal levels ``k / (levels - 1)``;
     continuous (already standardised) and binary values pass as they are. The numbers come first, then the
     one-hot blocks, all written by one scatter.
+
+    ``with_mask``: the input is ``(B, 2 D)``, the row and then its observation mask (``MissingInput``); a
+    missing category is then no category (an all-zero block), and the mask is appended to the output.
     """
 
     numeric: torch.Tensor  # (D_numbers,) positions of the columns that enter as one number
@@ -36,13 +39,14 @@ class ColumnEncoding(nn.Module):
     counts: torch.Tensor  # (D_numbers,) bool: count columns (log1p)
     divisor: torch.Tensor  # (D_numbers,) levels - 1 for ordinal columns, else 1
 
-    def __init__(self, features: Sequence[Feature]) -> None:
+    def __init__(self, features: Sequence[Feature], with_mask: bool = False) -> None:
         super().__init__()
+        self.with_mask = with_mask
         kinds = [f.kind for f in features]
         categorical = [j for j, kind in enumerate(kinds) if kind == "categorical"]
         numeric = [j for j, kind in enumerate(kinds) if kind != "categorical"]
         sizes = [len(features[j].categories or ()) for j in categorical]
-        self.width = encoded_width(features)
+        self.width = encoded_width(features) + (len(features) if with_mask else 0)
         self.register_buffer("numeric", torch.tensor(numeric, dtype=torch.long), persistent=False)
         self.register_buffer("categorical", torch.tensor(categorical, dtype=torch.long), persistent=False)
         self.register_buffer("top", torch.tensor(sizes, dtype=torch.long) - 1, persistent=False)
@@ -53,11 +57,17 @@ class ColumnEncoding(nn.Module):
         self.register_buffer("divisor", torch.tensor(divisor), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        observed = None
+        if self.with_mask:
+            x, observed = x.chunk(2, dim=-1)  # (B, D) each
         out = x.new_zeros(*x.shape[:-1], self.width)
         values = x[..., self.numeric]
         values = torch.where(self.counts, torch.log1p(values.clamp_min(0)), values) / self.divisor
         out[..., : values.shape[-1]] = values
         if self.categorical.numel():
             index = torch.minimum(x[..., self.categorical].round().long().clamp_min(0), self.top) + self.starts
-            out.scatter_(-1, index, 1.0)
+            hot = torch.ones_like(index, dtype=out.dtype) if observed is None else observed[..., self.categorical]
+            out.scatter_(-1, index, hot)
+        if observed is not None:
+            out[..., -observed.shape[-1] :] = observed
         return out

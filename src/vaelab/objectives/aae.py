@@ -38,6 +38,6 @@ class AdversarialAutoencoder(WithDiscriminator):
 
     def discriminator_loss(self, model: VAE, batch: Batch) -> torch.Tensor:
         with torch.no_grad():
-            z_q = model.encode(batch.x, batch.y).sample()  # (B, D)
+            z_q = model.encode(batch.x, batch.y, batch.mask).sample()  # (B, D)
             z_p = model.p_z().sample((len(z_q),))  # (B, D)
         return self.classify(z_p, z_q)

@@ -45,6 +45,6 @@ class FactorVAE(WithDiscriminator):
         second minibatch. The two halves of the (randomly drawn) batch are the two minibatches; an odd
         batch shares its middle example, so a batch of one still gives a finite loss."""
         with torch.no_grad():
-            z = model.encode(batch.x, batch.y).sample()  # (B, D)
+            z = model.encode(batch.x, batch.y, batch.mask).sample()  # (B, D)
         half = (len(z) + 1) // 2
         return self.classify(z[:half], permute_dims(z[len(z) // 2 :]))

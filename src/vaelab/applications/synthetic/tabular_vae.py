@@ -37,7 +37,7 @@ from vaelab.evaluation.table_marginals import compare_with_marginals
 from vaelab.models import VAE
 from vaelab.models.build import build_model, resolve_spec
 from vaelab.models.spec import ModelConfig
-from vaelab.objectives import ELBO
+from vaelab.objectives import ELBO, IWAE
 from vaelab.training import TrainSettings, fit
 
 SETTINGS_FILE = "tabular.json"
@@ -58,10 +58,13 @@ class TabularSettings:
     hidden_dims: tuple[int, ...] = (256, 256)
     continuous: str = "mixture"  # or "gaussian" (one, decoded scale); chosen on 12 ADBench tables (bench/synthetic)
     components: int = 5
+    min_scale: float = 1e-3  # floor of every continuous scale, in standard deviations of the column
     epochs: int | None = None  # None: 300 (TVAE's), or more on small tables so that training takes MIN_STEPS steps
     batch_size: int = 500
     lr: float = 1e-3
     beta: float = 1.0  # weight of the KL term (the reported bound is always the beta = 1 ELBO)
+    importance_samples: int = 1  # K > 1: train on the importance-weighted bound (MIWAE on incomplete rows)
+    mask_input: bool = False  # the encoder also reads which cells are observed
     validation: float = 0.1  # share of rows held out to measure the bound against the marginals (0: none)
     conditional: bool = True  # condition on the categorical columns (any of them fillable at sampling)
     clip: bool = True  # keep sampled numbers within the training range of their column
@@ -71,11 +74,13 @@ class TabularSettings:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        for name in ("latent_dim", "batch_size", "components"):
+        for name in ("latent_dim", "batch_size", "components", "importance_samples"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.epochs is not None and self.epochs < 1:
             raise UserError(f"epochs must be at least 1, not {self.epochs}")
+        if self.min_scale <= 0:
+            raise UserError(f"min_scale must be positive, not {self.min_scale}")
         if self.beta <= 0:
             raise UserError(f"beta must be positive, not {self.beta}")
         if not 0 <= self.validation < 1:
@@ -128,7 +133,7 @@ class TabularVAE:
                     ModelConfig.model_validate(self._model_config()), train, condition_columns=self.condition_columns_
                 )
             )
-            fit(self.model, ELBO(beta=s.beta), train, valid, self._train_settings(len(train)))
+            fit(self.model, self._objective(), train, valid, self._train_settings(len(train)))
         if valid is not None:
             self._compare_with_marginals(train, valid)
         self.fit_seconds_ = time.perf_counter() - started
@@ -146,10 +151,22 @@ class TabularVAE:
         return {
             "latent_dim": s.latent_dim,
             "network": {"name": "mlp", "hidden_dims": list(s.hidden_dims)},
-            "likelihood": {"name": "columns", "continuous": s.continuous, "components": s.components},
+            "likelihood": {
+                "name": "columns",
+                "continuous": s.continuous,
+                "components": s.components,
+                "min_scale": s.min_scale,
+            },
             "prior": "conditional-gaussian" if self.condition_columns_ else "standard-normal",
             "posterior": "gaussian",
+            "mask_input": s.mask_input,
         }
+
+    def _objective(self) -> ELBO | IWAE:
+        """The ELBO, or with ``importance_samples`` K > 1 the IWAE bound over each row's observed cells: the
+        MIWAE bound of Mattei & Frellsen 2019 (eq. 4) on incomplete rows."""
+        s = self.settings
+        return IWAE(num_samples=s.importance_samples, beta=s.beta) if s.importance_samples > 1 else ELBO(beta=s.beta)
 
     def _train_settings(self, rows: int) -> TrainSettings:
         s = self.settings
@@ -190,6 +207,11 @@ class TabularVAE:
         if self.model is None:
             raise UserError("this TabularVAE is not fitted yet: call fit(df) first")
         return self.model
+
+    def batch(self, frame: pd.DataFrame) -> Batch:
+        """The rows of ``frame`` as the model reads them: model space, missing cells masked, nothing given to
+        the condition. UserError naming a column the model was not fitted on, a missing one, or a new category."""
+        return self._batch(self._rows(frame))
 
     def _batch(self, x: np.ndarray) -> Batch:
         """Model-space rows (NaN where missing: masked by ``stored_batch``) with nothing given to the condition."""
@@ -261,16 +283,16 @@ class TabularVAE:
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """``(N, latent_dim)`` embeddings: the posterior means E_q[z|x] of the rows (missing cells allowed)."""
         model = self._fitted()
-        batch = self._batch(self._rows(frame))
+        batch = self.batch(frame)
         model.eval()
         with torch.inference_mode():
-            return model.encode(batch.x, batch.y).mean.cpu().numpy()
+            return model.encode(batch.x, batch.y, batch.mask).mean.cpu().numpy()
 
     def score_samples(self, frame: pd.DataFrame, num_samples: int = 100) -> np.ndarray:
         """``(N,)`` importance-sampled log-likelihood of each row in nats (model space, over its observed cells;
         continuous columns in standardised units): higher is more typical, as the anomaly detector expects."""
         model = self._fitted()
-        batch = self._batch(self._rows(frame))
+        batch = self.batch(frame)
         model.eval()
         with torch_threads(self.settings.threads), isolated_global_rng(batch.x.device):
             torch.manual_seed(self.settings.random_state)
