@@ -37,7 +37,18 @@ from vaelab.report.run_sections import format_value
 
 FAST = ["--epochs", "2", "--hidden-dims", "32", "--no-progress"]
 DATA_URI = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
-SECTIONS = ("training", "metrics", "reconstructions", "samples", "interpolations", "latent", "kl", "traversals", "elbo")
+SECTIONS = (
+    "training",
+    "metrics",
+    "reconstructions",
+    "samples",
+    "interpolations",
+    "inpainting",
+    "latent",
+    "kl",
+    "traversals",
+    "elbo",
+)
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str] | None = None) -> tuple[int, str, str]:
@@ -220,8 +231,8 @@ def test_train_writes_a_self_contained_report(digits_run: Path) -> None:
     assert "<script" not in html and not re.search(r'(src|href)="(https?:)?//', html)  # nothing from the network
     images = decoded_images(html)
     assert (
-        len(images) == 14
-    )  # 1 curves, 2 reconstructions, 1 samples, 2 interpolations, 2 latent, 1 KL, 4 traversal, 1 ELBO
+        len(images) == 15
+    )  # 1 curves, 2 reconstructions, 1 samples, 2 interpolations, 1 inpainting, 2 latent, 1 KL, 4 traversal, 1 ELBO
     assert all(image.shape[0] >= 16 and image.shape[1] >= 16 for image in images)
     assert 'alt="decoded latent grid"' in html  # a 2-D latent space gets the decoded grid
     assert "coloured by label" in html and "digits" in html
@@ -382,7 +393,7 @@ def test_chromium_decodes_every_image_of_the_report(digits_run: Path, tmp_path: 
     *report_sizes, control = sizes
     assert control == (0, 0)  # the probe does tell a broken image from a decoded one
     expected = [(image.shape[1], image.shape[0]) for image in decoded_images(html)]
-    assert report_sizes == expected and len(expected) == 14
+    assert report_sizes == expected and len(expected) == 15
 
 
 def test_chromium_screenshot_of_the_report_is_not_blank(digits_run: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from vaelab.report.analysis import LatentAnalysis, project_2d
 from vaelab.report.html import Gallery, Image, Note, Section
 from vaelab.report.images import png_bytes
 from vaelab.report.pictures import (
+    inpainting_images,
     interpolation_images,
     latent_grid_images,
     pick_examples,
@@ -82,7 +83,15 @@ def picture_sections(model: VAE, data: ArrayDataset | None, missing: str) -> lis
         "columns decode those means).",
         [Gallery(strips)],
     )
-    return [reconstructions, samples_section, interpolations]
+    inpainting = Section(
+        "inpainting",
+        "Inpainting",
+        "Each row: an example with only its left half observed (the hidden half grey), the example itself, the "
+        "importance-sampled conditional mean of the hidden half given the observed one, and draws from p(x_m | x_o) "
+        "by sampling importance resampling (500 proposals from q(z | x_o) each).",
+        [Image(png_bytes(*inpainting_images(model, data), scale), "inpainting", "completions of the right half")],
+    )
+    return [reconstructions, samples_section, interpolations, inpainting]
 
 
 def latent_section(model: VAE, analysis: LatentAnalysis | None, data: ArrayDataset | None) -> Section:

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaelab.data.batch import dataset_rows
+from vaelab.applications.imputation.importance import conditional_mean, resampled_imputations
+from vaelab.applications.imputation.quadrants import observed_quadrants
+from vaelab.data.batch import Batch, dataset_rows
 from vaelab.data.dataset import ArrayDataset
 from vaelab.evaluation.inputs import model_device
 from vaelab.models import VAE
@@ -51,6 +53,21 @@ def reconstruction_images(model: VAE, data: ArrayDataset, n: int = 16) -> tuple[
     for start in range(0, len(x), cols):
         rows += [x[start : start + cols], x_hat[start : start + cols]]
     return np.concatenate(rows), cols
+
+
+def inpainting_images(model: VAE, data: ArrayDataset, n: int = 8, draws: int = 4) -> tuple[np.ndarray, int]:
+    """For ``n`` examples with only their left half observed, one row each: the observed half (the hidden half
+    grey), the truth, the conditional mean E[x_m | x_o] and ``draws`` draws from p(x_m | x_o) by sampling
+    importance resampling (:mod:`vaelab.applications.imputation`)."""
+    x, y = pick_examples(data, n, seed=3, device=model_device(model))
+    y = y if model.is_conditional else None
+    observed = observed_quadrants(model.data_shape, 2).to(x.device).expand_as(x)
+    batch = Batch(x, y, mask=observed.clone())
+    mean = conditional_mean(model, batch, num_samples=500)
+    sampled = resampled_imputations(model, batch, draws, num_samples=500)  # (draws, n, *shape)
+    shown = torch.where(observed, x, 0.5)
+    rows = torch.stack([shown, x, mean, *sampled], dim=1)  # (n, 3 + draws, *shape)
+    return rows.flatten(0, 1).cpu().numpy(), 3 + draws
 
 
 def interpolation_images(
