@@ -229,6 +229,30 @@ def write_people(path: Path) -> None:
     path.write_text("age,hours,job,gain,income\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
+def write_survey(path: Path) -> None:
+    """``survey.csv`` and ``new.csv``: numbers and a category with empty cells, for ``vaelab impute``."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for _ in range(120):
+        a = rng.normal()
+        cells = [f"{a:.3f}", f"{2 * a + rng.normal(scale=0.3):.3f}", "high" if a > 0 else "low"]
+        cells = ["" if rng.random() < 0.15 else cell for cell in cells]
+        rows.append(",".join(cells))
+    path.write_text("a,b,level\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
+def write_images(path: Path) -> None:
+    """``images.npy``: 100 binary 8 x 8 images; ``holes.npy`` beside it marks a random quadrant of every other."""
+    rng = np.random.default_rng(4)
+    images = (rng.random((100, 8, 8)) < 0.4).astype(np.float32)
+    holes = np.zeros(images.shape, dtype=bool)
+    for i in range(0, 100, 2):
+        top, left = divmod(int(rng.integers(0, 4)), 2)
+        holes[i, 4 * top : 4 * top + 4, 4 * left : 4 * left + 4] = True
+    np.save(path, images)
+    np.save(path.with_name("holes.npy"), holes)
+
+
 def write_molecules(path: Path) -> None:
     """``molecules.smi``: a few small molecules, one SMILES per line, repeated so every split sees each token."""
     molecules = ["CCO", "c1ccccc1", "CC(=O)O", "CCN(CC)CC", "Clc1ccccc1", "CC(C)Br", "c1ccc2[nH]ccc2c1", "C1CCCCC1"]
@@ -241,6 +265,9 @@ USER_FILES: dict[str, Callable[[Path], None]] = {
     "molecules.smi": write_molecules,
     "plant.csv": write_plant,
     "people.csv": write_people,
+    "survey.csv": write_survey,
+    "new.csv": write_survey,
+    "images.npy": write_images,
 }
 """Files the README's commands name as the user's own -> writer of a small stand-in."""
 
@@ -278,7 +305,7 @@ def set_option(args: list[str], name: str, value: str) -> list[str]:
 def quick(args: list[str]) -> list[str]:
     """The default suite's caps on ``vaelab ARGS``: train one epoch of at most 20 steps without a progress
     bar, and without the report except for the plain ``vaelab train`` (``vaelab report`` writes the other
-    run's); detect for one epoch (30 steps per fit for a series); synth for one epoch; evaluate 200 examples
+    run's); detect for one epoch (30 steps per fit for a series); synth and impute for one epoch; evaluate 200 examples
     with at most 10 importance samples. Capped so, the README's ``--resume`` asks for the same one-epoch run, which is
     complete: it loads the checkpoint and trains no further; the slow suite resumes the full run for 10 more
     epochs."""
@@ -288,8 +315,8 @@ def quick(args: list[str]) -> list[str]:
         return [*set_option(args, "--epochs", "1"), "--set", "train.max_steps=20", "--no-progress", *report]
     if command == "detect":
         return set_option(args, "--steps", "30") if "--series" in args else set_option(args, "--epochs", "1")
-    if command == "synth" and "--data" in args:
-        return set_option(args, "--epochs", "1")
+    if command == "impute" or (command == "synth" and "--data" in args):
+        return set_option(args, "--epochs", "1")  # a saved imputer ignores --epochs
     if command == "eval":
         samples = min(int(option(args, "--num-samples") or 10), 10)
         limit = min(int(option(args, "--limit") or 200), 200)
