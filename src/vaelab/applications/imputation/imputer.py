@@ -68,6 +68,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         importance_samples: int = 1,
         mask_input: bool = False,
         epochs: int | None = None,
+        steps: int | None = None,
         batch_size: int = 128,
         lr: float = 1e-3,
         kinds: dict[str, str] | None = None,
@@ -87,6 +88,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         self.importance_samples = importance_samples
         self.mask_input = mask_input
         self.epochs = epochs
+        self.steps = steps
         self.batch_size = batch_size
         self.lr = lr
         self.kinds = kinds
@@ -108,7 +110,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             min_scale=self.min_scale,
             importance_samples=self.importance_samples,
             mask_input=self.mask_input,
-            epochs=self.epochs,
+            epochs=self._epochs(len(frame)),
             batch_size=self.batch_size,
             lr=self.lr,
             validation=0.0,  # the rows to impute are the rows to learn from
@@ -120,6 +122,14 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         ).fit(frame)
         return self
 
+    def _epochs(self, rows: int) -> int | None:
+        """``epochs`` as given, else enough epochs for ``steps`` optimisation steps (None: TabularVAE's rule)."""
+        if self.epochs is not None or self.steps is None:
+            return self.epochs
+        if self.steps < 1:
+            raise UserError(f"steps must be at least 1, not {self.steps}")
+        return max(1, math.ceil(self.steps / math.ceil(rows / min(self.batch_size, rows))))
+
     # -------------------------------------------------------------- impute
     def transform(self, X: Any) -> Any:
         """X with every missing cell filled by its single imputation."""
@@ -130,7 +140,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             if self.method == "importance":
                 x = conditional_mean(self._vae(), batch, self.num_samples)
             else:
-                x = self._chain(batch, self._start(batch)).mean(0)
+                x = self._pooled(self._chain(batch, self._start(batch)))
         return self._completed(X, frame, x)
 
     def multiple_imputations(self, X: Any) -> list[Any]:
@@ -155,12 +165,22 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         return conditional_mean(self._vae(), batch, min(self.num_samples, 100))
 
     def _chain(self, batch: Batch, start: torch.Tensor, keep: int | None = None) -> torch.Tensor:
-        """Kept completions ``(M, N, D)`` of a Metropolis-within-Gibbs chain: the last half of ``gibbs_steps``,
-        or ``keep`` of them evenly spaced."""
+        """Kept completions ``(M, N, D)`` of a Metropolis-within-Gibbs chain after a burn-in of half of
+        ``gibbs_steps``: every later one, or ``keep`` evenly spaced (the chain runs longer if need be)."""
         burn_in = self.gibbs_steps // 2
-        thin = 1 if keep is None else max(1, (self.gibbs_steps - burn_in) // keep)
-        chain = metropolis_within_gibbs(self._vae(), batch, start, self.gibbs_steps, burn_in, thin)
+        kept = max(1, self.gibbs_steps - burn_in)
+        thin = 1 if keep is None else max(1, kept // keep)
+        steps = burn_in + (kept if keep is None else max(kept, keep * thin))
+        chain = metropolis_within_gibbs(self._vae(), batch, start, steps, burn_in, thin)
         return chain.draws if keep is None else chain.draws[-keep:]
+
+    def _pooled(self, draws: torch.Tensor) -> torch.Tensor:
+        """One completion ``(N, D)`` from draws ``(M, N, D)``: the mean, or a categorical column's most frequent."""
+        pooled = draws.mean(0)
+        for j, feature in enumerate(self._model().features_):
+            if feature.kind == "categorical":
+                pooled[:, j] = draws[:, :, j].mode(dim=0).values
+        return pooled
 
     @contextmanager
     def _sampling(self, batch: Batch) -> Iterator[None]:
