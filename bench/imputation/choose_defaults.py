@@ -38,6 +38,7 @@ CANDIDATES: dict[str, dict[str, object]] = {
     "iwae5-mask-floor0.1": {"importance_samples": 5, "mask_input": True, "min_scale": 0.1},
     "iwae5-floor0.1-4k": {"importance_samples": 5, "min_scale": 0.1, "steps": 4000},
     "iwae5-floor0.1-2k": {"importance_samples": 5, "min_scale": 0.1, "steps": 2000},
+    "iwae5-mask-floor0.1-4k": {"importance_samples": 5, "mask_input": True, "min_scale": 0.1, "steps": 4000},
 }
 MAX_ROWS = 3000
 

@@ -175,6 +175,7 @@ class TabularVAE:
         return TrainSettings(
             epochs=epochs,
             batch_size=batch_size,
+            monitor="iwae" if s.importance_samples > 1 else "elbo",  # IWAE training may lower the ELBO itself
             lr=s.lr,
             grad_clip=10.0,
             seed=s.random_state,
