@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from vaelab.cli import evaluate, generate, info, train
+from vaelab.cli.denoise import denoise
 from vaelab.cli.detect import detect
 from vaelab.cli.impute import impute
 from vaelab.cli.report import report_command
@@ -47,6 +48,7 @@ app.command("encode")(generate.encode)
 app.command("detect")(detect)
 app.command("synth")(synth)
 app.command("impute")(impute)
+app.command("denoise")(denoise)
 app.command("traverse")(traverse_command)
 app.command("report")(report_command)
 app.command("env")(info.env)

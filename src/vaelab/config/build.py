@@ -27,6 +27,7 @@ from vaelab.objectives import (
     InfoVAE,
     Objective,
 )
+from vaelab.objectives.denoising import DenoisingELBO
 from vaelab.training import Cyclical, LinearRamp, Schedule
 
 __all__ = ["OBJECTIVES", "build_model", "build_objective", "build_schedules", "model_spec", "preset"]
@@ -42,6 +43,7 @@ OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "dip-vae": DIPVAE,
     "info-vae": InfoVAE,
     "aae": AdversarialAutoencoder,
+    "denoising": DenoisingELBO,
 }
 """Objective name -> its class (a dataclass); ``objective.<field>`` sets the field of the same name."""
 

@@ -58,6 +58,7 @@ class ObjectiveConfig(BaseModel):
     adversarial_weight: float | None = Field(None, ge=0)  # aae: weight of the encoder's adversarial loss
     discriminator_hidden: list[PositiveInt] | None = Field(None, min_length=1)  # factor-vae, aae: hidden layer sizes
     discriminator_lr: float | None = Field(None, gt=0)  # factor-vae, aae: the discriminator's Adam learning rate
+    corruption: str | None = None  # denoising: NAME:LEVEL, e.g. gaussian:0.3 (vaelab.data.corruption)
 
 
 class ScheduleConfig(_Strict):
