@@ -69,6 +69,19 @@ def _mixed_csv(folder: Path) -> Source:
     return Source(str(path), "mixed-table")
 
 
+def _incomplete_npy(folder: Path) -> Source:
+    """Binary 6 x 6 images with one quadrant of every other image missing (NaN), read with the mask as an encoder
+    input and mean filling."""
+    path = folder / "incomplete.npy"
+    rng = np.random.default_rng(5)
+    images = (rng.random((60, 6, 6)) < 0.5).astype(np.float32)
+    for i in range(0, 60, 2):
+        top, left = divmod(int(rng.integers(0, 4)), 2)
+        images[i, 3 * top : 3 * top + 3, 3 * left : 3 * left + 3] = np.nan
+    np.save(path, images)
+    return Source(str(path), "incomplete-image", ("--mask-input", "--fill", "mean"))
+
+
 def _table_npy(folder: Path) -> Source:
     path = folder / "table.npy"
     np.save(path, np.random.default_rng(3).normal(size=(60, 4)).astype(np.float32))
@@ -124,11 +137,12 @@ SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "table-csv": _table_csv,
     "mixed-csv": _mixed_csv,
     "table-npy": _table_npy,
+    "incomplete-npy": _incomplete_npy,
     "smiles": _smiles,
 }
 """Source name -> writer of the source into a folder (None: the shared datasets are absent)."""
 SHARED_DATA_SOURCES = {"binarized-mnist"}
-REPORTED = {"image-npy", "table-npy", "mixed-csv", "smiles"}
+REPORTED = {"image-npy", "table-npy", "mixed-csv", "incomplete-npy", "smiles"}
 """Sources whose ``train`` writes its pictures and report.html (the others pass ``--no-report``)."""
 
 Command = Callable[[Path, str, Path], list[str]]
@@ -155,7 +169,20 @@ def commands(picture: str) -> dict[str, Command]:
     }
 
 
+def impute(suffix: str) -> Command:
+    """``vaelab impute`` fitted on the data file itself (a registered dataset has none: skipped)."""
+    return lambda run, data, out: ["impute", "--data", data, "--epochs", "2", "--out", str(out / f"f.{suffix}")]
+
+
+def denoise(run: Path, data: str, out: Path) -> list[str]:
+    return ["denoise", str(run), "--data", data, "--noise", "gaussian:0.2", "--out", str(out / "d.npy")]
+
+
 SEQUENCE_COMMANDS = {name: command for name, command in commands("smi").items() if name != "detect"}
+INCOMPLETE_IMAGE_COMMANDS = {
+    **{name: command for name, command in commands("png").items() if name != "detect"},
+    "impute": impute("npy"),
+}
 MIXED_TABLE_COMMANDS: dict[str, Command] = {
     **commands("npy"),
     "detect": lambda run, data, out: [
@@ -171,15 +198,18 @@ MIXED_TABLE_COMMANDS: dict[str, Command] = {
     ],
     "sample": lambda run, data, out: ["sample", str(run), "-n", "4", "--out", str(out / "s.csv")],
     "synth": lambda run, data, out: ["synth", "--data", data, "--epochs", "2", "-n", "12", "--out", str(out / "y.csv")],
+    "impute": impute("csv"),
 }
 COMMANDS: dict[str, dict[str, Command]] = {
-    "image": commands("png"),
-    "table": commands("npy"),
+    "image": {**commands("png"), "denoise": denoise},
+    "table": {**commands("npy"), "impute": lambda run, data, out: impute(Path(data).suffix[1:])(run, data, out)},
+    "incomplete-image": INCOMPLETE_IMAGE_COMMANDS,  # NaN where values are missing
     "mixed-table": MIXED_TABLE_COMMANDS,  # a .csv with text and missing cells: rows come back as .csv
     "sequence": SEQUENCE_COMMANDS,
 }
 """Kind -> command -> its arguments ``(run directory, --data value, output folder)``; ``train`` runs for
-every source first. ``detect`` reads files only, so a registered dataset skips it."""
+every source first. ``detect``, ``impute`` and ``denoise`` read files only, so a registered dataset skips them;
+``denoise`` takes unconditional models."""
 
 
 @pytest.fixture(scope="module")
@@ -219,8 +249,10 @@ def test_every_source_through_every_command_of_its_kind(trained, source: str, co
     run, (data, kind, _) = trained[source]
     if command not in COMMANDS[kind]:
         pytest.skip(f"{command} does not apply to {kind} data")
-    if command == "detect" and not Path(data).is_file():
-        pytest.skip("vaelab detect reads files; a registered dataset has none")
+    if command in ("detect", "impute", "denoise") and not Path(data).is_file():
+        pytest.skip(f"vaelab {command} reads files; a registered dataset has none")
+    if command == "denoise" and source == "labelled-npz":
+        pytest.skip("vaelab denoise takes unconditional models; this run is a cvae")
     args = COMMANDS[kind][command](run, data, tmp_path)
     if source == "labelled-npz" and command == "sample":
         args += ["--label", "1"]
@@ -236,11 +268,15 @@ def test_every_source_through_every_command_of_its_kind(trained, source: str, co
         assert len(written) == 1, written
         output = tmp_path / written[0]
         if output.suffix == ".npy":
-            assert np.isfinite(np.load(output)).all()
+            assert np.isfinite(np.load(output)).all()  # imputed arrays hold no NaN any more
         elif output.suffix == ".png":
             assert output.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         elif output.suffix == ".smi":  # decoded molecules (any text: the model trained for two epochs)
             assert output.read_text(encoding="utf-8").count("\n") >= 2
+        elif command == "impute":  # the file's own columns, every cell filled
+            lines = output.read_text(encoding="utf-8").splitlines()
+            assert lines[0] == Path(data).read_text(encoding="utf-8").splitlines()[0] and len(lines) == 61
+            assert all(cell != "" for line in lines[1:] for cell in line.split(","))
         elif command in ("sample", "synth"):  # table rows in the file's own columns and categories
             lines = output.read_text(encoding="utf-8").splitlines()
             assert lines[0] == "size,age,colour" and len(lines) == (5 if command == "sample" else 13), lines
