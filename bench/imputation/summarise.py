@@ -113,8 +113,12 @@ def main() -> None:
     settings = {json.dumps(r["options"], sort_keys=True) for r in vaelab}
     if settings:
         lines += [f"vaelab's settings besides the defaults: {', '.join(sorted(settings))}", ""]
-    if len({json.dumps(r.get("params"), sort_keys=True) for r in vaelab}) > 1:
+    recorded = {json.dumps(r["params"], sort_keys=True) for r in vaelab if r.get("params") is not None}
+    if len(recorded) > 1:
         lines += ["**Warning: the vaelab results come from imputers with different settings (see `params`).**", ""]
+    unrecorded = sum(r.get("params") is None for r in vaelab)
+    if unrecorded:
+        lines += [f"{unrecorded} vaelab results were written before run.py recorded the imputer's settings.", ""]
     for pattern in PATTERNS:
         if not any(key[1] == pattern for key in results):
             continue
