@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 from safetensors import SafetensorError
 
 from vaelab.errors import UserError
@@ -79,3 +80,13 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def atomic_save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
+    """``array`` as a .npy file (never pickled), written atomically."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as file:  # a handle: np.save would append .npy to the temporary file's name
+            np.save(file, array, allow_pickle=False)
+
+    atomic_write(path, write)

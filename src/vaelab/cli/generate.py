@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import typer
 
-from vaelab.atomic import atomic_write, atomic_write_text
+from vaelab.atomic import atomic_save_npy, atomic_write_text
 from vaelab.cli.common import load_run, model_inputs, run_data
 from vaelab.cli.output import emit_json, say
 from vaelab.data.schema import feature_from_dict
@@ -32,12 +32,7 @@ def _write_output(out: Path, array: np.ndarray, ncols: int, model: VAE) -> None:
     ``ncols`` rows (tab-separated), each row decoded by the model's vocabulary."""
     _check_out(out, model)
     if out.suffix == ".npy":
-
-        def write(tmp: Path) -> None:
-            with tmp.open("wb") as f:
-                np.save(f, array, allow_pickle=False)
-
-        atomic_write(out, write)
+        atomic_save_npy(out, array)
     elif out.suffix == ".png":
         save_png(out, array, ncols)
     elif out.suffix == ".csv":

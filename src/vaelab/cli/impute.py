@@ -9,8 +9,9 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from vaelab.atomic import atomic_write, atomic_write_text
+from vaelab.atomic import atomic_save_npy, atomic_write_text
 from vaelab.cli.output import emit_json, say
+from vaelab.data.files import read_npy
 from vaelab.errors import UserError
 
 Opt = typer.Option
@@ -32,12 +33,14 @@ def read_incomplete(data: Path, mask: Path | None) -> Any:
         if mask is not None:
             raise UserError("--mask goes with a .npy array; in a .csv leave the missing cells empty")
         return read_csv_frame(data)
-    array = _load_npy(data, "--data")
+    array = read_npy(data)
     if not np.issubdtype(array.dtype, np.number) or array.dtype.kind == "c":
         raise UserError(f"{data}: holds {array.dtype} values; vaelab impute needs a numeric array")
     values = array.astype(np.float64)
     if mask is not None:
-        hidden = _load_npy(mask, "--mask")
+        if not mask.is_file():
+            raise UserError(f"no such file: {mask} (--mask); check the path")
+        hidden = read_npy(mask)
         if hidden.shape != values.shape:
             raise UserError(f"--mask has shape {hidden.shape} but --data has {values.shape}; give one flag per value")
         if hidden.dtype != bool and not np.isin(hidden, (0, 1)).all():
@@ -46,26 +49,12 @@ def read_incomplete(data: Path, mask: Path | None) -> Any:
     return values
 
 
-def _load_npy(path: Path, flag: str) -> np.ndarray:
-    if not path.is_file():
-        raise UserError(f"no such file: {path} ({flag}); check the path")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise UserError(f"{path}: not a readable .npy array of numbers ({error})") from None
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as file:  # a handle: np.save would append .npy to the temporary file's name
-        np.save(file, array, allow_pickle=False)
-
-
 def write_imputed(out: Path, completed: list[Any]) -> None:
     """One completed table or array, or several stacked: a .csv with a leading ``imputation`` column (1..M, the
     long format of R's mice), a .npy of shape ``(M, *shape)``."""
     if out.suffix.lower() == ".npy":
         array = completed[0] if len(completed) == 1 else np.stack(completed)
-        atomic_write(out, lambda tmp: _save_npy(tmp, array))
+        atomic_save_npy(out, array)
         return
     if len(completed) == 1:
         atomic_write_text(out, completed[0].to_csv(index=False))

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from vaelab.atomic import atomic_write, atomic_write_text
+from vaelab.atomic import atomic_save_npy, atomic_write_text
 from vaelab.data.download import default_cache_dir
 from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
@@ -70,12 +70,7 @@ def write_cached(folder: Path, entry: CachedSequences) -> None:
     """Store ``entry`` in ``folder`` (ids first, then the metadata that completes it); a failure is logged."""
     meta = {"vocabulary": entry.vocabulary.to_dict(), "notice": entry.notice}
     try:
-        atomic_write(folder / "ids.npy", lambda path: _save_npy(path, entry.ids))
+        atomic_save_npy(folder / "ids.npy", entry.ids)
         atomic_write_text(folder / "meta.json", json.dumps(meta, ensure_ascii=False) + "\n")
     except UserError as error:
         _LOG.warning("sequence cache not written: %s", error)
-
-
-def _save_npy(path: Path, ids: np.ndarray) -> None:
-    with path.open("wb") as file:
-        np.save(file, ids, allow_pickle=False)
