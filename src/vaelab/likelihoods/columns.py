@@ -51,9 +51,10 @@ class ColumnsDistribution(Distribution):
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         return self.masked_log_prob(value, None)
 
-    def _assemble(self, parts: Sequence[torch.Tensor], leading: torch.Size) -> torch.Tensor:
+    def assemble(self, parts: Sequence[torch.Tensor]) -> torch.Tensor:
+        """One tensor per group of columns, ``(..., columns_g)``, laid back into rows ``(..., D)``."""
         first = parts[0]
-        out = first.new_empty((*leading, *self.batch_shape, *self.event_shape))
+        out = first.new_empty((*first.shape[:-1], *self.event_shape))
         for part, (_, columns) in zip(parts, self.groups, strict=True):
             out[..., columns] = part.to(out.dtype)
         return out
@@ -61,11 +62,11 @@ class ColumnsDistribution(Distribution):
     @property
     def mean(self) -> torch.Tensor:
         """Each column's mean (a categorical or ordinal column's most probable value)."""
-        return self._assemble([d.base_dist.mean for d, _ in self.groups], torch.Size())
+        return self.assemble([d.base_dist.mean for d, _ in self.groups])
 
     def sample(self, sample_shape: torch.Size | Sequence[int] = ()) -> torch.Tensor:
         shape = torch.Size(sample_shape)
-        return self._assemble([d.sample(shape) for d, _ in self.groups], shape)
+        return self.assemble([d.sample(shape) for d, _ in self.groups])
 
 
 class ColumnsLikelihood(Likelihood):

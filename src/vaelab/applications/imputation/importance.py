@@ -50,8 +50,7 @@ def weighted_point(p_x: Distribution, weights: torch.Tensor) -> torch.Tensor:
     """The point prediction ``(B, *data_shape)`` from p(x | z_k) (batch ``(K, B)``) mixed with ``weights:
     (K, B)`` summing to one over K: the mixture's mean, or for categorical elements its most probable value."""
     if isinstance(p_x, ColumnsDistribution):
-        parts = [weighted_point(distribution, weights) for distribution, _ in p_x.groups]
-        return _place(p_x, parts)
+        return p_x.assemble([weighted_point(distribution, weights) for distribution, _ in p_x.groups])
     base = p_x.base_dist if isinstance(p_x, MaskableIndependent) else p_x
     extra = p_x.event_shape
     w = weights.reshape(*weights.shape, *([1] * len(extra)))  # (K, B, 1, ...)
@@ -59,15 +58,6 @@ def weighted_point(p_x: Distribution, weights: torch.Tensor) -> torch.Tensor:
         probs = (w.unsqueeze(-1) * base.probs).sum(0)  # (B, *event, classes)
         return probs.argmax(-1).to(base.logits.dtype)
     return (w * p_x.mean).sum(0)
-
-
-def _place(p_x: ColumnsDistribution, parts: list[torch.Tensor]) -> torch.Tensor:
-    """Per-group predictions ``(B, columns_g)`` laid back into a row ``(B, D)``."""
-    first = parts[0]
-    out = first.new_empty((first.shape[0], *p_x.event_shape))
-    for part, (_, columns) in zip(parts, p_x.groups, strict=True):
-        out[..., columns] = part.to(out.dtype)
-    return out
 
 
 def _filled(batch: Batch, values: torch.Tensor) -> torch.Tensor:
