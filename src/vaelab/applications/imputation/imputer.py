@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from vaelab.applications.anomaly.training import isolated_global_rng, torch_threads
 from vaelab.applications.imputation.gibbs import metropolis_within_gibbs
 from vaelab.applications.imputation.importance import conditional_mean, resampled_imputations
-from vaelab.applications.synthetic.tabular_vae import TabularVAE
+from vaelab.applications.synthetic.tabular_vae import TabularVAE, epochs_for_steps
 from vaelab.atomic import atomic_write_text
 from vaelab.data.batch import Batch
 from vaelab.data.table_columns import decode_columns
@@ -130,7 +130,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             return self.epochs
         if self.steps < 1:
             raise UserError(f"steps must be at least 1, not {self.steps}")
-        return max(1, math.ceil(self.steps / math.ceil(rows / min(self.batch_size, rows))))
+        return epochs_for_steps(self.steps, rows, self.batch_size)
 
     # -------------------------------------------------------------- impute
     def transform(self, X: Any) -> Any:
@@ -142,7 +142,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             if self.method == "importance":
                 x = conditional_mean(self._vae(), batch, self.num_samples)
             else:
-                x = self._pooled(self._chain(batch, self._start(batch)))
+                x = self._pooled(self._chain(batch))
         return self._completed(X, frame, x)
 
     def multiple_imputations(self, X: Any) -> list[Any]:
@@ -156,19 +156,18 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             if self.method == "importance":
                 draws = resampled_imputations(self._vae(), batch, self.n_imputations, self.num_samples)
             else:
-                draws = self._chain(batch, self._start(batch), keep=self.n_imputations)
+                draws = self._chain(batch, keep=self.n_imputations)
         return [self._completed(X, frame, x) for x in draws]
 
     def _check_method(self) -> None:
         if self.method not in METHODS:
             raise UserError(f"unknown method {self.method!r}; use one of {', '.join(METHODS)}")
 
-    def _start(self, batch: Batch) -> torch.Tensor:
-        return conditional_mean(self._vae(), batch, min(self.num_samples, 100))
-
-    def _chain(self, batch: Batch, start: torch.Tensor, keep: int | None = None) -> torch.Tensor:
-        """Kept completions ``(M, N, D)`` of a Metropolis-within-Gibbs chain after a burn-in of half of
-        ``gibbs_steps``: every later one, or ``keep`` evenly spaced (the chain runs longer if need be)."""
+    def _chain(self, batch: Batch, keep: int | None = None) -> torch.Tensor:
+        """Kept completions ``(M, N, D)`` of a Metropolis-within-Gibbs chain started from the importance-sampled
+        conditional mean (100 samples), after a burn-in of half of ``gibbs_steps``: every later one, or ``keep``
+        evenly spaced (the chain runs longer if need be)."""
+        start = conditional_mean(self._vae(), batch, min(self.num_samples, 100))
         burn_in = self.gibbs_steps // 2
         kept = max(1, self.gibbs_steps - burn_in)
         thin = 1 if keep is None else max(1, kept // keep)

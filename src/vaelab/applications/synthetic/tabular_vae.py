@@ -46,6 +46,11 @@ MIN_STEPS = 3000  # optimisation steps at least, when epochs are not given (a ta
 FORMAT = "vaelab.tabular"
 
 
+def epochs_for_steps(steps: int, rows: int, batch_size: int) -> int:
+    """The epochs over ``rows`` rows in batches of ``batch_size`` that take at least ``steps`` optimisation steps."""
+    return max(1, math.ceil(steps / math.ceil(rows / min(batch_size, rows))))
+
+
 class WorseThanMarginalsWarning(UserWarning):
     """The fitted model scores held-out rows below independent per-column marginals."""
 
@@ -171,7 +176,7 @@ class TabularVAE:
     def _train_settings(self, rows: int) -> TrainSettings:
         s = self.settings
         batch_size = min(s.batch_size, rows)
-        epochs = s.epochs or max(DEFAULT_EPOCHS, math.ceil(MIN_STEPS / math.ceil(rows / batch_size)))
+        epochs = s.epochs or max(DEFAULT_EPOCHS, epochs_for_steps(MIN_STEPS, rows, batch_size))
         return TrainSettings(
             epochs=epochs,
             batch_size=batch_size,
