@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch.distributions import Distribution
 
 from vaelab.data.batch import Batch
 from vaelab.errors import UserError
@@ -32,9 +33,10 @@ class GibbsChain:
     acceptance: torch.Tensor
 
 
-def _log_joint(model: VAE, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-    """``log p(x | z) + log p(z)`` for completed rows ``x: (B, *data_shape)`` and codes ``z: (B, D)``."""
-    return model.likelihood.log_prob(model.decode(z, y), x) + model.p_z(y).log_prob(z)
+def _log_joint(model: VAE, p_x: Distribution, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """``log p(x | z) + log p(z)`` for completed rows ``x: (B, *data_shape)``, codes ``z: (B, D)`` and their
+    decoded ``p_x = p(x | z)``."""
+    return model.likelihood.log_prob(p_x, x) + model.p_z(y).log_prob(z)
 
 
 @torch.inference_mode()
@@ -42,27 +44,32 @@ def metropolis_within_gibbs(
     model: VAE, batch: Batch, start: torch.Tensor, steps: int = 200, burn_in: int = 100, thin: int = 1
 ) -> GibbsChain:
     """Run the chain from the completion ``start: (B, *data_shape)`` (e.g. the importance-sampled
-    conditional mean) for ``steps`` steps; keep every ``thin``-th completion after ``burn_in``."""
+    conditional mean) for ``steps`` steps; keep every ``thin``-th completion after ``burn_in``. Each step
+    decodes twice: the proposal, and the code kept (whose p(x | z) also scores it in the next step)."""
     if not 0 <= burn_in < steps or thin < 1:
         raise UserError(f"need 0 <= burn_in < steps and thin >= 1 (got steps={steps}, burn_in={burn_in}, thin={thin})")
     missing = None if batch.mask is None else ~batch.mask
     x = start.clone()
     y = batch.y
-    q_z = model.encode(x, y)
-    z = q_z.sample()  # (B, D)
+    z = model.encode(x, y).sample()  # (B, D)
+    p_x = model.decode(z, y)  # p(x | z) of the current code
     accepted = torch.zeros(len(batch), device=x.device)
     draws = []
     for step in range(steps):
         q_z = model.encode(x, y)
         proposal = q_z.sample()  # (B, D)
         log_ratio = (
-            _log_joint(model, x, proposal, y) - q_z.log_prob(proposal) - _log_joint(model, x, z, y) + q_z.log_prob(z)
+            _log_joint(model, model.decode(proposal, y), x, proposal, y)
+            - q_z.log_prob(proposal)
+            - _log_joint(model, p_x, x, z, y)
+            + q_z.log_prob(z)
         )  # (B,)
         accept = torch.rand_like(log_ratio).log() < log_ratio
         z = torch.where(accept.unsqueeze(-1), proposal, z)
         accepted += accept.float()
+        p_x = model.decode(z, y)
         if missing is not None:
-            x = torch.where(missing, model.decode(z, y).sample(), x)
+            x = torch.where(missing, p_x.sample(), x)
         if step >= burn_in and (step - burn_in) % thin == 0:
             draws.append(x.clone())
     return GibbsChain(torch.stack(draws), accepted / steps)
