@@ -10,7 +10,7 @@ import torch
 import typer
 
 from vaelab.cli.common import load_run
-from vaelab.cli.generate import _write_output
+from vaelab.cli.generate import write_output
 from vaelab.cli.output import emit_json, say
 from vaelab.data.batch import dataset_rows
 from vaelab.data.corruption import parse_corruption
@@ -72,13 +72,13 @@ def denoise(
         x = corruption(x, torch.Generator().manual_seed(seed))
     denoised = torch.cat([model.reconstruct(x[i : i + ROWS_PER_CHUNK]) for i in range(0, len(x), ROWS_PER_CHUNK)])
     if out.suffix == ".npy":
-        _write_output(out, denoised.numpy(), PAIRS_PER_ROW, model)
+        write_output(out, denoised.numpy(), PAIRS_PER_ROW, model)
     else:
         rows = [
             torch.cat([x[i : i + PAIRS_PER_ROW], denoised[i : i + PAIRS_PER_ROW]])
             for i in range(0, len(x), PAIRS_PER_ROW)
         ]
-        _write_output(out, torch.cat(rows).numpy(), min(len(x), PAIRS_PER_ROW), model)
+        write_output(out, torch.cat(rows).numpy(), min(len(x), PAIRS_PER_ROW), model)
     summary: dict[str, float | int | str] = {"out": str(out), "n": len(x)}
     if corruption is not None:
         summary["psnr_noisy_db"] = float(psnr(x.numpy(), clean.numpy()).mean())

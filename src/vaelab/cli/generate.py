@@ -27,7 +27,7 @@ Opt = typer.Option
 TEXT_SUFFIXES = {".smi", ".txt"}
 
 
-def _write_output(out: Path, array: np.ndarray, ncols: int, model: VAE) -> None:
+def write_output(out: Path, array: np.ndarray, ncols: int, model: VAE) -> None:
     """``array`` as ``.npy``; as a ``.png`` grid of ``ncols`` for images; as text for sequences, one line per
     ``ncols`` rows (tab-separated), each row decoded by the model's vocabulary."""
     _check_out(out, model)
@@ -81,7 +81,7 @@ def sample(
     _check_out(out, model)
     table = model.spec.get("columns") is not None and out.suffix == ".csv"  # rows drawn from p(x|z), not means
     images = model.sample(n, y=label, mean=not table).numpy()
-    _write_output(out, images, 1 if model.vocabulary else min(n, 8), model)
+    write_output(out, images, 1 if model.vocabulary else min(n, 8), model)
     if as_json:
         emit_json({"out": str(out), "n": n})
     else:
@@ -104,12 +104,12 @@ def reconstruct(
     x, y = model_inputs(model, dataset)
     x_hat = model.reconstruct(x, y).numpy()
     if out.suffix == ".npy":
-        _write_output(out, x_hat, 8, model)
+        write_output(out, x_hat, 8, model)
     elif out.suffix in TEXT_SUFFIXES:  # one line per example: the input, a tab, its reconstruction
-        _write_output(out, np.stack([x.numpy(), x_hat], axis=1).reshape(-1, x_hat.shape[-1]), 2, model)
+        write_output(out, np.stack([x.numpy(), x_hat], axis=1).reshape(-1, x_hat.shape[-1]), 2, model)
     else:
         pairs = np.concatenate([np.concatenate([x[i : i + 8].numpy(), x_hat[i : i + 8]]) for i in range(0, len(x), 8)])
-        _write_output(out, pairs, min(len(x), 8), model)
+        write_output(out, pairs, min(len(x), 8), model)
     say(f"wrote {len(x)} reconstructions to {out}")
 
 
@@ -145,7 +145,7 @@ def interpolate(
         for i in range(0, 2 * pairs, 2)
         for m in methods
     ]
-    _write_output(out, np.concatenate(rows), steps, model)
+    write_output(out, np.concatenate(rows), steps, model)
     say(f"wrote {len(rows)} interpolation rows ({', '.join(methods)}) to {out}")
 
 
@@ -178,5 +178,5 @@ def encode(
     latents = np.concatenate(
         [model.embed(x[i : i + 4096], None if y is None else y[i : i + 4096]).numpy() for i in range(0, len(x), 4096)]
     )
-    _write_output(out, latents, 1, model)
+    write_output(out, latents, 1, model)
     say(f"wrote latents {latents.shape} to {out}")

@@ -11,7 +11,7 @@ import typer
 
 from vaelab.applications.traversal import order_by_kl, traverse
 from vaelab.cli.common import load_run, model_inputs, run_data
-from vaelab.cli.generate import _check_out, _write_output
+from vaelab.cli.generate import _check_out, write_output
 from vaelab.cli.output import emit_json, say
 from vaelab.cli.train import _parse_ints
 from vaelab.data.dataset import ArrayDataset
@@ -96,7 +96,7 @@ def traverse_command(
     values = torch.linspace(low, high, steps)
     images = traverse(model, base_code, chosen, values, y0).numpy()  # (R, T, *data_shape)
     array = images if out.suffix == ".npy" else images.reshape(-1, *model.data_shape)
-    _write_output(out, array, steps, model)
+    write_output(out, array, steps, model)
     result = {
         "out": str(out),
         "dims": chosen,
