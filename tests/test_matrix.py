@@ -128,6 +128,39 @@ def _smiles(folder: Path) -> Source:
     return Source(str(path), "sequence")
 
 
+def _graph_pairs(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """60 nodes in three communities (pairs within one linked more often): edges (E, 2) and features (60, 4)."""
+    rng = np.random.default_rng(seed)
+    community = np.arange(60) % 3
+    u, v = np.triu_indices(60, 1)
+    keep = rng.random(len(u)) < np.where(community[u] == community[v], 0.3, 0.02)
+    features = np.concatenate([np.eye(3)[community], rng.random((60, 1))], axis=1).astype(np.float32)
+    return np.stack([u[keep], v[keep]], axis=1), features
+
+
+def _graph_npz(folder: Path) -> Source:
+    """A graph .npz in Cora's layout: node count, edges, no features (each node its own indicator)."""
+    path = folder / "graph.npz"
+    edges, _ = _graph_pairs(6)
+    np.savez(path, num_nodes=np.array(60), edges=edges)
+    return Source(str(path), "graph", ("--model", "vgae"))
+
+
+def _edge_csv(folder: Path) -> Source:
+    """An edge-list .csv with node features from a .npy, trained as a GAE."""
+    path = folder / "edges.csv"
+    edges, features = _graph_pairs(7)
+    path.write_text("u,v\n" + "".join(f"{a},{b}\n" for a, b in edges), encoding="utf-8")
+    np.save(folder / "features.npy", features)
+    options = ("--kind", "graph", "--set", f"data.node_features={folder / 'features.npy'}", "--model", "gae")
+    return Source(str(path), "graph", options)
+
+
+def _cora(folder: Path) -> Source | None:
+    data_dir = shared_data_dir()
+    return None if data_dir is None else Source("cora", "graph", ("--data-dir", str(data_dir), "--model", "vgae"))
+
+
 SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "digits": _digits,
     "image-npy": _image_npy,
@@ -139,10 +172,13 @@ SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "table-npy": _table_npy,
     "incomplete-npy": _incomplete_npy,
     "smiles": _smiles,
+    "graph-npz": _graph_npz,
+    "edge-csv": _edge_csv,
+    "cora": _cora,
 }
 """Source name -> writer of the source into a folder (None: the shared datasets are absent)."""
-SHARED_DATA_SOURCES = {"binarized-mnist"}
-REPORTED = {"image-npy", "table-npy", "mixed-csv", "incomplete-npy", "smiles"}
+SHARED_DATA_SOURCES = {"binarized-mnist", "cora"}
+REPORTED = {"image-npy", "table-npy", "mixed-csv", "incomplete-npy", "smiles", "graph-npz", "edge-csv"}
 """Sources whose ``train`` writes its pictures and report.html (the others pass ``--no-report``)."""
 
 Command = Callable[[Path, str, Path], list[str]]
@@ -206,6 +242,10 @@ COMMANDS: dict[str, dict[str, Command]] = {
     "incomplete-image": INCOMPLETE_IMAGE_COMMANDS,  # NaN where values are missing
     "mixed-table": MIXED_TABLE_COMMANDS,  # a .csv with text and missing cells: rows come back as .csv
     "sequence": SEQUENCE_COMMANDS,
+    "graph": {
+        **{name: commands("npy")[name] for name in ("sample", "encode", "report")},
+        "eval": lambda run, data, out: ["eval", str(run), "--links", "--json"],  # every held-out pair: no --limit
+    },
 }
 """Kind -> command -> its arguments ``(run directory, --data value, output folder)``; ``train`` runs for
 every source first. ``detect``, ``impute`` and ``denoise`` read files only, so a registered dataset skips them;
@@ -259,7 +299,10 @@ def test_every_source_through_every_command_of_its_kind(trained, source: str, co
     code, stdout, err = vaelab(args)
     assert code == 0, f"{source} {command}: {err}"
     written = sorted(p.name for p in tmp_path.iterdir())
-    if command == "eval":
+    if command == "eval" and kind == "graph":  # link prediction on the held-out test pairs
+        figures = json.loads(stdout)
+        assert 0 <= figures["roc_auc"] <= 1 and figures["pairs"] > 0 and (run / "eval-test.json").is_file()
+    elif command == "eval":
         figures = json.loads(stdout)
         assert np.isfinite(figures["elbo"]) and np.isfinite(figures["nll"]) and (run / "eval-test.json").is_file()
     elif command == "report":

@@ -259,6 +259,18 @@ def write_molecules(path: Path) -> None:
     path.write_text("\n".join(molecules * 10) + "\n", encoding="utf-8")
 
 
+def write_graph(path: Path) -> None:
+    """``edges.csv`` and ``features.npy`` beside it: 60 nodes in three communities (denser within), each node's
+    features its community's indicator and a noise column."""
+    rng = np.random.default_rng(5)
+    community = np.arange(60) % 3
+    u, v = np.triu_indices(60, 1)
+    keep = rng.random(len(u)) < np.where(community[u] == community[v], 0.3, 0.02)
+    path.write_text("source,target\n" + "".join(f"{a},{b}\n" for a, b in zip(u[keep], v[keep], strict=True)))
+    features = np.concatenate([np.eye(3)[community], rng.random((60, 1))], axis=1).astype(np.float32)
+    np.save(path.with_name("features.npy"), features)
+
+
 USER_FILES: dict[str, Callable[[Path], None]] = {
     "my_table.csv": write_table,
     "table.csv": write_detection_table,
@@ -268,6 +280,7 @@ USER_FILES: dict[str, Callable[[Path], None]] = {
     "survey.csv": write_survey,
     "new.csv": write_survey,
     "images.npy": write_images,
+    "edges.csv": write_graph,
 }
 """Files the README's commands name as the user's own -> writer of a small stand-in."""
 
@@ -305,10 +318,10 @@ def set_option(args: list[str], name: str, value: str) -> list[str]:
 def quick(args: list[str]) -> list[str]:
     """The default suite's caps on ``vaelab ARGS``: train one epoch of at most 20 steps without a progress
     bar, and without the report except for the plain ``vaelab train`` (``vaelab report`` writes the other
-    run's); detect for one epoch (30 steps per fit for a series); synth and impute for one epoch; evaluate 200 examples
-    with at most 10 importance samples. Capped so, the README's ``--resume`` asks for the same one-epoch run, which is
-    complete: it loads the checkpoint and trains no further; the slow suite resumes the full run for 10 more
-    epochs."""
+    run's); detect for one epoch (30 steps per fit for a series); synth and impute for one epoch; evaluate 200
+    examples with at most 10 importance samples (link prediction: the whole graph). Capped so, the README's
+    ``--resume`` asks for the same one-epoch run, which is complete: it loads the checkpoint and trains no
+    further; the slow suite resumes the full run for 10 more epochs."""
     command = args[0] if args else ""
     if command == "train":
         report = [] if args == ["train"] else ["--no-report"]
@@ -317,6 +330,8 @@ def quick(args: list[str]) -> list[str]:
         return set_option(args, "--steps", "30") if "--series" in args else set_option(args, "--epochs", "1")
     if command == "impute" or (command == "synth" and "--data" in args):
         return set_option(args, "--epochs", "1")  # a saved imputer ignores --epochs
+    if command == "eval" and "--links" in args:  # link prediction scores the held-out pairs of the whole graph
+        return args
     if command == "eval":
         samples = min(int(option(args, "--num-samples") or 10), 10)
         limit = min(int(option(args, "--limit") or 200), 200)

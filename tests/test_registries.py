@@ -20,8 +20,11 @@ import vaelab
 from helpers import run_cli
 from vaelab.config.build import OBJECTIVES, build_objective, model_spec
 from vaelab.config.schema import ModelConfig, ObjectiveConfig
-from vaelab.data.batch import Batch, dataset_rows
+from vaelab.data.batch import Batch, dataset_rows, graph_batch
 from vaelab.data.dataset import ArrayDataset
+from vaelab.data.edge_split import split_edges
+from vaelab.data.graph import Graph
+from vaelab.data.graph_batch import graph_dataset
 from vaelab.data.table_columns import encode_columns, fit_features
 from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
@@ -146,14 +149,18 @@ def _pairwise_cover(factors: dict[str, list[str]]) -> list[dict[str, str]]:
 
 SEQUENCE_PARTS = {"network": ["gru", "conv1d"], "likelihood": ["tokens"]}
 """The parts of token sequences, paired among themselves and with every posterior and prior."""
+GRAPH_PARTS = {"network": ["gcn"], "likelihood": ["edges"]}
+"""The parts of graphs, paired with every posterior and prior."""
+KIND_PARTS = {field: SEQUENCE_PARTS[field] + GRAPH_PARTS[field] for field in SEQUENCE_PARTS}
 FACTORS = {
-    "network": [name for name in NETWORKS if name not in SEQUENCE_PARTS["network"]],
+    "network": [name for name in NETWORKS if name not in KIND_PARTS["network"]],
     "posterior": list(POSTERIORS),
     "prior": list(PRIORS),
-    "likelihood": [name for name in LIKELIHOODS if name not in SEQUENCE_PARTS["likelihood"]],
+    "likelihood": [name for name in LIKELIHOODS if name not in KIND_PARTS["likelihood"]],
 }
 COMBINATIONS = _pairwise_cover(FACTORS)
 SEQUENCE_COMBINATIONS = _pairwise_cover({**FACTORS, **SEQUENCE_PARTS})
+GRAPH_COMBINATIONS = _pairwise_cover({**FACTORS, **GRAPH_PARTS})
 
 
 def images_for(likelihood: str, labelled: bool = False) -> ArrayDataset:
@@ -176,7 +183,9 @@ def refusal(parts: dict[str, str]) -> str | None:
     """The error a combination of parts must be refused with, or None when it builds."""
     if parts["likelihood"] == "columns" and parts["network"] == "conv":  # the networks are built first
         return "--network conv needs images"
-    if parts["prior"] == "vamp" and (parts["posterior"] in ("planar", "iaf") or parts["likelihood"] == "columns"):
+    if parts["prior"] == "vamp" and (
+        parts["posterior"] in ("planar", "iaf", "point") or parts["likelihood"] == "columns"
+    ):
         return "VampPrior"
     if parts["prior"] == "conditional-gaussian" and parts["posterior"] == "ladder":
         return "a ladder posterior's top-down prior takes no condition"
@@ -228,23 +237,54 @@ def sequences() -> ArrayDataset:
     return ArrayDataset(vocabulary.ids(rows, 5), None, None, "tokens", kind="sequence", vocabulary=vocabulary)
 
 
+def prior_refusal(parts: dict[str, str], vamp: str) -> str | None:
+    """The error an unconditional sequence or graph model must be refused with for its prior (``vamp``: the
+    VampPrior's), or None when the prior builds."""
+    if parts["prior"] == "vamp":
+        return vamp
+    if parts["prior"] == "conditional-gaussian":
+        return "takes no condition" if parts["posterior"] == "ladder" else "needs a conditional model"
+    return None
+
+
 @pytest.mark.parametrize("parts", SEQUENCE_COMBINATIONS, ids=lambda c: "-".join(c.values()))
 def test_every_pair_of_sequence_parts_builds_trains_saves_and_loads(parts: dict[str, str], tmp_path: Path) -> None:
     data = sequences()
     network = {"name": parts["network"], "embedding_dim": 4, "encoder_hidden": 8, "decoder_hidden": 8}
     config = ModelConfig(latent_dim=3, prior_components=3, **{**parts, "network": network})  # type: ignore[arg-type]
-    if parts["prior"] in ("vamp", "conditional-gaussian"):
-        needle = (
-            "VampPrior"
-            if parts["prior"] == "vamp"
-            else "takes no condition"
-            if parts["posterior"] == "ladder"
-            else "needs a conditional model"
-        )
-        with pytest.raises(UserError, match=needle):
+    if prior_refusal(parts, "VampPrior") is not None:
+        with pytest.raises(UserError, match=prior_refusal(parts, "VampPrior")):
             build_model(model_spec(config, data))
         return
     trains_saves_and_loads_the_same(config, data, tmp_path)
+
+
+def graph() -> ArrayDataset:
+    """A 30-node ring with chords, featureless (each node its own indicator), as a graph's training split."""
+    edges = np.array([[i, (i + 1) % 30] for i in range(30)] + [[i, (i + 7) % 30] for i in range(30)])
+    graph = Graph(30, np.unique(np.sort(edges, axis=1), axis=0), None, "ring")
+    return graph_dataset(graph, split_edges(graph, seed=0), "train")
+
+
+@pytest.mark.parametrize("parts", GRAPH_COMBINATIONS, ids=lambda c: "-".join(c.values()))
+def test_every_posterior_and_prior_with_the_graph_parts(parts: dict[str, str], tmp_path: Path) -> None:
+    data = graph()
+    config = ModelConfig(latent_dim=4, prior_components=3, **parts)  # type: ignore[arg-type]
+    if prior_refusal(parts, "not graphs") is not None:
+        with pytest.raises(UserError, match=prior_refusal(parts, "not graphs")):
+            build_model(model_spec(config, data))
+        return
+    torch.manual_seed(0)
+    model = build_model(model_spec(config, data))
+    fit(model, ELBO(), data, None, TrainSettings(epochs=2, lr=0.01, progress=False))
+    model.save(tmp_path)
+    loaded = vaelab.load(tmp_path)
+    batch = graph_batch(data, "cpu")
+    outputs = []
+    for m in (model, loaded):
+        torch.manual_seed(1)
+        outputs.append(m(batch, num_samples=2).log_weights())
+    assert outputs[0].shape == (2, 30) and torch.isfinite(outputs[0]).all() and torch.equal(*outputs)
 
 
 def test_the_pairs_cover_every_pair_of_entries() -> None:

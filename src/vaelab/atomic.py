@@ -11,7 +11,7 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -88,5 +88,15 @@ def atomic_save_npy(path: str | os.PathLike[str], array: np.ndarray) -> None:
     def write(tmp: Path) -> None:
         with tmp.open("wb") as file:  # a handle: np.save would append .npy to the temporary file's name
             np.save(file, array, allow_pickle=False)
+
+    atomic_write(path, write)
+
+
+def atomic_save_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> None:
+    """Named arrays as one .npz file (never pickled), written atomically."""
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as file:  # a handle: np.savez would append .npz to the temporary file's name
+            np.savez(file, **arrays)  # type: ignore[arg-type]
 
     atomic_write(path, write)

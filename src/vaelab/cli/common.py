@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from vaelab.config.files import CONFIG_NAME, read_run_config
+from vaelab.config.graphs import graph_options, run_graph_split
 from vaelab.config.schema import DataConfig
 from vaelab.config.sequences import sequence_options
 from vaelab.data.batch import dataset_rows
@@ -20,11 +21,19 @@ from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.models.load import load
 
+GRAPH_COMMANDS = "eval --links, encode, sample and report"
 
-def load_run(run_dir: Path, device: str = "cpu") -> VAE:
+
+def load_run(run_dir: Path, device: str = "cpu", not_for_graphs: str | None = None) -> VAE:
+    """The run's model; ``not_for_graphs`` names a command that refuses graph models (it acts on single examples)."""
     if not run_dir.is_dir():
         raise UserError(f"no such run directory: {run_dir}")
-    return load(run_dir, device=device)
+    model = load(run_dir, device=device)
+    if not_for_graphs is not None and model.data_kind == "graph":
+        raise UserError(
+            f"vaelab {not_for_graphs} acts on single examples, not graphs; a graph model takes {GRAPH_COMMANDS}"
+        )
+    return model
 
 
 def run_data(
@@ -48,7 +57,12 @@ def run_data(
         data, data_dir, labels, kind = config.name, data_dir or config.data_dir, labels or config.labels, config.kind
         if model.vocabulary is not None:  # the run's own held-out splits map unseen tokens, as in training
             config = config.model_copy(update={"unknown": config.unknown or "map"})
-    dataset = load_dataset(data, split, data_dir, labels, kind, sequence_options(config, model))
+    if model.data_kind == "graph" and data == config.name:  # the run's own graph, under the edge split it stored
+        dataset = run_graph_split(run_dir, config.model_copy(update={"data_dir": data_dir}), split)
+    else:
+        dataset = load_dataset(
+            data, split, data_dir, labels, kind, sequence_options(config, model), graph_options(config)
+        )
     if limit is not None:
         if limit < 1:
             raise UserError("--limit must be at least 1")

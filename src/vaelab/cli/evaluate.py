@@ -49,6 +49,9 @@ def evaluate(
         bool, Opt("--molecules", help="add MOSES's metrics of molecules sampled from a SMILES or SELFIES model")
     ] = False,
     molecule_samples: Annotated[int, Opt(help="molecules: how many to sample (MOSES: 30000)")] = 30_000,
+    with_links: Annotated[
+        bool, Opt("--links", help="graph models: ROC-AUC and average precision of the held-out edges")
+    ] = False,
     reconstructed_molecules: Annotated[
         int,
         Opt(help="molecules: split molecules of the reconstruction accuracy, 10 x 10 decodings each (JT-VAE: 1000)"),
@@ -86,7 +89,8 @@ def evaluate(
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels, limit, seed)
     named = metrics or ",".join(suite.default_metrics(dataset))
-    extra = (",disentanglement" if with_disentanglement else "") + (",molecules" if with_molecules else "")
+    flags = {"disentanglement": with_disentanglement, "molecules": with_molecules, "links": with_links}
+    extra = "".join(f",{name}" for name, wanted in flags.items() if wanted and name not in named.split(","))
     requested = "all" if all_metrics else named + extra
     names, skipped = suite.resolve_metrics(requested, dataset)
     needs_train = bool({"quality", "downstream", "molecules"} & set(names))

@@ -12,11 +12,13 @@ import typer
 from vaelab.atomic import atomic_save_npy, atomic_write_text
 from vaelab.cli.common import load_run, model_inputs, run_data
 from vaelab.cli.output import emit_json, say
+from vaelab.data.batch import graph_batch
 from vaelab.data.schema import feature_from_dict
 from vaelab.data.sequences import encode_texts
 from vaelab.data.splits import FILE_SPLITS
 from vaelab.data.vocabulary import Vocabulary
 from vaelab.errors import UserError
+from vaelab.evaluation.links import node_embeddings
 from vaelab.models import VAE
 from vaelab.models.latent_paths import PATHS
 from vaelab.report.images import save_png
@@ -99,7 +101,7 @@ def reconstruct(
 ) -> None:
     """Reconstruct examples through the posterior mean."""
     _check_out(out)
-    model = load_run(run_dir)
+    model = load_run(run_dir, not_for_graphs="reconstruct")
     dataset = run_data(run_dir, model, data, split, data_dir, limit=n, seed=seed)
     x, y = model_inputs(model, dataset)
     x_hat = model.reconstruct(x, y).numpy()
@@ -132,7 +134,7 @@ def interpolate(
     methods = ["lerp", "slerp"] if method == "both" else [method]
     if steps < 2 or pairs < 1:
         raise UserError("--steps must be at least 2 and --pairs at least 1")
-    model = load_run(run_dir)
+    model = load_run(run_dir, not_for_graphs="interpolate")
     if between is not None:
         x, y, pairs = _given_pair(model, between), None, 1
     else:
@@ -169,14 +171,20 @@ def encode(
     split: Annotated[str, Opt(help=" | ".join(FILE_SPLITS))] = "test",
     out: Annotated[Path, Opt(help="output .npy of posterior means (N, latent_dim)")] = Path("latents.npy"),
 ) -> None:
-    """Embed a dataset: the posterior means E_q[z|x]."""
+    """Embed a dataset: the posterior means E_q[z|x]; for a graph, every node's (given the training edges)."""
     if out.suffix != ".npy":
         raise UserError(f"--out must end in .npy, got {out.name}")
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels)
-    x, y = model_inputs(model, dataset)
-    latents = np.concatenate(
-        [model.embed(x[i : i + 4096], None if y is None else y[i : i + 4096]).numpy() for i in range(0, len(x), 4096)]
-    )
+    if dataset.graph is not None:
+        latents = node_embeddings(model, graph_batch(dataset, "cpu")).numpy()
+    else:
+        x, y = model_inputs(model, dataset)
+        latents = np.concatenate(
+            [
+                model.embed(x[i : i + 4096], None if y is None else y[i : i + 4096]).numpy()
+                for i in range(0, len(x), 4096)
+            ]
+        )
     write_output(out, latents, 1, model)
     say(f"wrote latents {latents.shape} to {out}")

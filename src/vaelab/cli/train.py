@@ -16,8 +16,11 @@ from vaelab.config.files import (
     resolve_config,
     set_dotted,
 )
+from vaelab.config.graphs import graph_options
 from vaelab.config.run import train_from_config
 from vaelab.config.schema import ScheduleConfig
+from vaelab.data.graphs import cleaning_note, is_graph, load_graph
+from vaelab.data.registry import resolve_data_dir
 from vaelab.data.schema import KINDS
 from vaelab.errors import UserError
 from vaelab.models.build import choices
@@ -125,6 +128,11 @@ def train(
         layers.append(read_yaml(config))
     resolved = resolve_config(*layers, flags, parse_assignments(assignments or []))
 
+    if is_graph(resolved.data.name, resolved.data.kind):  # say what reading the graph cleaned, before training
+        graph = load_graph(resolved.data.name, resolve_data_dir(resolved.data.data_dir), graph_options(resolved.data))
+        note = cleaning_note(graph)
+        if note is not None:
+            say(note)
     run = train_from_config(resolved, out, resume=resume, progress=progress)
     if not run.is_main:
         return

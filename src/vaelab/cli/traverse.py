@@ -80,7 +80,7 @@ def traverse_command(
         raise UserError(f"--order must be one of {', '.join(ORDERS)} and --base one of {', '.join(BASES)}")
     if steps < 2 or not low < high or (max_dims is not None and max_dims < 1) or limit < 1:
         raise UserError("--steps must be at least 2, --low below --high, and --max-dims and --limit at least 1")
-    model = load_run(run_dir)
+    model = load_run(run_dir, not_for_graphs="traverse")
     _check_out(out, model)
     chosen = None if dims is None else _parse_ints(dims, "--dims")
     need_data = base == "example" or (chosen is None and order == "kl")

@@ -107,6 +107,18 @@ PRESETS: dict[str, Preset] = {
         "Zhao et al. 2019",
         objective="info-vae",
     ),
+    "vgae": Preset(
+        "variational graph autoencoder: graph-convolutional encoder, Gaussian posterior per node, inner-product "
+        "edge likelihood; for link prediction and node embeddings (graphs only)",
+        "Kipf & Welling 2016",
+    ),
+    "gae": Preset(
+        "graph autoencoder: the VGAE's networks with deterministic codes (a point posterior) and no KL term; its "
+        "elbo column is log p(A, z) at the code, not a bound (graphs only)",
+        "Kipf & Welling 2016",
+        beta=0.0,
+        posterior="point",
+    ),
     "aae": Preset(
         "adversarial autoencoder: a discriminator matches the aggregate posterior to the prior; no KL term",
         "Makhzani et al. 2016",

@@ -20,10 +20,13 @@ import torch
 
 from vaelab.config.build import build_model, build_objective, build_schedules, model_spec
 from vaelab.config.files import read_run_config, write_config
+from vaelab.config.graphs import graph_options
 from vaelab.config.schema import RunConfig, TrainConfig
 from vaelab.config.sequences import sequence_options
 from vaelab.data.dataset import ArrayDataset
-from vaelab.data.registry import load_dataset
+from vaelab.data.edge_split import SPLIT_NAME
+from vaelab.data.graphs import seeded_split
+from vaelab.data.registry import load_dataset, resolve_data_dir
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.report.build import write_pictures_and_report
@@ -37,9 +40,17 @@ from vaelab.training.run_directory import RunDirectory
 AUTO_STEPS = 1500
 
 
-def auto_epochs(num_examples: int, batch_size: int) -> int:
-    steps_per_epoch = -(-num_examples // batch_size)
-    return max(10, min(200, -(-AUTO_STEPS // steps_per_epoch)))
+GRAPH_LR = 0.01  # a graph trains on the whole graph at every step: Kipf & Welling 2016's rate and 200 steps
+
+
+def steps_per_epoch(data: ArrayDataset, batch_size: int) -> int:
+    """Optimisation steps in one pass over ``data``: one for a graph (trained whole), else one per batch."""
+    return 1 if data.graph is not None else -(-len(data) // batch_size)
+
+
+def auto_epochs(steps: int) -> int:
+    """Epochs of ``steps`` steps each that make at least ``AUTO_STEPS`` steps, from 10 to 200."""
+    return max(10, min(200, -(-AUTO_STEPS // steps)))
 
 
 @dataclass
@@ -76,7 +87,9 @@ def default_run_dir(config: RunConfig) -> Path:
 
 def load_split(config: RunConfig, split: str) -> ArrayDataset:
     data = config.data
-    return load_dataset(data.name, split, data.data_dir, data.labels, data.kind, sequence_options(data))
+    return load_dataset(
+        data.name, split, data.data_dir, data.labels, data.kind, sequence_options(data), graph_options(data)
+    )
 
 
 def train_from_config(
@@ -87,16 +100,20 @@ def train_from_config(
     train = load_split(config, "train")
     valid_split = load_split(config, "valid")
     valid = valid_split if len(valid_split) else None
-    epochs = config.train.epochs or auto_epochs(len(train), config.train.batch_size)
-    config = config.model_copy(update={"train": config.train.model_copy(update={"epochs": epochs})})
+    steps = steps_per_epoch(train, config.train.batch_size)
+    epochs = config.train.epochs or auto_epochs(steps)
+    is_graph = train.graph is not None
+    lr = config.train.lr or (GRAPH_LR if is_graph else 1e-3)
+    monitor = config.train.monitor or ("reconstruction" if is_graph else "elbo")
+    resolved = {"epochs": epochs, "lr": lr, "monitor": monitor}
+    config = config.model_copy(update={"train": config.train.model_copy(update=resolved)})
     torch.manual_seed(config.train.seed)  # the initial weights are part of a seeded run
     model = build_model(model_spec(config.model, train))
     objective = build_objective(config.objective, config.model.preset)
     model.check_dataset(train)
     if valid is not None:
         model.check_dataset(valid)
-    steps_per_epoch = -(-len(train) // config.train.batch_size)
-    schedules = build_schedules(config.schedule, objective, steps_per_epoch, epochs, preset_name=config.model.preset)
+    schedules = build_schedules(config.schedule, objective, steps, epochs, preset_name=config.model.preset)
 
     processes, _ = setup(config.train.device)  # joins the process group when launched by torchrun
     run_dir: Path = processes.broadcast(out or default_run_dir(config))
@@ -107,6 +124,10 @@ def train_from_config(
         processes.barrier()  # every process has checked the run before rank 0 writes into it
         if processes.is_main:
             write_config(run_dir, config)
+            if train.graph is not None:  # evaluation scores exactly the edges this run held out
+                seeded_split(config.data.name, resolve_data_dir(config.data.data_dir), graph_options(config.data)).save(
+                    run_dir / SPLIT_NAME
+                )
         settings = train_settings(config.train, progress)
         result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
         pictures: list[Path] = []

@@ -29,6 +29,9 @@ class DataConfig(_Strict):
     unknown: str | None = None  # a token the training split lacks: error | map (to <unk>); default map
     max_length: int | None = Field(None, ge=1)  # tokens per sequence; None: the training split's longest
     limit: int | None = Field(None, ge=1)  # a seeded random subset of this many sequences per split
+    # graphs (cora, a graph .npz, an edge-list .csv with kind: graph): see vaelab.data.graphs.GraphOptions
+    split_seed: int = 0  # the seed of the edge split (held-out validation and test edges)
+    node_features: str | None = None  # a .npy or .csv of node features, one row per node
 
 
 class ObjectiveConfig(BaseModel):
@@ -72,7 +75,7 @@ class ScheduleConfig(_Strict):
 class TrainConfig(_Strict):
     epochs: int | None = Field(None, ge=1)  # None: enough epochs for AUTO_STEPS optimisation steps
     batch_size: int = Field(128, ge=1)
-    lr: float = Field(1e-3, gt=0)
+    lr: float | None = Field(None, gt=0)  # None: 1e-3, or 0.01 for a graph's whole-graph steps (Kipf & Welling 2016)
     optimizer: Literal["adam", "adamw"] = "adam"
     weight_decay: float = Field(0.0, ge=0)
     lr_schedule: Literal["constant", "cosine"] = "constant"
@@ -82,7 +85,9 @@ class TrainConfig(_Strict):
     device: str = "cpu"
     in_memory: bool = True
     length_buckets: bool = False  # token sequences: batches of rows of similar length (vaelab.training.batches)
-    monitor: str = "elbo"  # the validation term whose best epoch is saved; "-loss": the lowest objective (β ≠ 1)
+    # The validation term whose best epoch is saved; "-loss": the lowest objective (β ≠ 1). None: "elbo", or for
+    # a graph "reconstruction", the held-out pairs' log-likelihood (the KL is over the same nodes in every split).
+    monitor: str | None = None
     num_workers: int = Field(0, ge=0)
     threads: int | None = Field(None, ge=1)  # torch intra-op threads; None: torch's default
     max_steps: int | None = Field(None, ge=1)  # stop after this many optimisation steps

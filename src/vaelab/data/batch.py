@@ -14,7 +14,9 @@ import numpy as np
 import torch
 
 from vaelab.data.dataset import ArrayDataset, holds_token_ids, to_model_space
+from vaelab.data.graph_batch import GraphBatch, to_graph_batch
 from vaelab.data.vocabulary import sequence_lengths
+from vaelab.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Batch:
     - ``mask``: ``(B, *data_shape)`` bool, the observed entries (missing cells); None: all observed.
     - ``lengths``: ``(B,)`` int64 lengths of variable-length sequences along the first data axis; the
       entries past a row's length are padding. None: every row has the full length.
+    - ``graph``: for a graph, its edges (:class:`~vaelab.data.graph_batch.GraphBatch`); the rows of ``x`` are
+      its nodes, and the batch is the whole graph (its rows cannot be taken apart).
     """
 
     x: torch.Tensor
@@ -35,6 +39,7 @@ class Batch:
     labelled: torch.Tensor | None = None
     mask: torch.Tensor | None = None
     lengths: torch.Tensor | None = None
+    graph: GraphBatch | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -56,15 +61,22 @@ class Batch:
         return replace(self, x=self.x[:, : max(1, int(self.lengths.max()))])
 
     def rows(self, start: int, stop: int) -> Batch:
-        """Rows ``start:stop`` of every field."""
+        """Rows ``start:stop`` of every field. A graph's nodes depend on each other: its batch is taken whole."""
+        if self.graph is not None:
+            if start > 0 or stop < len(self):
+                raise UserError("a graph's nodes are encoded together: take the graph's batch whole")
+            return self
         return self._map(lambda t: t[start:stop])
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
-        return self._map(lambda t: t.to(device, non_blocking=non_blocking))
+        moved = self._map(lambda t: t.to(device, non_blocking=non_blocking))
+        return moved if self.graph is None else replace(moved, graph=self.graph.to(device))
 
     def _map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> Batch:
-        changes = {f.name: function(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) is not None}
-        return replace(self, **changes)
+        changes = {
+            f.name: function(value) for f in fields(self) if isinstance(value := getattr(self, f.name), torch.Tensor)
+        }
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def as_batch(data: torch.Tensor | Batch, y: torch.Tensor | None = None) -> Batch:
@@ -103,8 +115,20 @@ def _missing_masked(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]
     return x.masked_fill(missing, 0.0), ~missing
 
 
+def graph_batch(data: ArrayDataset, device: torch.device | str) -> Batch:
+    """A graph dataset (``data.graph`` set) as one ``Batch``: every node's features and the split's edges."""
+    assert data.graph is not None
+    return replace(
+        stored_batch(np.asarray(data.x), None, data.levels, device), graph=to_graph_batch(data.graph, device)
+    )
+
+
 def dataset_batches(data: ArrayDataset, batch_size: int, device: torch.device | str) -> Iterator[Batch]:
-    """The whole dataset in data order, ``batch_size`` rows at a time (memory-mapped rows read per batch)."""
+    """The whole dataset in data order, ``batch_size`` rows at a time (memory-mapped rows read per batch); a
+    graph as one batch."""
+    if data.graph is not None:
+        yield graph_batch(data, device)
+        return
     for start in range(0, len(data), batch_size):
         rows = slice(start, start + batch_size)
         yield stored_batch(data.x[rows], None if data.y is None else data.y[rows], data.levels, device)

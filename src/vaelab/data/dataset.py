@@ -10,8 +10,10 @@ import numpy as np
 import torch
 
 from vaelab.data.factors import FactorOracle
+from vaelab.data.graph import GraphEdges
 from vaelab.data.schema import DataSchema, Feature, detect_kind
 from vaelab.data.vocabulary import Vocabulary
+from vaelab.errors import UserError
 
 
 class RowView:
@@ -61,7 +63,8 @@ class ArrayDataset:
     and the ``oracle`` that renders any factor vector (for the disentanglement metrics).
     ``kind`` is the kind of data a user stated (None: detected from the shape) and ``features`` the
     per-column features of a table when known, ``vocabulary`` the tokens of a sequence dataset (whose kind is
-    ``"sequence"``); :attr:`schema` gathers them.
+    ``"sequence"``); :attr:`schema` gathers them. A graph's dataset holds one row per node (its features)
+    and ``graph``, the split's edges (:mod:`vaelab.data.graph_batch`).
     """
 
     x: np.ndarray | RowView  # a memory-mapped array (or a RowView of one) is read batch by batch
@@ -74,6 +77,7 @@ class ArrayDataset:
     kind: str | None = None
     features: tuple[Feature, ...] | None = None
     vocabulary: Vocabulary | None = None
+    graph: GraphEdges | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -93,7 +97,10 @@ class ArrayDataset:
         return self.schema.kind == "image"
 
     def subset(self, index: np.ndarray) -> ArrayDataset:
-        """The rows ``index``: copied for arrays in memory, a lazy ``RowView`` for memory-mapped ones."""
+        """The rows ``index``: copied for arrays in memory, a lazy ``RowView`` for memory-mapped ones. A graph's
+        nodes are taken whole (its edges name them)."""
+        if self.graph is not None:
+            raise UserError(f"{self.name}: a graph's nodes are used whole; a subset of them (--limit) does not apply")
         y = None if self.y is None else self.y[index]
         x: np.ndarray | RowView
         if isinstance(self.x, RowView):

@@ -13,6 +13,7 @@ from vaelab.data.binarized_mnist import load_binarized_mnist
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.digits import load_digits
 from vaelab.data.files import FILE_TYPES, load_file
+from vaelab.data.graphs import GRAPH_DATASETS, GraphOptions, is_graph, load_graph_split
 from vaelab.data.idx import load_fashion_mnist, load_mnist
 from vaelab.data.moses import MOSES
 from vaelab.data.named_sequences import load_named_sequences
@@ -69,6 +70,7 @@ def load_dataset(
     labels: str | None = None,
     kind: str | None = None,
     sequences: SequenceOptions | None = None,
+    graph: GraphOptions | None = None,
 ) -> ArrayDataset:
     """Load ``split`` ("train", "valid", "test"; files also "all") of a registered dataset or a file.
 
@@ -77,12 +79,21 @@ def load_dataset(
     whose ``sequences.column`` holds them (each also gzipped, ``.gz``). ``labels`` names the label array (.npz)
     or column (.csv) of a file. ``kind`` states the kind of data (one of :data:`vaelab.data.schema.KINDS`;
     None: detected from the shape) and must fit the data; sequences are ``"sequence"``. ``sequences`` holds the
-    options of sequence data (:class:`vaelab.data.sequences.SequenceOptions`; None: the defaults).
+    options of sequence data (:class:`vaelab.data.sequences.SequenceOptions`; None: the defaults). A graph
+    (``cora``, a .npz of ``num_nodes`` and ``edges``, or an edge-list .csv with ``kind="graph"``) gives one row of
+    node features per node and the split's edges under the seeded edge split of ``graph``
+    (:class:`vaelab.data.graphs.GraphOptions`).
     Raises UserError on bad input.
     """
     if kind is not None:
         check_kind_name(kind)
     path = Path(name_or_path).expanduser()
+    if name_or_path not in DATASETS and name_or_path not in SEQUENCE_DATASETS and is_graph(name_or_path, kind):
+        if labels is not None or sequences not in (None, SequenceOptions()):
+            raise UserError(f"{name_or_path}: a graph takes no labels= or sequence options; leave them out")
+        return load_graph_split(name_or_path, split, resolve_data_dir(data_dir), graph)
+    if graph not in (None, GraphOptions()):
+        raise UserError(f"{name_or_path}: graph options (split_seed, node_features) apply to graphs only")
     if _holds_sequences(name_or_path, path, sequences):
         if labels is not None:
             raise UserError(f"{name_or_path}: labels= does not apply to sequence data yet; leave it out")
@@ -111,7 +122,7 @@ def load_dataset(
         return replace(dataset, kind=kind)
     if path.suffix.lower() in FILE_TYPES or path.exists():
         return load_file(path, split, labels, kind)
-    names = [*DATASETS, *SEQUENCE_DATASETS]
+    names = [*DATASETS, *SEQUENCE_DATASETS, *GRAPH_DATASETS]
     close = difflib.get_close_matches(name_or_path.lower(), names, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise UserError(

@@ -3,11 +3,11 @@
 **Kind of data** (``DataSchema.kind``, one of :data:`KINDS`). The rule that detects it from the shape of
 one example (:func:`detect_kind`): ``(C, H, W)`` is an ``"image"``, ``(D,)`` is a ``"table"``; any
 other shape is an error. A user may state the kind instead (``--kind``, ``data.kind``,
-``load_dataset(kind=...)``); :func:`check_kind` rejects a kind that does not fit the shape, and the kinds
-no loader reads yet (``"graph"``). A ``"sequence"`` (token ids ``(T,)`` with a vocabulary)
-is never detected or stated onto arrays: it comes from a sequence loader (:mod:`vaelab.data.sequences`),
-so a table of integers stays a table; a ``"series"`` (windows ``(W, C)``) comes from a .csv of timestamps
-and values (:mod:`vaelab.data.series`).
+``load_dataset(kind=...)``); :func:`check_kind` rejects a kind that does not fit the shape. A
+``"sequence"`` (token ids ``(T,)`` with a vocabulary) is never detected or stated onto arrays: it comes from
+a sequence loader (:mod:`vaelab.data.sequences`), so a table of integers stays a table; a ``"series"``
+(windows ``(W, C)``) comes from a .csv of timestamps and values (:mod:`vaelab.data.series`); a ``"graph"``
+(one example per node, its features ``(F,)``, and the edges) from a graph loader (:mod:`vaelab.data.graphs`).
 
 **Feature kinds** (``Feature.kind``, one of :data:`FEATURE_KINDS`), one per table column, inferred from
 the column's present (non-missing) values by :func:`infer_feature`:
@@ -37,20 +37,14 @@ KINDS = ("image", "table", "sequence", "series", "graph")
 FEATURE_KINDS = ("continuous", "binary", "categorical", "count", "ordinal")
 """Kinds of one table column."""
 
-SHAPES = {"image": "(C, H, W)", "table": "(D,)", "sequence": "(T,)", "series": "(W, C)"}
+SHAPES = {"image": "(C, H, W)", "table": "(D,)", "sequence": "(T,)", "series": "(W, C)", "graph": "(F,) per node"}
 """The shape of one example of each kind some loader reads today, as messages write it."""
 
 _DIMENSIONS = {"image": 3, "table": 1}
 """The number of dimensions of one example of each kind that is detected."""
 
-LOADED_KINDS = tuple(SHAPES)
-"""The kinds some loader reads today."""
-
 DETECTED_KINDS = tuple(_DIMENSIONS)
 """The kinds :func:`detect_kind` tells from the shape; a user may state them onto arrays."""
-
-_KIND_ISSUES = {"graph": "graphs"}
-"""The planned work that adds a loader for each kind not loaded yet."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +173,8 @@ def check_kind(kind: str, shape: tuple[int, ...]) -> None:
         raise UserError(
             "series come from a .csv of timestamps and values, not arrays: use vaelab detect --series FILE.csv"
         )
+    if kind == "graph":
+        raise UserError("a graph comes with its edges: give a graph .npz (num_nodes, edges), edges in a .csv, or cora")
     if kind not in DETECTED_KINDS:
         raise UserError(
             f"{kind} data come from text, not arrays: give a .txt or .smi file (one sequence per line), a .csv with "
@@ -196,11 +192,6 @@ def check_kind_name(kind: str) -> None:
     """UserError unless ``kind`` is a kind some loader reads; checked before any data is loaded."""
     if kind not in KINDS:
         raise UserError(f"unknown kind of data {kind!r}; use one of: {', '.join(KINDS)}")
-    if kind not in LOADED_KINDS:
-        raise UserError(
-            f"no loader reads {kind} data yet (it comes with the work on {_KIND_ISSUES[kind]}); use one of: "
-            f"{', '.join(LOADED_KINDS)}"
-        )
 
 
 def infer_feature(name: str, values: np.ndarray) -> Feature:

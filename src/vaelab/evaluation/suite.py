@@ -16,6 +16,8 @@ Metrics (the keys of :data:`METRICS`, each with the kinds of data it applies to)
   interventional ``beta_vae_score`` and ``factor_vae_score`` with ``votes`` training groups (half as many
   evaluation groups) drawn from the dataset's generator (:mod:`vaelab.evaluation.disentanglement`);
   needs a dataset with known factors (``shapes``);
+- ``links``: ``roc_auc`` and ``average_precision`` (fractions) of a graph model's edge probabilities on the
+  held-out edges and non-edges of the evaluated split (:mod:`vaelab.evaluation.links`);
 - ``molecules``: MOSES's figures (validity, unique@1k/10k, FCD, SNN, Frag, Scaf, IntDiv, filters, property
   distances, novelty) of ``molecule_samples`` molecules sampled from a SMILES or SELFIES model, against
   the evaluated split (:mod:`vaelab.evaluation.molecule_samples`).
@@ -33,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaelab.data.batch import dataset_batches
+from vaelab.data.batch import dataset_batches, graph_batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.evaluation import disentanglement
@@ -41,6 +43,7 @@ from vaelab.evaluation.downstream import latent_accuracy
 from vaelab.evaluation.inputs import EVAL_BATCH, model_device, stored_rows_encoder
 from vaelab.evaluation.latent import latent_diagnostics
 from vaelab.evaluation.likelihood import likelihood_per_example, summarise
+from vaelab.evaluation.links import link_scores
 from vaelab.evaluation.molecule_samples import molecule_figures, not_molecules
 from vaelab.evaluation.reference_classifier import ClassifierSettings, reference_classifier
 from vaelab.evaluation.sample_quality import frechet_distance, precision_recall
@@ -242,6 +245,21 @@ def _molecules_line(r: dict[str, Any]) -> str:
     return "  ".join(f"{name} {r[f'molecules/{name}']:.3f}" for name in names) + f" ({r['molecule_samples']} sampled)"
 
 
+def _links(inputs: _Inputs, result: Evaluation) -> None:
+    batch = graph_batch(inputs.data, model_device(inputs.model))
+    result.figures.update(link_scores(inputs.model, batch).as_dict())
+
+
+def _links_line(r: dict[str, Any]) -> str:
+    return f"ROC-AUC {r['roc_auc']:.4f}  average precision {r['average_precision']:.4f} ({r['pairs']} held-out pairs)"
+
+
+def _needs_held_out_pairs(data: ArrayDataset) -> str | None:
+    if data.graph is None or data.graph.pairs is None:
+        return "it scores held-out edges: evaluate the valid or test split of a graph"
+    return None
+
+
 @dataclass(frozen=True)
 class Metric:
     """One entry of the metric registry: what it adds to an :class:`Evaluation`, its one-line summary, the
@@ -261,6 +279,7 @@ METRICS: dict[str, Metric] = {
     "downstream": Metric(_downstream, _downstream_line, ("image", "table"), _needs_class_labels),
     "disentanglement": Metric(_disentanglement, _disentanglement_line, ("image",), _needs_factors),
     "molecules": Metric(_molecules, _molecules_line, ("sequence",), not_molecules),
+    "links": Metric(_links, _links_line, ("graph",), _needs_held_out_pairs, default=True),
 }
 """Metric name -> its entry; a new kind of data adds its metrics here (``vaelab eval --metrics NAME``)."""
 

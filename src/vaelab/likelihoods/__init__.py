@@ -7,6 +7,7 @@ from vaelab.likelihoods.categorical_columns import CategoricalColumnsLikelihood
 from vaelab.likelihoods.columns import ColumnsDistribution, ColumnsLikelihood
 from vaelab.likelihoods.continuous_bernoulli import ContinuousBernoulliLikelihood
 from vaelab.likelihoods.count import NegativeBinomialLikelihood, PoissonLikelihood
+from vaelab.likelihoods.edges import EdgeDistribution, EdgeLikelihood
 from vaelab.likelihoods.gaussian import GaussianLikelihood
 from vaelab.likelihoods.gaussian_mixture import GaussianMixtureLikelihood
 from vaelab.likelihoods.logistic import DiscretizedLogisticLikelihood
@@ -21,6 +22,8 @@ __all__ = [
     "ColumnsLikelihood",
     "ContinuousBernoulliLikelihood",
     "DiscretizedLogisticLikelihood",
+    "EdgeDistribution",
+    "EdgeLikelihood",
     "GaussianLikelihood",
     "GaussianMixtureLikelihood",
     "Likelihood",

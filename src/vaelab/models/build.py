@@ -33,6 +33,7 @@ from vaelab.likelihoods import (
     ColumnsLikelihood,
     ContinuousBernoulliLikelihood,
     DiscretizedLogisticLikelihood,
+    EdgeLikelihood,
     GaussianLikelihood,
     Likelihood,
     TokensLikelihood,
@@ -41,9 +42,17 @@ from vaelab.models.spec import AUTO, PART_FIELDS, DataFields, ModelConfig, PartC
 from vaelab.models.vae import CHECK_ROWS, VAE
 from vaelab.nn import conv_pair, mlp_pair
 from vaelab.nn.columns import ColumnEncoding
+from vaelab.nn.graph import GCNEncoder, InnerProductDecoder
 from vaelab.nn.missing_input import MissingInput, encoder_input_shape
 from vaelab.nn.recurrent import ConvSequenceEncoder, GRUDecoder, GRUEncoder, GRUWindowDecoder
-from vaelab.posteriors import DiagonalGaussianPosterior, FlowPosterior, IAFPosterior, LadderPosterior, PlanarPosterior
+from vaelab.posteriors import (
+    DiagonalGaussianPosterior,
+    FlowPosterior,
+    IAFPosterior,
+    LadderPosterior,
+    PlanarPosterior,
+    PointPosterior,
+)
 from vaelab.priors import (
     ConditionalGaussianPrior,
     HierarchicalPrior,
@@ -52,7 +61,7 @@ from vaelab.priors import (
     VampPrior,
 )
 
-IMAGE_KIND, SEQUENCE_KIND, SERIES_KIND = "image", "sequence", "series"
+IMAGE_KIND, SEQUENCE_KIND, SERIES_KIND, GRAPH_KIND = "image", "sequence", "series", "graph"
 CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, MLPs below
 MAX_WIDTH = 1 << 16  # a layer wider than this is a typo or a hostile file, checked before anything is allocated
 MAX_LAYERS = 256  # likewise for the number of layers, flow steps or latent layers: each is a module to build
@@ -133,6 +142,20 @@ class LogisticOptions(Options):
     components: PositiveInt = 1  # mixture components per element
 
 
+class EdgeOptions(Options):
+    weighting: Literal["balanced", "none"] = "balanced"  # Kipf & Welling's class-balanced weights, or none
+    all_pairs_max_nodes: Annotated[int, Field(ge=2)] = 5000  # larger graphs: the non-edges' sum from drawn pairs
+    negatives: Annotated[int, Field(ge=1, le=1000)] = 1  # drawn pairs per labelled pair, on larger graphs
+
+
+def _edge_likelihood(options: EdgeOptions, context: BuildContext) -> Likelihood:
+    if context.kind != GRAPH_KIND:
+        raise UserError("the edges likelihood scores the edges of a graph (--data cora, a graph .npz, --kind graph)")
+    return EdgeLikelihood(
+        context.data_shape, context.latent_dim, options.weighting, options.all_pairs_max_nodes, options.negatives
+    )
+
+
 def _need_levels(context: BuildContext, name: str) -> int:
     if context.levels is None:
         raise UserError(f"the {name} likelihood needs discrete data (integer values); use --likelihood gaussian")
@@ -152,6 +175,7 @@ LIKELIHOODS: dict[str, Part[Any, Likelihood]] = {
     ),
     "tokens": Part(Options, lambda o, ctx: TokensLikelihood(ctx.data_shape, len(_need_vocabulary(ctx, "tokens")))),
     "columns": Part(ColumnsOptions, _columns_likelihood),  # mixed tables: one family per kind of column
+    "edges": Part(EdgeOptions, _edge_likelihood),  # graphs: Kipf & Welling 2016's inner-product edge model
 }
 
 
@@ -183,6 +207,8 @@ class ConvOptions(Options):
 def _mlp(options: MLPOptions, context: BuildContext) -> Networks:
     if context.kind == SEQUENCE_KIND:
         raise UserError("token sequences need a sequence network: --network gru or conv1d (auto picks gru)")
+    if context.kind == GRAPH_KIND:
+        raise UserError("a graph needs a graph network: --network gcn (auto picks it)")
     decoder_in = context.latent_dim + context.condition_dim
     if context.columns is None:
         shape = encoder_input_shape(context.data_shape, context.mask_input)
@@ -266,11 +292,30 @@ def _conv1d(options: Conv1dOptions, context: BuildContext) -> Networks:
     return Networks(encoder, decoder, encoder.features)
 
 
+class GCNOptions(Options):
+    hidden_dims: Widths = [32]  # graph convolutions before the posterior's (Kipf & Welling 2016: one of 32)
+    dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0
+
+
+def _gcn(options: GCNOptions, context: BuildContext) -> Networks:
+    if context.kind != GRAPH_KIND:
+        raise UserError(
+            f"--network gcn needs a graph (--data cora, a graph .npz, --kind graph); these data are {context.kind}s"
+        )
+    _no_mask_input(context, "gcn")
+    if context.param_shape != (context.latent_dim,) or context.condition_dim:
+        raise UserError("a graph network decodes edges from the codes: use --likelihood edges (or auto), unconditioned")
+    (features,) = context.data_shape
+    encoder = GCNEncoder(features, options.hidden_dims, options.dropout)
+    return Networks(encoder, InnerProductDecoder(), encoder.features)
+
+
 NETWORKS: dict[str, Part[Any, Networks]] = {
     "mlp": Part(MLPOptions, _mlp),
     "conv": Part(ConvOptions, _conv),
     "gru": Part(GRUOptions, _gru),  # Bowman et al. 2016: a bidirectional GRU encoder, an autoregressive GRU decoder
     "conv1d": Part(Conv1dOptions, _conv1d),  # Gómez-Bombarelli et al. 2018: 1-D convolutions, the GRU decoder
+    "gcn": Part(GCNOptions, _gcn),  # Kipf & Welling 2016: graph convolutions, the inner-product decoder
 }
 
 
@@ -319,6 +364,7 @@ POSTERIORS: dict[str, Part[Any, nn.Module]] = {
         LadderOptions,
         lambda o, ctx: LadderPosterior(_posterior_input(ctx), _ladder_sizes(o, ctx.latent_dim), o.min_scale),
     ),
+    "point": Part(Options, lambda o, ctx: PointPosterior(_posterior_input(ctx), ctx.latent_dim)),  # deterministic codes
 }
 
 
@@ -338,10 +384,12 @@ def _vamp_prior(options: VampOptions, context: BuildContext) -> nn.Module:
         raise UserError(
             "the VampPrior's pseudo-inputs are continuous and token ids or categories are not: use another prior"
         )
-    if isinstance(context.posterior, FlowPosterior):
+    if context.kind == GRAPH_KIND:
+        raise UserError("the VampPrior's pseudo-inputs are single examples, not graphs: use another prior")
+    if isinstance(context.posterior, FlowPosterior | PointPosterior):
         raise UserError(
-            "the VampPrior needs a posterior density at any point, which flow posteriors (planar, iaf) lack: "
-            "use --set model.posterior=gaussian (or ladder)"
+            "the VampPrior needs a posterior density at any point, which flow posteriors (planar, iaf) and the "
+            "point posterior lack: use --set model.posterior=gaussian (or ladder)"
         )
     assert context.encoder is not None and context.posterior is not None
     return VampPrior(context.encoder, context.posterior, context.data_shape, options.components)
@@ -418,10 +466,14 @@ def _automatic(field: str, data: ArrayDataset, kind: str, defaults: Mapping[str,
     if field == "likelihood":
         if data.features is not None:
             return "columns"
+        if kind == GRAPH_KIND:
+            return "edges"
         return "tokens" if kind == SEQUENCE_KIND else auto_likelihood(data)
     if field == "network":
         if kind == SEQUENCE_KIND:
             return "gru"
+        if kind == GRAPH_KIND:
+            return "gcn"
         return "conv" if kind == IMAGE_KIND and min(data.data_shape[1:]) >= CONV_MIN_SIDE else "mlp"
     raise UserError(f"model.{field} is 'auto': name one of {choices(field)}")
 

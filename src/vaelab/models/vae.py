@@ -22,11 +22,13 @@ from torch.distributions import Distribution
 from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.data.batch import Batch, as_batch
 from vaelab.data.dataset import ArrayDataset, to_model_space
+from vaelab.data.graph_batch import GraphBatch
 from vaelab.data.schema import detect_kind
 from vaelab.data.vocabulary import EOS, Vocabulary
 from vaelab.distributions import kl_estimate
 from vaelab.errors import UserError
 from vaelab.likelihoods import Likelihood
+from vaelab.likelihoods.edges import EdgeDistribution
 from vaelab.models.latent_paths import PATHS
 from vaelab.nn.missing_input import MissingInput
 from vaelab.nn.sequence_decoding import DecodingMethod, StepDecoder, decode_tokens
@@ -163,11 +165,24 @@ class VAE(nn.Module):
             return self.p_z(y).sample()
         return self.p_z().sample((n,))
 
-    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> Distribution:
+    def encode(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        graph: GraphBatch | None = None,
+    ) -> Distribution:
         """q(z|x): a distribution with batch shape (B,) and event shape (latent_dim,); ``.mean`` embeds. With
         ``mask: (B, *data_shape)`` bool, q(z|x_observed): the encoder reads the observed entries only (its
-        missing ones filled, and the mask itself for a model built with ``mask_input``)."""
-        h = self.encoder(self.missing_input(x, mask))
+        missing ones filled, and the mask itself for a model built with ``mask_input``). A graph encoder
+        (``takes_graph``) reads the node features ``x: (N, F)`` and the ``graph`` they belong to: q(Z | X, A)."""
+        inputs = self.missing_input(x, mask)
+        if getattr(self.encoder, "takes_graph", False):
+            if graph is None:
+                raise UserError("this model encodes the nodes of a graph: pass the graph (its Batch.graph)")
+            h = self.encoder(inputs, graph.adjacency)
+        else:
+            h = self.encoder(inputs)
         c = self.condition_features(y)
         if c is not None:
             h = torch.cat([h, c], dim=-1)
@@ -193,14 +208,18 @@ class VAE(nn.Module):
         draw = getattr(self.condition, "draw", None)  # a condition whose training batches hide some of it
         if self.training and draw is not None and batch.y is not None:
             batch = replace(batch, y=draw(batch.y))  # drawn once: the encoder and decoder see the same one
-        return self.pass_from(self.encode(batch.x, batch.y, batch.mask), batch, num_samples)
+        return self.pass_from(self.encode(batch.x, batch.y, batch.mask, batch.graph), batch, num_samples)
 
     def pass_from(self, q_z: Distribution, batch: Batch, num_samples: int) -> ModelPass:
         """The pass with ``num_samples`` codes from a posterior ``q_z`` already computed for ``batch``;
-        ``log p(x|z)`` counts the batch's observed entries only."""
+        ``log p(x|z)`` counts the batch's observed entries only. For a graph, x is its edges: the likelihood
+        scores the batch's node pairs, each node's row of them (``EdgeDistribution.log_prob_graph``)."""
         z = q_z.rsample((num_samples,))  # (S, B, D)
         p_x = self.decode(z, batch.y, context=batch.x)
-        log_p_x = self.likelihood.log_prob(p_x, batch.x, batch.observed)
+        if batch.graph is not None:
+            log_p_x = cast(EdgeDistribution, p_x).log_prob_graph(batch.graph)
+        else:
+            log_p_x = self.likelihood.log_prob(p_x, batch.x, batch.observed)
         return ModelPass(q_z=q_z, p_z=self.p_z(batch.y), z=z, p_x=p_x, log_p_x=log_p_x)
 
     def check_data(self, x: torch.Tensor) -> None:
@@ -231,7 +250,7 @@ class VAE(nn.Module):
         """The evidence lower bound per example in nats, (B,): E_q[log p(x|z)] - KL(q(z|x) || p(z))."""
         batch = as_batch(x, y)
         values = []
-        step = max(1, self.rows_per_chunk() // num_samples)
+        step = len(batch) if batch.graph is not None else max(1, self.rows_per_chunk() // num_samples)
         for start in range(0, len(batch), step):
             values.append(elbo_terms(self(batch.rows(start, start + step), num_samples))["elbo"])
         return torch.cat(values)
@@ -248,7 +267,7 @@ class VAE(nn.Module):
             raise UserError("num_samples must be at least 1")
         batch = as_batch(x, y)
         rows = self.rows_per_chunk()
-        size = max(1, min(len(batch), rows))
+        size = len(batch) if batch.graph is not None else max(1, min(len(batch), rows))
         samples_per_chunk = max(1, rows // size)
         values = []
         for start in range(0, len(batch), size):

@@ -5,6 +5,7 @@ from vaelab.posteriors.gaussian import DiagonalGaussianPosterior
 from vaelab.posteriors.iaf import IAFPosterior, IAFStep
 from vaelab.posteriors.ladder import LadderPosterior
 from vaelab.posteriors.planar import PlanarPosterior, PlanarStep
+from vaelab.posteriors.point import PointMass, PointPosterior
 
 __all__ = [
     "DiagonalGaussianPosterior",
@@ -14,4 +15,6 @@ __all__ = [
     "LadderPosterior",
     "PlanarPosterior",
     "PlanarStep",
+    "PointMass",
+    "PointPosterior",
 ]

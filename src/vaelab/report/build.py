@@ -19,6 +19,7 @@ import vaelab
 from vaelab.atomic import atomic_write_text
 from vaelab.config.build import build_objective
 from vaelab.config.files import read_run_config
+from vaelab.config.graphs import run_graph_split
 from vaelab.config.schema import RunConfig
 from vaelab.config.sequences import sequence_options
 from vaelab.data.dataset import ArrayDataset
@@ -28,7 +29,8 @@ from vaelab.evaluation.inputs import model_device
 from vaelab.models import VAE
 from vaelab.models.load import load
 from vaelab.report.analysis import LatentAnalysis, analyse
-from vaelab.report.html import Page, render
+from vaelab.report.graph_sections import graph_sections
+from vaelab.report.html import Page, Section, render
 from vaelab.report.model_sections import (
     elbo_section,
     is_image_model,
@@ -123,8 +125,25 @@ def write_report(
         raise UserError("max_examples (--max-examples) must be at least 1")
     config = read_run_config(run_dir)
     history, evals = read_history(run_dir), read_evals(run_dir)
-    best = best_epoch(history, config.train.monitor)
+    best = best_epoch(history, config.train.monitor or "elbo")
     model = load(run_dir) if model is None else model.eval()
+    if model.data_kind == "graph":
+        splits = {split: run_graph_split(run_dir, config.data, split) for split in ("valid", "test")}
+        sections = [
+            training_section(history, best, describe_objective(config)),
+            metrics_section(evals, history, best),
+            *graph_sections(model, splits, config.data.name),
+        ]
+        return _write_page(
+            run_dir,
+            out,
+            config,
+            model,
+            history,
+            best,
+            sections,
+            "Figures from the model use the held-out edges of the edge split the run stored.",
+        )
     data, split, problem = report_data(config, model, max_examples, seed)
     device = model_device(model)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -149,6 +168,19 @@ def write_report(
         if data is not None
         else f"The run's data could not be loaded ({problem}); sections that need them are left out."
     )
+    return _write_page(run_dir, out, config, model, history, best, sections, used)
+
+
+def _write_page(
+    run_dir: Path,
+    out: str | Path | None,
+    config: RunConfig,
+    model: VAE,
+    history: list[dict[str, Any]],
+    best: int | None,
+    sections: list[Section],
+    used: str,
+) -> Path:
     page = Page(
         title=f"vaelab report · {run_dir.resolve().name}",
         subtitle=str(run_dir.resolve()),

@@ -26,6 +26,7 @@ from typing import Any, cast
 import torch
 from tqdm import tqdm
 
+from vaelab.data.batch import Batch, graph_batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.models import VAE
@@ -311,12 +312,17 @@ def fit(
 
 def _batch_maker(
     settings: TrainSettings, processes: Distributed
-) -> Callable[[ArrayDataset, int, torch.device, torch.Generator | None], InMemoryBatches | LoaderBatches]:
-    """In-memory or DataLoader batches, each process taking its slice of every global batch."""
+) -> Callable[[ArrayDataset, int, torch.device, torch.Generator | None], InMemoryBatches | LoaderBatches | list[Batch]]:
+    """In-memory or DataLoader batches, each process taking its slice of every global batch; a graph as one
+    batch (its nodes are encoded together)."""
 
     def make(
         data: ArrayDataset, batch_size: int, device: torch.device, generator: torch.Generator | None
-    ) -> InMemoryBatches | LoaderBatches:
+    ) -> InMemoryBatches | LoaderBatches | list[Batch]:
+        if data.graph is not None:
+            if processes.enabled:
+                raise UserError("a graph trains as one batch in one process: run it without torchrun")
+            return [graph_batch(data, device)]
         shard = {"rank": processes.rank, "world_size": processes.world_size}
         buckets = settings.length_buckets and generator is not None
         if settings.in_memory:
