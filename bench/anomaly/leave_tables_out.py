@@ -52,6 +52,9 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "steps500-b256-lr1e-2": {"steps": 500, "batch_size": 256, "lr": 1e-2},
     "steps250-b512-lr1e-2": {"steps": 250, "batch_size": 512, "lr": 1e-2},
     "steps500-b512-lr1e-2": {"steps": 500, "batch_size": 512, "lr": 1e-2},
+    "steps500-b256-lr1e-2-unit": {"steps": 500, "batch_size": 256, "lr": 1e-2, "likelihood": "gaussian-unit"},
+    "steps500-b256-lr1e-2-standard": {"steps": 500, "batch_size": 256, "lr": 1e-2, "scaling": "standard"},
+    "steps1000-b256-lr1e-2-unit": {"steps": 1000, "batch_size": 256, "lr": 1e-2, "likelihood": "gaussian-unit"},
 }
 """Candidate settings: the optimisation steps (turned into epochs for the train part's size) and the
 detector's own parameters."""
