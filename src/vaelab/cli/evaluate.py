@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
-from vaelab.atomic import atomic_write, atomic_write_text
+from vaelab.atomic import atomic_save_npz, atomic_write_text
 from vaelab.cli.common import load_run, run_data
 from vaelab.cli.output import emit_json, say
 from vaelab.data.splits import FILE_SPLITS
@@ -18,14 +17,6 @@ from vaelab.evaluation import suite
 from vaelab.evaluation.reference_classifier import ClassifierSettings
 
 Opt = typer.Option
-
-
-def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    def write(tmp: Path) -> None:
-        with tmp.open("wb") as handle:
-            np.savez(handle, **arrays)  # type: ignore[arg-type]
-
-    atomic_write(path, write)
 
 
 def evaluate(
@@ -115,7 +106,7 @@ def evaluate(
         figures["skipped"] = skipped
     atomic_write_text(run_dir / f"eval-{split}.json", json.dumps(figures, indent=2))
     if result.per_example:
-        _save_npz(run_dir / f"eval-{split}-per-example.npz", result.per_example)
+        atomic_save_npz(run_dir / f"eval-{split}-per-example.npz", result.per_example)
     if as_json:
         emit_json(figures)
     else:

@@ -124,7 +124,7 @@ def train_from_config(
         processes.barrier()  # every process has checked the run before rank 0 writes into it
         if processes.is_main:
             write_config(run_dir, config)
-            if train.graph is not None:  # evaluation scores exactly the edges this run held out
+            if is_graph:  # evaluation scores exactly the edges this run held out
                 seeded_split(config.data.name, resolve_data_dir(config.data.data_dir), graph_options(config.data)).save(
                     run_dir / SPLIT_NAME
                 )

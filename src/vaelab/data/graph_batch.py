@@ -38,11 +38,8 @@ class GraphBatch:
     def directed_keys(self) -> torch.Tensor:
         """``(2E + N,)`` sorted keys ``i * N + j`` of the pairs labelled 1 when every pair is scored: both
         directions of each edge and each node with itself (Kipf & Welling's reconstruction target A + I)."""
-        n = self.num_nodes
-        nodes = torch.arange(n, device=self.edges.device)
-        i = torch.cat([self.edges[:, 0], self.edges[:, 1], nodes])
-        j = torch.cat([self.edges[:, 1], self.edges[:, 0], nodes])
-        return torch.sort(i * n + j).values
+        rows, cols = self_looped_pairs(self.edges, self.num_nodes)
+        return torch.sort(rows * self.num_nodes + cols).values
 
     def to(self, device: torch.device | str) -> GraphBatch:
         move = lambda t: None if t is None else t.to(device)  # noqa: E731
@@ -51,12 +48,17 @@ class GraphBatch:
         )
 
 
+def self_looped_pairs(edges: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ones of ``A + I`` as row and column indices ``(2E + N,)`` each, from undirected ``edges (E, 2)``: both
+    directions of each edge, then each node with itself."""
+    nodes = torch.arange(num_nodes, device=edges.device)
+    return torch.cat([edges[:, 0], edges[:, 1], nodes]), torch.cat([edges[:, 1], edges[:, 0], nodes])
+
+
 def normalized_adjacency(edges: torch.Tensor, num_nodes: int) -> torch.Tensor:
     """``D^-1/2 (A + I) D^-1/2`` as a sparse COO tensor ``(N, N)``, from undirected ``edges (E, 2)`` (Kipf &
     Welling 2017, eq. 2: the renormalised propagation rule of graph convolutional networks)."""
-    nodes = torch.arange(num_nodes, device=edges.device)
-    rows = torch.cat([edges[:, 0], edges[:, 1], nodes])
-    cols = torch.cat([edges[:, 1], edges[:, 0], nodes])
+    rows, cols = self_looped_pairs(edges, num_nodes)
     degree = torch.bincount(rows, minlength=num_nodes).float()  # (N,), self-loop included
     scale = degree.rsqrt()
     values = scale[rows] * scale[cols]

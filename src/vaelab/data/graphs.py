@@ -79,7 +79,7 @@ def load_graph_split(
     """Split ``split`` ("train", "valid", "test") of a graph under its seeded edge split."""
     options = options or GraphOptions()
     graph = load_graph(name_or_path, data_dir, options)
-    return graph_dataset(graph, seeded_split(name_or_path, data_dir, options), split)
+    return graph_dataset(graph, split_edges(graph, options.split_seed), split)
 
 
 def cleaning_note(graph: Graph) -> str | None:
