@@ -120,3 +120,13 @@ def vaelab(args: list[str]) -> tuple[int, str, str]:
         except SystemExit as exit_:
             code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     return code, out.getvalue(), err.getvalue()
+
+
+PROGRESS_LINES = ("training ", "epoch ")  # the run's opening line and its per-epoch lines
+
+
+def failure_line(err: str) -> str:
+    """The one line a failed ``vaelab train`` ends with; every line before it is a progress line."""
+    *progress, last = err.rstrip("\n").split("\n")
+    assert all(line.startswith(PROGRESS_LINES) for line in progress), err
+    return last

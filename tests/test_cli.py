@@ -37,11 +37,10 @@ def test_help_lists_every_command() -> None:
 def test_train_help_lists_the_registered_parts(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from vaelab.models.build import LIKELIHOODS, NETWORKS
 
-    monkeypatch.setenv("COLUMNS", "400")  # one help line per option
     code, out, _ = run_cli(["train", "--help"], capsys, monkeypatch)
     assert code == 0
     for registry in (LIKELIHOODS, NETWORKS):
-        assert " | ".join(["auto", *registry]) in out
+        assert " | ".join(["auto", *registry]) in " ".join(out.split())  # as one text, whatever the wrapping
 
 
 def test_train_writes_a_complete_run_directory(digits_run: Path) -> None:

@@ -190,12 +190,12 @@ def test_expected_failures_are_one_line_and_bugs_keep_their_traceback() -> None:
 
 
 def test_an_os_error_from_any_command_is_one_line(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import vaelab.cli.train
+    import vaelab.config.run
 
     def unreadable(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "data.csv"))
 
-    monkeypatch.setattr(vaelab.cli.train, "train_from_config", unreadable)
+    monkeypatch.setattr(vaelab.config.run, "train_from_config", unreadable)
     code, _, err = run_cli(["train", "--out", str(tmp_path / "run")], capsys, monkeypatch)
     assert_one_line(code, err, "Permission denied:", "data.csv; check the path and its permissions")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vaelab"
 
 LAYERS: list[set[str]] = [
-    {"errors", "atomic"},
+    {"errors", "atomic", "lazy"},
     {"data"},
     {"nn", "distributions"},
     {"posteriors", "priors", "likelihoods", "conditions"},

@@ -247,7 +247,8 @@ def test_report_renders_eval_results_generically(digits_run: Path, tmp_path: Pat
     assert "<td>frechet_distance</td><td>12.25</td>" in html
     assert "<td>elbo</td><td>-80.5 ± 0.25</td>" in html
     assert "test: posterior collapse: few units" in html
-    assert "From eval-test.json." in html and "z1 · KL 1.50" in html  # KL bars and traversal order use it
+    assert "From eval-test.json." in html  # the KL bars use it; traversals keep the KL of the report's examples
+    assert "z0 · KL" in html and "z1 · KL" in html
 
 
 def test_report_on_tabular_data_skips_pictures_and_says_so(table_run: Path) -> None:
@@ -409,3 +410,71 @@ def test_chromium_screenshot_of_the_report_is_not_blank(digits_run: Path, tmp_pa
     rgb = (body * 255).astype(np.int64)
     colours = np.unique(rgb[..., 0] << 16 | rgb[..., 1] << 8 | rgb[..., 2])
     assert body.std() > 0.1 and len(colours) > 50  # pictures and charts, not an empty page
+
+
+REPORT_PROBE = """
+import sys
+from vaelab.report.build import write_report
+write_report(sys.argv[1])
+print(sorted(m for m in ("torch", "sklearn") if m in sys.modules))
+"""
+
+
+def test_a_report_of_an_unchanged_model_reuses_its_figures_without_torch(digits_run: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(digits_run, run_dir)
+    drawn = write_report(run_dir).read_text(encoding="utf-8")  # the memo now holds this report's figures
+    (run_dir / "eval-test.json").write_text(json.dumps({"split": "test", "nll": 91.25}))
+    done = subprocess.run(
+        [sys.executable, "-c", REPORT_PROBE, str(run_dir)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"  # neither the model nor its figures were loaded or drawn again
+    reused = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "<td>nll</td><td>91.25</td>" in reused  # what the eval changed is shown
+    assert [a.tobytes() for a in decoded_images(reused)] == [b.tobytes() for b in decoded_images(drawn)]
+    redrawn = write_report(run_dir, redraw=True).read_text(encoding="utf-8")
+    assert [image.tobytes() for image in decoded_images(redrawn)] == [
+        image.tobytes() for image in decoded_images(reused)
+    ]
+
+
+def test_a_changed_model_or_a_damaged_memo_redraws_the_figures(digits_run: Path, tmp_path: Path) -> None:
+    from vaelab.models.load import load
+    from vaelab.report.memo import MEMO_NAME
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(digits_run, run_dir)
+    before = decoded_images((run_dir / "report.html").read_text(encoding="utf-8"))
+    model = load(run_dir)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.5)
+    model.save(run_dir)
+    after = decoded_images(write_report(run_dir).read_text(encoding="utf-8"))
+    assert len(after) == len(before) and any(a.tobytes() != b.tobytes() for a, b in zip(after, before, strict=True))
+    (run_dir / MEMO_NAME).write_text("{not json")
+    assert len(decoded_images(write_report(run_dir).read_text(encoding="utf-8"))) == len(before)
+    assert json.loads((run_dir / MEMO_NAME).read_text())["figures"]["key"]  # rewritten whole
+
+
+def test_memo_sections_round_trip_through_json() -> None:
+    from vaelab.report.html import Gallery, LabelledRows, Note
+    from vaelab.report.memo import sections_from_json, sections_to_json
+
+    image = Image(b"\x89PNG\r\n\x1a\nbytes", "alt", "caption")
+    sections = [
+        Section(
+            "a",
+            "A",
+            "lead",
+            [
+                image,
+                Gallery([image, image]),
+                LabelledRows([("z0", image)], "rows"),
+                Table(["h"], [["1"]], "t"),
+                Note("n"),
+            ],
+        )
+    ]
+    restored = sections_from_json(json.loads(json.dumps(sections_to_json(sections))))
+    assert render(Page("t", "s", [], restored, "f")) == render(Page("t", "s", [], sections, "f"))

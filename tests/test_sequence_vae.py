@@ -118,18 +118,22 @@ def test_the_canonical_training_set_is_cached_by_the_stored_ids(molecules: Path,
 
 def test_the_report_draws_molecules_and_sets_the_moses_figures_beside_the_published_rows(molecules: Path) -> None:
     from vaelab.report.html import Gallery, Table
-    from vaelab.report.sequence_sections import MOSES_PUBLISHED, moses_table, sequence_sections
+    from vaelab.report.molecule_table import MOSES_PUBLISHED, molecule_metrics_section, moses_table
+    from vaelab.report.sequence_sections import sequence_sections
 
     data = load_dataset(str(molecules), "all", sequences=SequenceOptions())
     evals = {"test": {"molecules/valid": 0.5, "molecules/FCD/Test": 3.25, "molecule_samples": 40}}
-    sections = sequence_sections(sequence_vae(data), data, "", evals)
-    assert [s.title for s in sections] == ["Samples", "Reconstructions", "Interpolations", "Molecule metrics"]
-    for section in sections[:3]:  # RDKit's drawings, untrained samples (mostly invalid) included
+    sections = sequence_sections(sequence_vae(data), data, "")
+    assert [s.title for s in sections] == ["Samples", "Reconstructions", "Interpolations"]
+    for section in sections:  # RDKit's drawings, untrained samples (mostly invalid) included
         (gallery,) = section.blocks
         assert isinstance(gallery, Gallery) and gallery.images[0].png.startswith(b"\x89PNG")
+    metrics = molecule_metrics_section(evals)
+    assert metrics is not None and metrics.title == "Molecule metrics"
     table = moses_table(evals)
     assert isinstance(table, Table) and len(table.rows) == 1 + len(MOSES_PUBLISHED)
     assert table.rows[0][:4] == ["this run, test (40 sampled)", "0.500", "—", "3.250"]
+    assert molecule_metrics_section({"test": {"nll": 1.0}}) is None
     assert moses_table({"test": {"nll": 1.0}}) is None
 
 

@@ -1,36 +1,35 @@
-"""vaelab: composable variational autoencoders on PyTorch and torch.distributions."""
+"""vaelab: composable variational autoencoders on PyTorch and torch.distributions.
+
+The exported names are imported on first use (``vaelab.lazy``): ``import vaelab`` and the command line's
+start-up do not import torch, scikit-learn or pandas.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from vaelab.errors import UserError
-from vaelab.models import VAE
-from vaelab.models.load import load
+from vaelab.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from vaelab.applications.anomaly import VAEDetector
+    from vaelab.applications.anomaly.detector import VAEDetector
     from vaelab.applications.imputation import VAEImputer
     from vaelab.applications.synthetic.tabular_vae import TabularVAE
+    from vaelab.errors import UserError
+    from vaelab.models.load import load
+    from vaelab.models.vae import VAE
 
 __version__ = "0.1.0"
 
 __all__ = ["VAE", "TabularVAE", "UserError", "VAEDetector", "VAEImputer", "__version__", "load"]
 
-
-def __getattr__(name: str) -> Any:
-    """``vaelab.VAEDetector``, ``vaelab.VAEImputer`` and ``vaelab.TabularVAE`` are imported on first use: they
-    pull in scikit-learn and pandas, which the command line does not need to start."""
-    if name == "VAEDetector":
-        from vaelab.applications.anomaly import VAEDetector
-
-        return VAEDetector
-    if name == "VAEImputer":
-        from vaelab.applications.imputation import VAEImputer
-
-        return VAEImputer
-    if name == "TabularVAE":
-        from vaelab.applications.synthetic.tabular_vae import TabularVAE
-
-        return TabularVAE
-    raise AttributeError(f"module 'vaelab' has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "VAE": "vaelab.models.vae",
+        "load": "vaelab.models.load",
+        "UserError": "vaelab.errors",
+        "VAEDetector": "vaelab.applications.anomaly.detector",
+        "VAEImputer": "vaelab.applications.imputation",
+        "TabularVAE": "vaelab.applications.synthetic.tabular_vae",
+    },
+)

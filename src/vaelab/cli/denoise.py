@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import torch
 import typer
 
-from vaelab.cli.common import load_run
-from vaelab.cli.generate import write_output
 from vaelab.cli.output import emit_json, say
-from vaelab.data.batch import dataset_rows
-from vaelab.data.corruption import parse_corruption
-from vaelab.data.files import load_file
 from vaelab.errors import UserError
-from vaelab.evaluation.psnr import psnr
-from vaelab.models import VAE
+
+if TYPE_CHECKING:
+    import torch
+
+    from vaelab.models import VAE
 
 Opt = typer.Option
 OUT_SUFFIXES = (".npy", ".png")
@@ -29,6 +25,11 @@ def read_images(path: Path, model: VAE) -> torch.Tensor:
     """The images in ``path`` (``(N, H, W)`` or ``(N, C, H, W)``; uint8 0..255, booleans, or floats in [0, 1]) in
     model space, ``(N, *model.data_shape)``. Unlike ``vaelab reconstruct``, values need not lie in the
     likelihood's support (noise makes binary images grey). A one-line ``UserError`` on anything else."""
+    import numpy as np
+
+    from vaelab.data.batch import dataset_rows
+    from vaelab.data.files import load_file
+
     dataset = load_file(path, "all")
     batch = dataset_rows(dataset, np.arange(len(dataset)), "cpu")
     x = batch.x  # (N, ...)
@@ -56,6 +57,13 @@ def denoise(
 ) -> None:
     """Denoise images: decode the posterior mean of each noisy image, E[x | z = E_q[z|x~]] (best with a model
     trained with objective.name=denoising)."""
+    import torch
+
+    from vaelab.cli.common import load_run
+    from vaelab.cli.model_output import write_output
+    from vaelab.data.corruption import parse_corruption
+    from vaelab.evaluation.psnr import psnr
+
     if data is None or out is None:
         raise UserError("give --data NOISY.npy and --out DENOISED.npy (or .png)")
     if out.suffix not in OUT_SUFFIXES:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from vaelab.applications.anomaly.defaults import DEFAULT_SCORE
-from vaelab.applications.anomaly.scores import SCORES
+from vaelab.cli.choices import SCORES, listed
 from vaelab.cli.output import emit_json, say
 from vaelab.errors import UserError
 
@@ -45,7 +45,7 @@ def detect(
         Opt(help="column (or .npz key) of 0/1 labels, 1 = anomaly: reports ROC-AUC and AP (series: NAB scores, F1)"),
     ] = None,
     contamination: Annotated[str, Opt(help="'auto' or the expected fraction of outliers, e.g. 0.05")] = "auto",
-    score: Annotated[str, Opt(help=" | ".join(SCORES))] = DEFAULT_SCORE,
+    score: Annotated[str, Opt(help=listed(SCORES))] = DEFAULT_SCORE,
     rate_weight: Annotated[
         float | None,
         Opt(

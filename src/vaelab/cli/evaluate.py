@@ -8,13 +8,9 @@ from typing import Annotated
 
 import typer
 
-from vaelab.atomic import atomic_save_npz, atomic_write_text
-from vaelab.cli.common import load_run, run_data
+from vaelab.cli.choices import CLASSIFIER_STEPS, DISENTANGLEMENT_VOTES, FILE_SPLITS, METRICS, listed
 from vaelab.cli.output import emit_json, say
-from vaelab.data.splits import FILE_SPLITS
 from vaelab.errors import UserError
-from vaelab.evaluation import suite
-from vaelab.evaluation.reference_classifier import ClassifierSettings
 
 Opt = typer.Option
 
@@ -24,10 +20,10 @@ def evaluate(
     data: Annotated[str | None, Opt(help="dataset name or path (default: the run's)")] = None,
     data_dir: Annotated[str | None, Opt()] = None,
     labels: Annotated[str | None, Opt()] = None,
-    split: Annotated[str, Opt(help=" | ".join(FILE_SPLITS))] = "test",
+    split: Annotated[str, Opt(help=listed(FILE_SPLITS))] = "test",
     metrics: Annotated[
         str | None,
-        Opt(help=f"comma-separated: {', '.join(suite.METRICS)}, or all [default: likelihood and latent]"),
+        Opt(help=f"comma-separated: {', '.join(METRICS)}, or all [default: likelihood and latent]"),
     ] = None,
     all_metrics: Annotated[bool, Opt("--all", help="every metric that applies to the data")] = False,
     with_disentanglement: Annotated[
@@ -35,7 +31,7 @@ def evaluate(
     ] = False,
     votes: Annotated[
         int, Opt(help="disentanglement: BetaVAE / FactorVAE training groups (disentanglement_lib: 10000)")
-    ] = suite.EvalSettings.votes,
+    ] = DISENTANGLEMENT_VOTES,
     with_molecules: Annotated[
         bool, Opt("--molecules", help="add MOSES's metrics of molecules sampled from a SMILES or SELFIES model")
     ] = False,
@@ -56,7 +52,7 @@ def evaluate(
     cache_dir: Annotated[Path | None, Opt(help="reference classifier cache (default: vaelab's cache)")] = None,
     classifier_steps: Annotated[
         int, Opt(help="quality: training steps of the reference classifier (compare figures at equal steps)")
-    ] = ClassifierSettings.steps,
+    ] = CLASSIFIER_STEPS,
     synthetic: Annotated[
         bool,
         Opt("--synthetic", help="table models: quality of synthetic rows (shapes, trends, efficacy, privacy)"),
@@ -70,6 +66,12 @@ def evaluate(
     known factors, disentanglement; per-example means are written to RUN_DIR/eval-SPLIT.json,
     per-example values to eval-SPLIT-per-example.npz. With --synthetic (table models): column shapes, column-pair
     trends, ML efficacy and distance to closest record of sampled rows, written to eval-synthetic.json."""
+    from vaelab.atomic import atomic_save_npz, atomic_write_text
+    from vaelab.cli.common import load_run, run_data
+    from vaelab.evaluation import suite
+    from vaelab.evaluation.bits import density_note
+    from vaelab.evaluation.reference_classifier import ClassifierSettings
+
     if synthetic:
         from vaelab.cli.evaluate_synthetic import evaluate_synthetic
 
@@ -113,6 +115,9 @@ def evaluate(
         say(f"{dataset.name} {split} ({len(dataset)} examples)")
         for name in names:
             say(f"  {name}: {suite.METRICS[name].line(figures)}")
+        note = density_note(model.spec["model"]["likelihood"]["name"], model.spec["levels"])
+        if note is not None and figures.get("nll", 0.0) < 0:
+            say(f"note: {note}")
         for name, reason in skipped.items():
             say(f"  {name}: skipped ({reason})")
     for warning in result.warnings:

@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
-from vaelab.atomic import atomic_save_npy, atomic_write_text
 from vaelab.cli.output import emit_json, say
-from vaelab.data.files import read_npy
 from vaelab.errors import UserError
 
 Opt = typer.Option
@@ -21,7 +18,10 @@ SUFFIXES = (".csv", ".npy")
 def read_incomplete(data: Path, mask: Path | None) -> Any:
     """The file to impute: a .csv as a DataFrame (empty cells missing) or a .npy array as float64 with NaN where
     missing; ``mask`` (a .npy of the array's shape, true or 1 where a value is missing) adds missing entries."""
+    import numpy as np
+
     from vaelab.applications.synthetic.csv_frames import read_csv_frame
+    from vaelab.data.files import read_npy
 
     if not data.is_file():
         raise UserError(f"no such file: {data}; check the path")
@@ -52,6 +52,10 @@ def read_incomplete(data: Path, mask: Path | None) -> Any:
 def write_imputed(out: Path, completed: list[Any]) -> None:
     """One completed table or array, or several stacked: a .csv with a leading ``imputation`` column (1..M, the
     long format of R's mice), a .npy of shape ``(M, *shape)``."""
+    import numpy as np
+
+    from vaelab.atomic import atomic_save_npy, atomic_write_text
+
     if out.suffix.lower() == ".npy":
         array = completed[0] if len(completed) == 1 else np.stack(completed)
         atomic_save_npy(out, array)
@@ -83,6 +87,8 @@ def impute(
 ) -> None:
     """Fill missing values: tables (numbers and categories) and arrays (e.g. images with NaN or a --mask),
     by a VAE trained on the observed cells only."""
+    import numpy as np
+
     from vaelab.applications.imputation import VAEImputer
     from vaelab.cli.synth import parse_pairs
 

@@ -7,13 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
 from vaelab.cli.output import emit_json
-from vaelab.config.build import OBJECTIVES
-from vaelab.config.files import parse_assignments, read_yaml, resolve_config
-from vaelab.config.presets import PRESETS
-from vaelab.models.build import REGISTRIES
 
 config_app = typer.Typer(help="Inspect configurations.", no_args_is_help=True)
 
@@ -24,6 +19,10 @@ def show(
     assignments: Annotated[list[str] | None, typer.Option("--set", help="override: key=value")] = None,
 ) -> None:
     """Print the fully resolved configuration (defaults + file + --set) as YAML."""
+    import yaml
+
+    from vaelab.config.files import parse_assignments, read_yaml, resolve_config
+
     layers = [read_yaml(config)] if config else []
     resolved = resolve_config(*layers, parse_assignments(assignments or []))
     print(yaml.safe_dump(resolved.model_dump(), sort_keys=False), end="")
@@ -33,6 +32,10 @@ def show(
 def models() -> None:
     """List the model presets (--model NAME) and the parts a model is assembled from, each with its options and
     their defaults (--set model.likelihood=gaussian, --set model.likelihood.scale=decoder)."""
+    from vaelab.config.build import OBJECTIVES
+    from vaelab.config.presets import PRESETS
+    from vaelab.models.build import REGISTRIES
+
     width = max(map(len, PRESETS))
     for name, preset in PRESETS.items():
         print(f"{name:{width}s} {preset.description} ({preset.paper})")

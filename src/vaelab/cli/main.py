@@ -28,6 +28,8 @@ app = typer.Typer(
     help="Train, evaluate and apply variational autoencoders.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: on/off flags without a metavar, text such as E_q[z|x] kept as written
+    context_settings={"max_content_width": 110},
     add_completion=False,
 )
 
@@ -55,9 +57,21 @@ app.command("env")(info.env)
 app.add_typer(info.config_app, name="config")
 
 
+VERBOSE_FLAGS = ("--verbose", "-v")
+
+
+def verbose_first(argv: list[str]) -> list[str]:
+    """``argv`` with ``--verbose``/``-v`` moved before the command, so it is accepted after it too
+    (``vaelab train --verbose``); anything after a ``--`` is left as it is."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [arg for arg in argv[:end] if arg in VERBOSE_FLAGS]
+    rest = [arg for arg in argv[:end] if arg not in VERBOSE_FLAGS]
+    return flags + rest + argv[end:]
+
+
 def main() -> None:
     try:
-        app()
+        app(args=verbose_first(sys.argv[1:]), prog_name="vaelab")
     except Exception as error:
         message = expected_failure(error)
         if message is None:

@@ -6,15 +6,14 @@ import json
 import sys
 from typing import Any
 
-import numpy as np
-
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
+    numpy = sys.modules.get("numpy")  # a numpy scalar exists only once numpy is imported
+    if numpy is not None and isinstance(value, numpy.generic):
         return value.item()
     if isinstance(value, float) and value != value:  # NaN is not JSON
         return None

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 
-from vaelab.atomic import atomic_write_text
 from vaelab.cli.output import emit_json, say
 from vaelab.errors import UserError
 
@@ -62,6 +61,7 @@ def synth(
     --condition, rows drawn from the model's distribution given those categories (no rejection sampling)."""
     from vaelab.applications.synthetic.csv_frames import read_csv_frame
     from vaelab.applications.synthetic.tabular_vae import TabularVAE
+    from vaelab.atomic import atomic_write_text
 
     if out.suffix.lower() != ".csv":
         raise UserError(f"--out must end in .csv, got {out.name}")

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 import typer
 
+from vaelab.cli.choices import KINDS, KL_SCHEDULES, LIKELIHOODS, NETWORKS, PRECISIONS, listed
 from vaelab.cli.output import emit_json, say
-from vaelab.config.files import (
-    CONFIG_NAME,
-    parse_assignments,
-    read_run_config,
-    read_yaml,
-    resolve_config,
-    set_dotted,
-)
-from vaelab.config.graphs import graph_options
-from vaelab.config.run import train_from_config
-from vaelab.config.schema import ScheduleConfig
-from vaelab.data.graphs import cleaning_note, is_graph, load_graph
-from vaelab.data.registry import resolve_data_dir
-from vaelab.data.schema import KINDS
 from vaelab.errors import UserError
-from vaelab.models.build import choices
-from vaelab.training.hardware import PRECISIONS
 
 Opt = typer.Option
-KL_SCHEDULES = get_args(ScheduleConfig.model_fields["kl"].annotation)
-KIND_HELP = f"kind of data: {' | '.join(KINDS)} (default: detected, (C, H, W) image, (D,) table)"
+KIND_HELP = f"kind of data: {listed(KINDS)} (default: detected, (C, H, W) image, (D,) table)"
 
 
 def _parse_ints(text: str, flag: str) -> list[int]:
@@ -52,8 +36,8 @@ def train(
     limit: Annotated[int | None, Opt(help="sequences: a seeded random subset of N per split")] = None,
     node_features: Annotated[str | None, Opt(help="graphs: a .npy or .csv of node features, one row per node")] = None,
     model: Annotated[str | None, Opt(help="model preset (list them: vaelab config models)")] = None,
-    likelihood: Annotated[str | None, Opt(help=f"auto | {choices('likelihood')}")] = None,
-    network: Annotated[str | None, Opt(help=f"auto | {choices('network')}")] = None,
+    likelihood: Annotated[str | None, Opt(help=f"auto | {listed(LIKELIHOODS)}")] = None,
+    network: Annotated[str | None, Opt(help=f"auto | {listed(NETWORKS)}")] = None,
     latent_dim: Annotated[int | None, Opt(help="latent dimensions")] = None,
     hidden_dims: Annotated[str | None, Opt(help="MLP hidden sizes, e.g. 400 or 512,256")] = None,
     mask_input: Annotated[
@@ -67,23 +51,42 @@ def train(
     num_samples: Annotated[int | None, Opt(help="IWAE samples K")] = None,
     free_bits: Annotated[float | None, Opt(help="free bits per latent dimension (nats)")] = None,
     capacity: Annotated[float | None, Opt(help="KL capacity target C (nats)")] = None,
-    kl_schedule: Annotated[str | None, Opt(help=" | ".join(KL_SCHEDULES))] = None,
+    kl_schedule: Annotated[str | None, Opt(help=listed(KL_SCHEDULES))] = None,
     warmup_epochs: Annotated[float | None, Opt(help="epochs of linear KL warm-up")] = None,
     grad_clip: Annotated[float | None, Opt(help="clip the gradient norm")] = None,
     patience: Annotated[int | None, Opt(help="early stopping patience (epochs)")] = None,
     seed: Annotated[int | None, Opt()] = None,
     device: Annotated[str | None, Opt(help="cpu | cuda | cuda:N")] = None,
-    precision: Annotated[str | None, Opt(help=f"{' | '.join(PRECISIONS)} (mixed precision, mainly for GPUs)")] = None,
+    precision: Annotated[str | None, Opt(help=f"{listed(PRECISIONS)} (mixed precision, mainly for GPUs)")] = None,
     compile_networks: Annotated[
         bool | None, Opt("--compile/--no-compile", help="torch.compile the encoder and decoder")
     ] = None,
     out: Annotated[Path | None, Opt(help="run directory (default: a new folder under runs/)")] = None,
     resume: Annotated[bool, Opt(help="continue the run in --out from its checkpoint")] = False,
     report: Annotated[bool, Opt(help="write pictures and report.html at the end")] = True,
-    progress: Annotated[bool, Opt(help="show a progress bar")] = True,
+    tensorboard: Annotated[
+        bool, Opt("--tensorboard", help="also log to RUN_DIR/tensorboard: pip install 'vaelab[tensorboard]'")
+    ] = False,
+    progress: Annotated[
+        bool, Opt(help="a live progress bar on a terminal (else, and with --no-progress, one line per epoch)")
+    ] = True,
     as_json: Annotated[bool, Opt("--json", help="print the result as JSON on stdout")] = False,
 ) -> None:
     """Train a VAE and write its run directory (config, weights, metrics, checkpoint, pictures)."""
+    from vaelab.config.files import (
+        CONFIG_NAME,
+        parse_assignments,
+        read_run_config,
+        read_yaml,
+        resolve_config,
+        set_dotted,
+    )
+    from vaelab.config.graphs import graph_options
+    from vaelab.config.run import train_from_config
+    from vaelab.data.graphs import cleaning_note, is_graph, load_graph
+    from vaelab.data.registry import resolve_data_dir
+    from vaelab.evaluation.bits import density_note
+
     flags: dict[str, Any] = {}
     for key, value in {
         "data.name": data,
@@ -121,6 +124,8 @@ def train(
             set_dotted(flags, key, value)
     if not report:
         flags["report"] = False
+    if tensorboard:
+        flags["tensorboard"] = True
     layers: list[dict[str, Any]] = []
     if resume:
         if out is None or not (out / CONFIG_NAME).is_file():
@@ -135,7 +140,7 @@ def train(
         note = cleaning_note(graph)
         if note is not None:
             say(note)
-    run = train_from_config(resolved, out, resume=resume, progress=progress)
+    run = train_from_config(resolved, out, resume=resume, bar=progress)
     if not run.is_main:
         return
     last = run.result.history[-1] if run.result.history else {}
@@ -154,6 +159,10 @@ def train(
         comparison = compare_with_marginals(run.model, run.train, run.valid)
         summary["valid_marginals"] = {"bound": comparison.bound, "marginals": comparison.marginals}
         say(("warning: " if comparison.worse else "") + comparison.message())
+    note = density_note(run.model.spec["model"]["likelihood"]["name"], run.model.spec["levels"])
+    bound = (last.get("valid") or last.get("train") or {}).get("elbo")
+    if note is not None and bound is not None and bound > 0:
+        say(f"note: {note}")
     if as_json:
         emit_json(summary)
     else:

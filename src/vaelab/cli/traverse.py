@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import torch
 import typer
 
-from vaelab.applications.traversal import order_by_kl, traverse
-from vaelab.cli.common import load_run, model_inputs, run_data
-from vaelab.cli.generate import _check_out, write_output
 from vaelab.cli.output import emit_json, say
 from vaelab.cli.train import _parse_ints
-from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
-from vaelab.models import VAE
-from vaelab.report.analysis import mean_kl_per_dimension
+
+if TYPE_CHECKING:
+    import torch
+
+    from vaelab.data.dataset import ArrayDataset
+    from vaelab.models import VAE
 
 Opt = typer.Option
 ORDERS = ("kl", "index")
@@ -26,6 +24,12 @@ BASES = ("example", "prior")
 
 def _kl_order(model: VAE, dataset: ArrayDataset, limit: int, seed: int) -> tuple[list[int], torch.Tensor]:
     """Dimensions by decreasing KL, estimated on a seeded subset of at most ``limit`` examples."""
+    import numpy as np
+
+    from vaelab.applications.traversal import order_by_kl
+    from vaelab.cli.common import model_inputs
+    from vaelab.report.analysis import mean_kl_per_dimension
+
     index = np.sort(np.random.default_rng(seed).choice(len(dataset), min(limit, len(dataset)), replace=False))
     kl = mean_kl_per_dimension(model, *model_inputs(model, dataset.subset(index)))
     if kl is None:
@@ -38,6 +42,11 @@ def _base_code(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The base code ``(D,)`` and the condition ``(1, ...)``: the posterior mean of example ``index``,
     or the prior mean (with ``label`` for a class-conditional model) when there is no dataset."""
+    import numpy as np
+    import torch
+
+    from vaelab.cli.common import model_inputs
+
     if label is not None and not model.num_classes:
         raise UserError("--label needs a class-conditional model (trained with --model cvae)")
     if dataset is not None:
@@ -75,13 +84,19 @@ def traverse_command(
 ) -> None:
     """Decode latent traversals: each row sets one latent dimension to values from --low to --high while
     the others stay at the base code; rows are ordered by KL (most informative first) unless --dims is given."""
-    _check_out(out)
+    import torch
+
+    from vaelab.applications.traversal import traverse
+    from vaelab.cli.common import load_run, run_data
+    from vaelab.cli.model_output import check_out, write_output
+
+    check_out(out)
     if order not in ORDERS or base not in BASES:
         raise UserError(f"--order must be one of {', '.join(ORDERS)} and --base one of {', '.join(BASES)}")
     if steps < 2 or not low < high or (max_dims is not None and max_dims < 1) or limit < 1:
         raise UserError("--steps must be at least 2, --low below --high, and --max-dims and --limit at least 1")
     model = load_run(run_dir, not_for_graphs="traverse")
-    _check_out(out, model)
+    check_out(out, model)
     chosen = None if dims is None else _parse_ints(dims, "--dims")
     need_data = base == "example" or (chosen is None and order == "kl")
     dataset = run_data(run_dir, model, data, split, data_dir) if need_data else None

@@ -14,7 +14,7 @@ from vaelab.config.presets import PRESETS, Preset
 from vaelab.config.schema import ModelConfig, ObjectiveConfig, ScheduleConfig
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError, validation_message
-from vaelab.models.build import build_model, resolve_spec
+from vaelab.models.build import automatic_choices, build_model, resolve_spec
 from vaelab.objectives import (
     CIWAE,
     DIPVAE,
@@ -80,12 +80,22 @@ def preset(name: str) -> Preset:
     return PRESETS[name]
 
 
+def _preset_parts(config: ModelConfig) -> dict[str, str]:
+    chosen = preset(config.preset)
+    return {"prior": chosen.prior, "posterior": chosen.posterior}
+
+
 def model_spec(config: ModelConfig, data: ArrayDataset) -> dict[str, Any]:
     """The model's spec (``vaelab.models.build.resolve_spec``) with the preset's prior, posterior and
     conditioning where the config leaves them ``auto``."""
-    chosen = preset(config.preset)
-    defaults = {"prior": chosen.prior, "posterior": chosen.posterior}
-    return resolve_spec(config, data, conditional=chosen.conditional, defaults=defaults)
+    return resolve_spec(config, data, conditional=preset(config.preset).conditional, defaults=_preset_parts(config))
+
+
+def automatic_data_parts(config: ModelConfig, data: ArrayDataset) -> dict[str, tuple[str, str]]:
+    """The likelihood and network ``model_spec`` picks from the data where the config leaves them ``auto``,
+    each with why (``vaelab.models.build.automatic_choices``); the preset's parts are left out."""
+    chosen = automatic_choices(config, data, _preset_parts(config))
+    return {field: choice for field, choice in chosen.items() if field in {"likelihood", "network"}}
 
 
 def build_objective(config: ObjectiveConfig, preset_name: str) -> Objective:

@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
-from vaelab.config.build import build_model, build_objective, build_schedules, model_spec
+from vaelab.config.build import automatic_data_parts, build_model, build_objective, build_schedules, model_spec
 from vaelab.config.files import read_run_config, write_config
 from vaelab.config.graphs import graph_options
 from vaelab.config.schema import RunConfig, TrainConfig
@@ -34,6 +35,7 @@ from vaelab.training import TrainResult, TrainSettings, fit
 from vaelab.training.distributed import Distributed, setup
 from vaelab.training.resume import changed_settings
 from vaelab.training.run_directory import RunDirectory
+from vaelab.training.tensorboard import TensorBoardLogger
 
 # With no --epochs, train for at least this many optimisation steps (10 to 200 epochs): enough for a
 # small dataset such as digits to give recognisable samples, and 10 epochs on MNIST-sized data.
@@ -69,10 +71,11 @@ RUN_ONLY_FIELDS = frozenset({"threads"})
 """``train`` fields a run applies itself (torch's thread count) rather than passing to ``fit``."""
 
 
-def train_settings(train: TrainConfig, progress: bool) -> TrainSettings:
-    """The loop's settings: every ``train`` field of the config under the same name, and the progress bar."""
+def train_settings(train: TrainConfig, progress: bool, bar: bool = True) -> TrainSettings:
+    """The loop's settings: every ``train`` field of the config under the same name, and how it reports progress
+    (``progress``: at all; ``bar``: as a live bar on a terminal rather than lines)."""
     values = train.model_dump(exclude=set(RUN_ONLY_FIELDS))
-    return TrainSettings(**values, progress=progress)
+    return TrainSettings(**values, progress=progress, bar=bar)
 
 
 def default_run_dir(config: RunConfig) -> Path:
@@ -93,7 +96,7 @@ def load_split(config: RunConfig, split: str) -> ArrayDataset:
 
 
 def train_from_config(
-    config: RunConfig, out: Path | None = None, resume: bool = False, progress: bool = True
+    config: RunConfig, out: Path | None = None, resume: bool = False, progress: bool = True, bar: bool = True
 ) -> TrainedRun:
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
@@ -106,6 +109,9 @@ def train_from_config(
     lr = config.train.lr or (GRAPH_LR if is_graph else 1e-3)
     monitor = config.train.monitor or ("reconstruction" if is_graph else "elbo")
     resolved = {"epochs": epochs, "lr": lr, "monitor": monitor}
+    automatic = automatic_data_parts(config.model, train)
+    if config.train.epochs is None:
+        automatic["epochs"] = (str(epochs), f"{steps} steps each, at least {AUTO_STEPS} steps in all")
     config = config.model_copy(update={"train": config.train.model_copy(update=resolved)})
     torch.manual_seed(config.train.seed)  # the initial weights are part of a seeded run
     model = build_model(model_spec(config.model, train))
@@ -128,8 +134,14 @@ def train_from_config(
                 seeded_split(config.data.name, resolve_data_dir(config.data.data_dir), graph_options(config.data)).save(
                     run_dir / SPLIT_NAME
                 )
-        settings = train_settings(config.train, progress)
-        result = fit(model, objective, train, valid, settings, schedules, run_dir=run_dir, resume=resume)
+        settings = train_settings(config.train, progress, bar)
+        if progress and processes.is_main:
+            print(opening_line(config, model, train, valid, automatic), file=sys.stderr)
+        with contextlib.ExitStack() as logging:
+            callbacks = []
+            if config.tensorboard and processes.is_main:
+                callbacks.append(logging.enter_context(tensorboard_logger(run_dir, model, valid or train)))
+            result = fit(model, objective, train, valid, settings, schedules, run_dir, resume, callbacks)
         pictures: list[Path] = []
         if processes.is_main:
             model.save(run_dir)
@@ -137,6 +149,39 @@ def train_from_config(
                 pictures = write_pictures_and_report(model, valid or train, run_dir)
     processes.close()
     return TrainedRun(run_dir, model, result, config, train, valid, pictures, processes.is_main)
+
+
+TENSORBOARD_EXAMPLES = 512  # rows whose posterior means TensorBoard's latent histogram shows
+
+
+def tensorboard_logger(run_dir: Path, model: VAE, data: ArrayDataset) -> TensorBoardLogger:
+    """The run's TensorBoard logger, writing to ``RUN_DIR/tensorboard``, with a seeded subset of ``data`` for
+    the latent histogram."""
+    rows = np.random.default_rng(0).choice(len(data), size=min(TENSORBOARD_EXAMPLES, len(data)), replace=False)
+    examples = None if data.graph is not None else data.subset(np.sort(rows))
+    return TensorBoardLogger(run_dir / "tensorboard", model, examples)
+
+
+def opening_line(
+    config: RunConfig,
+    model: VAE,
+    train: ArrayDataset,
+    valid: ArrayDataset | None,
+    automatic: Mapping[str, tuple[str, str]],
+) -> str:
+    """The run's first line: what is trained on what, and what ``auto`` chose and why, e.g. ``training vae on
+    digits (1437 train, 180 valid): likelihood continuous-bernoulli (auto: 17 levels scaled to [0, 1]), …``."""
+    parts = model.spec["model"]
+
+    def shown(field: str, value: str) -> str:
+        return f"{field} {value}" + (f" (auto: {automatic[field][1]})" if field in automatic else "")
+
+    sizes = f"{len(train)} train" + ("" if valid is None else f", {len(valid)} valid")
+    return (
+        f"training {config.model.preset} on {Path(config.data.name).name} ({sizes}): "
+        f"{shown('likelihood', parts['likelihood']['name'])}, {shown('network', parts['network']['name'])}, "
+        f"latent dim {model.latent_dim}, {shown('epochs', str(config.train.epochs))}"
+    )
 
 
 def _claim(
@@ -160,8 +205,8 @@ def _claim(
     return claimed or contextlib.nullcontext(), continues
 
 
-RESUME_MAY_CHANGE = frozenset({"report", "data.data_dir"})
-"""Config keys outside ``train`` that a resumed run may change: neither changes what is trained."""
+RESUME_MAY_CHANGE = frozenset({"report", "tensorboard", "data.data_dir"})
+"""Config keys outside ``train`` that a resumed run may change: none changes what is trained."""
 
 
 def check_resume(stored: RunConfig, config: RunConfig) -> None:

@@ -105,3 +105,4 @@ class RunConfig(_Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     train: TrainConfig = TrainConfig()
     report: bool = True  # write pictures into the run directory at the end
+    tensorboard: bool = False  # also log to RUN_DIR/tensorboard (vaelab.training.tensorboard)

@@ -100,15 +100,15 @@ def stored_batch(
     y = None if y is None else y.to(device, non_blocking=True)
     x = x.to(device, non_blocking=True)
     lengths = sequence_lengths(x) if holds_token_ids(x, levels) else None
-    x, mask = _missing_masked(to_model_space(x, levels))
+    stored_as_floats = x.is_floating_point()  # only floats hold NaN
+    x = to_model_space(x, levels)
+    x, mask = _missing_masked(x) if stored_as_floats else (x, None)
     return Batch(x, y, mask=mask, lengths=lengths)
 
 
 def _missing_masked(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Floating-point values with NaN where missing -> the values with 0 there, and the observation mask
-    (None when every value is present, and for integer values)."""
-    if not x.is_floating_point():
-        return x, None
+    (None when every value is present)."""
     missing = torch.isnan(x)
     if not bool(missing.any()):
         return x, None

@@ -129,6 +129,6 @@ def to_model_space(x: torch.Tensor, levels: int | None) -> torch.Tensor:
     ids (int64), since a token is a category, not a point on a grid."""
     if holds_token_ids(x, levels):
         return x.long()
-    if levels is None:
+    if levels is None or levels == 2:  # binary values are 0 and 1 already
         return x.float()
     return x.float() / (levels - 1)

@@ -31,6 +31,7 @@ from numpy.lib.npyio import NpzFile
 from vaelab.data.csv_table import TableColumn, read_csv_table
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.download import one_line, read_at_most
+from vaelab.data.limits import MAX_CLASSES
 from vaelab.data.schema import Feature, check_kind
 from vaelab.data.splits import FILE_SPLITS, SPLITS, check_split, random_split_indices, take_random_split
 from vaelab.data.table_columns import encode_columns, fit_features
@@ -54,7 +55,6 @@ _READ_ERRORS = (
 _NPZ_FIX = "save it with numpy.savez"
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 CHECK_ELEMENTS = 1 << 24  # values scanned at once by the finiteness check
-MAX_CLASSES = 100_000  # labels 0..K-1 become one-hot vectors of K: a stray huge label must not allocate terabytes
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,24 @@ def bits_per_dim(nll: np.ndarray, *, data_dim: int, levels: int | None, likeliho
         raise ValueError(f"discrete data need at least 2 levels, not {levels}")
     nll_discrete = nll if likelihood in MASS_LIKELIHOODS else nll + data_dim * math.log(levels - 1)
     return nll_discrete / (data_dim * math.log(2))
+
+
+PROBABILITY_LIKELIHOODS = MASS_LIKELIHOODS | {"tokens", "edges"}
+"""Likelihoods whose log p(x) is a log probability, never above 0; every other one holds a density."""
+
+
+def density_note(likelihood: str, levels: int | None) -> str | None:
+    """Why a log-likelihood above 0 nats (a negative NLL) is no error for a likelihood with a density, and what
+    to compare instead; None for a likelihood of probabilities, where it cannot happen."""
+    if likelihood in PROBABILITY_LIKELIHOODS:
+        return None
+    note = (
+        f"a bound above 0 nats (a negative NLL) is expected here: the {likelihood} likelihood is a density over "
+        "continuous values, not a probability, and its value depends on the data's units"
+    )
+    if levels is not None:
+        note += (
+            f"; for data of {levels} levels (8-bit images: 256) compare bits/dim, which vaelab eval reports, "
+            "or train a discrete likelihood (--likelihood logistic)"
+        )
+    return note

@@ -427,14 +427,14 @@ def choices(registry: str) -> str:
     return " | ".join(REGISTRIES[registry])
 
 
-def auto_likelihood(data: ArrayDataset) -> str:
-    """Binary data -> Bernoulli; data in [0, 1] -> continuous Bernoulli; anything else -> Gaussian."""
+def auto_likelihood(data: ArrayDataset) -> tuple[str, str]:
+    """Binary data -> Bernoulli; data in [0, 1] -> continuous Bernoulli; anything else -> Gaussian; with why."""
     if data.levels == 2:
-        return "bernoulli"
+        return "bernoulli", "the values are 0 and 1"
     if data.levels is not None:
-        return "continuous-bernoulli"
+        return "continuous-bernoulli", f"{data.levels} levels scaled to [0, 1]"
     in_unit_interval = all(chunk.min() >= 0 and chunk.max() <= 1 for chunk in data.row_chunks())
-    return "continuous-bernoulli" if in_unit_interval else "gaussian"
+    return ("continuous-bernoulli", "the values lie in [0, 1]") if in_unit_interval else ("gaussian", "real values")
 
 
 def _resolve_part(field: str, choice: PartChoice, chosen: str) -> dict[str, Any]:
@@ -458,24 +458,39 @@ def _resolve_part(field: str, choice: PartChoice, chosen: str) -> dict[str, Any]
     return {"name": chosen, **options.model_dump()}
 
 
-def _automatic(field: str, data: ArrayDataset, kind: str, defaults: Mapping[str, str]) -> str:
-    """The part an ``auto`` field stands for: the caller's default (a preset's prior and posterior), else the
-    likelihood from the data's values and the network from their kind and size."""
+def _automatic(field: str, data: ArrayDataset, kind: str, defaults: Mapping[str, str]) -> tuple[str, str]:
+    """The part an ``auto`` field stands for, and why: the caller's default (a preset's prior and posterior),
+    else the likelihood from the data's values and the network from their kind and size."""
     if field in defaults:
-        return defaults[field]
+        return defaults[field], "the preset's"
     if field == "likelihood":
         if data.features is not None:
-            return "columns"
+            return "columns", "a table: one likelihood per column"
         if kind == GRAPH_KIND:
-            return "edges"
-        return "tokens" if kind == SEQUENCE_KIND else auto_likelihood(data)
+            return "edges", "a graph"
+        return ("tokens", "token sequences") if kind == SEQUENCE_KIND else auto_likelihood(data)
     if field == "network":
         if kind == SEQUENCE_KIND:
-            return "gru"
+            return "gru", "token sequences"
         if kind == GRAPH_KIND:
-            return "gcn"
-        return "conv" if kind == IMAGE_KIND and min(data.data_shape[1:]) >= CONV_MIN_SIDE else "mlp"
+            return "gcn", "a graph"
+        if kind == IMAGE_KIND:
+            large = min(data.data_shape[1:]) >= CONV_MIN_SIDE
+            side = f"images {'at least' if large else 'under'} {CONV_MIN_SIDE} pixels a side"
+            return ("conv" if large else "mlp"), side
+        return "mlp", f"{kind} rows"
     raise UserError(f"model.{field} is 'auto': name one of {choices(field)}")
+
+
+def automatic_choices(
+    config: ModelConfig, data: ArrayDataset, defaults: Mapping[str, str] | None = None
+) -> dict[str, tuple[str, str]]:
+    """``field -> (part, why)`` for each part ``config`` leaves ``auto``, as ``resolve_spec`` chooses them."""
+    return {
+        field: _automatic(field, data, data.schema.kind, defaults or {})
+        for field in PART_FIELDS
+        if getattr(config, field).name == AUTO
+    }
 
 
 def resolve_spec(
@@ -494,7 +509,7 @@ def resolve_spec(
     parts = {}
     for field in PART_FIELDS:
         choice: PartChoice = getattr(config, field)
-        chosen = choice.name if choice.name != AUTO else _automatic(field, data, kind, defaults or {})
+        chosen = choice.name if choice.name != AUTO else _automatic(field, data, kind, defaults or {})[0]
         parts[field] = _resolve_part(field, choice, chosen)
     num_classes, condition_dim = None, 0
     features = data.features

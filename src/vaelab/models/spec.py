@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vaelab.data.files import MAX_CLASSES
+from vaelab.data.limits import MAX_CLASSES
 from vaelab.errors import UserError
 
 AUTO = "auto"

@@ -1,76 +1,46 @@
 """Run directory -> one self-contained HTML report (``vaelab report``, and the end of ``vaelab train``).
 
-The report reads the run's files (config, metrics log, eval results), loads the saved model, and draws
-everything that needs the model on a seeded random subset of at most ``max_examples`` examples of the
-run's validation split (test, then train, when there is none), so it stays fast and memory-bounded.
+The report reads the run's files (config, metrics log, eval results) and the figures drawn from the model
+(``vaelab.report.figures``). What it draws is kept in ``report-memo.json`` (``vaelab.report.memo``) with the
+digest of the files it came from, so a report of an unchanged model after ``vaelab eval`` redraws nothing but
+what the eval changed, and does not load torch or the model at all.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Any
 
 import vaelab
 from vaelab.atomic import atomic_write_text
-from vaelab.config.build import build_objective
 from vaelab.config.files import read_run_config
-from vaelab.config.graphs import run_graph_split
 from vaelab.config.schema import RunConfig
-from vaelab.config.sequences import sequence_options
-from vaelab.data.dataset import ArrayDataset
-from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
-from vaelab.evaluation.inputs import model_device
-from vaelab.models import VAE
-from vaelab.models.load import load
-from vaelab.report.analysis import LatentAnalysis, analyse
-from vaelab.report.graph_sections import graph_sections
+from vaelab.report.figure_set import ModelFigures
 from vaelab.report.html import Page, Section, render
-from vaelab.report.model_sections import (
-    elbo_section,
-    is_image_model,
-    kl_section,
-    latent_section,
-    picture_sections,
-)
-from vaelab.report.pictures import write_pictures
+from vaelab.report.memo import ReportMemo, file_digest, sections_from_json, sections_to_json
+from vaelab.report.molecule_table import molecule_metrics_section
 from vaelab.report.run_files import best_epoch, read_evals, read_history
-from vaelab.report.run_sections import final_elbo, metrics_section, training_section
-from vaelab.report.sequence_sections import sequence_sections
-from vaelab.report.traversals import traversal_section
+from vaelab.report.run_sections import final_elbo, kl_section, metrics_section, training_section
+from vaelab.training.run_directory import CONFIG_NAME, METRICS_NAME
+
+if TYPE_CHECKING:
+    from vaelab.data.dataset import ArrayDataset
+    from vaelab.models import VAE
 
 REPORT_NAME = "report.html"
 MAX_EXAMPLES = 2000
-SPLITS = ("valid", "test", "train")  # the first non-empty one is shown
-
-
-def report_data(config: RunConfig, model: VAE, max_examples: int, seed: int) -> tuple[ArrayDataset | None, str, str]:
-    """(data, split, problem): a seeded subset of the first non-empty split, or None and why not."""
-    split = SPLITS[0]
-    try:
-        for split in SPLITS:
-            options = sequence_options(config.data, model)
-            data = load_dataset(
-                config.data.name, split, config.data.data_dir, config.data.labels, config.data.kind, options
-            )
-            if len(data):
-                break
-        if len(data) > max_examples:
-            index = np.sort(np.random.default_rng(seed).choice(len(data), size=max_examples, replace=False))
-            data = data.subset(index)
-        model.check_dataset(data)
-    except UserError as error:
-        return None, split, str(error)
-    return (data, split, "") if len(data) else (None, split, "the dataset has no examples")
+MODEL_FILES = ("model.safetensors", "model.json", CONFIG_NAME, "edge_split.npz")
+"""The run files the model's figures are drawn from: a change to any of them redraws them."""
 
 
 def describe_objective(config: RunConfig) -> str:
     """The objective and its scalar hyperparameters as one phrase, e.g. ``ELBO (β = 4, free_bits = 0)``."""
+    import dataclasses
+
+    from vaelab.config.build import build_objective
+
     objective = build_objective(config.objective, config.model.preset)
     parts = []
     for field in dataclasses.fields(objective):  # type: ignore[arg-type]
@@ -81,30 +51,41 @@ def describe_objective(config: RunConfig) -> str:
     return f"{type(objective).__name__} ({', '.join(parts)})"
 
 
-def report_kl(
-    evals: dict[str, dict[str, Any]], analysis: LatentAnalysis | None, latent_dim: int, split: str
-) -> tuple[np.ndarray | None, str]:
+def report_kl(evals: dict[str, dict[str, Any]], figures: ModelFigures) -> tuple[list[float] | None, str]:
     """KL per dimension from an eval file when one has it, else as computed on the report's examples."""
-    for name, result in sorted(evals.items(), key=lambda item: item[0] != split):
+    latent_dim = int(dict(figures.cards)["latent dim"])
+    for name, result in sorted(evals.items(), key=lambda item: item[0] != figures.split):
         values = result.get("kl_per_dim")
         if isinstance(values, list) and len(values) == latent_dim:
-            return np.asarray(values, dtype=np.float64), f"From eval-{name}.json."
-    if analysis is None or analysis.kl_per_dim is None:
-        return None, ""
-    return analysis.kl_per_dim, f"Computed on {len(analysis.codes)} examples of the {split} split."
+            return [float(v) for v in values], f"From eval-{name}.json."
+    return figures.kl_per_dim, figures.kl_source
 
 
-def _summary(config: RunConfig, model: VAE, history: list[dict[str, Any]], best: int | None) -> list[tuple[str, str]]:
-    return [
-        ("dataset", Path(config.data.name).name),
-        ("model", config.model.preset),
-        ("likelihood", str(model.spec.get("model", {}).get("likelihood", "—"))),
-        ("latent dim", str(model.latent_dim)),
-        ("parameters", f"{sum(p.numel() for p in model.parameters()):,}"),
-        ("epochs", str(len(history))),
-        ("best epoch", "—" if best is None else str(best)),
-        final_elbo(history),
-    ]
+def _figures(
+    run_dir: Path, config: RunConfig, model: VAE | None, max_examples: int, seed: int, memo: ReportMemo, redraw: bool
+) -> ModelFigures:
+    """The model's figures: from the memo while the model files are unchanged, else drawn (loading the model
+    unless one is given) and kept."""
+    key = file_digest(run_dir, MODEL_FILES, {"max_examples": max_examples, "seed": seed})
+    stored = None if model is not None or redraw else memo.get("figures", key)
+    if stored is not None:
+        return ModelFigures.from_json(stored)
+    from vaelab.models.load import load
+    from vaelab.report.figures import model_figures
+
+    figures = model_figures(run_dir, config, load(run_dir) if model is None else model, max_examples, seed)
+    memo.put("figures", key, figures.to_json())
+    return figures
+
+
+def _memo_section(memo: ReportMemo, name: str, key: str, draw: Any, redraw: bool) -> Section:
+    """A section drawn by ``draw()``, or kept from the memo while ``key`` is unchanged."""
+    stored = None if redraw else memo.get(name, key)
+    if stored is not None:
+        return sections_from_json(stored)[0]
+    section: Section = draw()
+    memo.put(name, key, sections_to_json([section]))
+    return section
 
 
 def write_report(
@@ -113,10 +94,12 @@ def write_report(
     model: VAE | None = None,
     max_examples: int = MAX_EXAMPLES,
     seed: int = 0,
+    redraw: bool = False,
 ) -> Path:
     """Write the report of ``run_dir`` to ``out`` (default ``RUN_DIR/report.html``) and return its path.
 
-    ``model`` skips loading the saved weights (``vaelab train`` passes the model it just trained).
+    ``model`` is the model just trained (``vaelab train`` passes it): its figures are drawn afresh. Without it,
+    figures kept from an earlier report of the same saved model are reused unless ``redraw``.
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -126,67 +109,38 @@ def write_report(
     config = read_run_config(run_dir)
     history, evals = read_history(run_dir), read_evals(run_dir)
     best = best_epoch(history, config.train.monitor or "elbo")
-    model = load(run_dir) if model is None else model.eval()
-    if model.data_kind == "graph":
-        splits = {split: run_graph_split(run_dir, config.data, split) for split in ("valid", "test")}
-        sections = [
-            training_section(history, best, describe_objective(config)),
-            metrics_section(evals, history, best),
-            *graph_sections(model, splits, config.data.name),
-        ]
-        return _write_page(
-            run_dir,
-            out,
-            config,
-            model,
-            history,
-            best,
-            sections,
-            "Figures from the model use the held-out edges of the edge split the run stored.",
-        )
-    data, split, problem = report_data(config, model, max_examples, seed)
-    device = model_device(model)
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        analysis = None if data is None else analyse(model, data)
-        kl, kl_source = report_kl(evals, analysis, model.latent_dim, split)
-        sections = [
-            training_section(history, best, describe_objective(config)),
-            metrics_section(evals, history, best),
-            *(
-                sequence_sections(model, data, problem, evals)
-                if model.vocabulary is not None
-                else picture_sections(model, data, problem)
-            ),
-            latent_section(model, analysis, data),
-            kl_section(kl, kl_source),
-            *([traversal_section(model, data, kl)] if is_image_model(model) else []),  # else noted in "Pictures"
-            elbo_section(analysis, split),
-        ]
-    used = (
-        f"Figures from the model use {len(data)} examples of the {split} split (seed {seed})."
-        if data is not None
-        else f"The run's data could not be loaded ({problem}); sections that need them are left out."
+    memo = ReportMemo(run_dir)
+    figures = _figures(run_dir, config, model, max_examples, seed, memo, redraw)
+    training = _memo_section(
+        memo,
+        "training",
+        file_digest(run_dir, (METRICS_NAME, CONFIG_NAME), {"best": best}),
+        lambda: training_section(history, best, describe_objective(config)),
+        redraw,
     )
-    return _write_page(run_dir, out, config, model, history, best, sections, used)
-
-
-def _write_page(
-    run_dir: Path,
-    out: str | Path | None,
-    config: RunConfig,
-    model: VAE,
-    history: list[dict[str, Any]],
-    best: int | None,
-    sections: list[Section],
-    used: str,
-) -> Path:
+    sections = [training, metrics_section(evals, history, best)]
+    molecules = molecule_metrics_section(evals)
+    sections += [molecules] if molecules is not None else []
+    sections += figures.before_kl
+    if figures.has_kl_section:
+        kl, source = report_kl(evals, figures)
+        key = file_digest(run_dir, (), {"kl": kl, "source": source})
+        sections.append(_memo_section(memo, "kl", key, lambda: kl_section(kl, source), redraw))
+    sections += figures.after_kl
+    memo.save()
     page = Page(
         title=f"vaelab report · {run_dir.resolve().name}",
         subtitle=str(run_dir.resolve()),
-        summary=_summary(config, model, history, best),
+        summary=[
+            ("dataset", Path(config.data.name).name),
+            ("model", config.model.preset),
+            *figures.cards,
+            ("epochs", str(len(history))),
+            ("best epoch", "—" if best is None else str(best)),
+            final_elbo(history),
+        ],
         sections=sections,
-        footer=f"Written by vaelab {vaelab.__version__} on {time.strftime('%Y-%m-%d %H:%M')}. {used} "
+        footer=f"Written by vaelab {vaelab.__version__} on {time.strftime('%Y-%m-%d %H:%M')}. {figures.used} "
         f"Re-create it with `vaelab report {run_dir}`.",
     )
     out = run_dir / REPORT_NAME if out is None else Path(out)
@@ -196,4 +150,6 @@ def _write_page(
 
 def write_pictures_and_report(model: VAE, data: ArrayDataset, run_dir: Path) -> list[Path]:
     """What ``vaelab train`` writes at the end of a run: the pictures in ``images/`` and ``report.html``."""
+    from vaelab.report.pictures import write_pictures
+
     return [*write_pictures(model, data, run_dir / "images"), write_report(run_dir, model=model)]

@@ -122,19 +122,6 @@ def latent_section(model: VAE, analysis: LatentAnalysis | None, data: ArrayDatas
     return Section("latent", "Latent space", lead, [*notes, Gallery(images)])
 
 
-def kl_section(kl: np.ndarray | None, source: str) -> Section:
-    lead = (
-        "Mean KL(q(z_d|x) ‖ p(z_d)) of each latent dimension; their sum is the KL of the ELBO. Dimensions near "
-        "zero are inactive: their posterior equals the prior (posterior collapse)."
-    )
-    if kl is None:
-        note = Note(
-            "The posterior or the prior does not factorise over dimensions, so the KL has no per-dimension split."
-        )
-        return Section("kl", "KL per dimension", lead, [note])
-    return Section("kl", "KL per dimension", lead, [Image(plots.kl_bars(kl), "KL per dimension", source)])
-
-
 def elbo_section(analysis: LatentAnalysis | None, split: str) -> Section:
     lead = "How well the model explains each example: low outliers are the examples it finds least likely."
     if analysis is None:

@@ -16,6 +16,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from vaelab.report.run_files import hyperparameter_keys, term_keys
+
 DPI = 100
 TRAIN_COLOUR, VALID_COLOUR, ACCENT = "#3b6fb6", "#e07b39", "#2a9d8f"
 TERM_TITLES = {
@@ -25,7 +27,6 @@ TERM_TITLES = {
     "kl": "KL(q(z|x) ‖ p(z)) (nats)",
 }
 HYPER_TITLES = {"beta": "β (KL weight)", "capacity": "capacity C (nats)", "lr": "learning rate"}
-NOT_HYPERPARAMETERS = {"epoch", "step", "train", "valid"}
 
 
 def to_png(fig: Figure) -> bytes:
@@ -42,26 +43,6 @@ def _style(ax: Axes, title: str) -> None:
     ax.grid(True, color="#e6e6e6", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.tick_params(labelsize=8, colors="#444")
-
-
-def hyperparameter_keys(history: Sequence[dict[str, Any]]) -> list[str]:
-    """Scheduled hyperparameters recorded per epoch (β, capacity, …; the learning rate only when it
-    changes); timings (keys ending in ``time_s``) are not hyperparameters."""
-    keys: list[str] = []
-    for record in history:
-        for key, value in record.items():
-            numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            if numeric and key not in NOT_HYPERPARAMETERS and not key.endswith("time_s") and key not in keys:
-                keys.append(key)
-    if "lr" in keys and len({record.get("lr") for record in history}) == 1:
-        keys.remove("lr")
-    return keys
-
-
-def term_keys(history: Sequence[dict[str, Any]]) -> list[str]:
-    """The per-example terms logged for training, the standard four first."""
-    seen = {key for record in history for key in record.get("train", {})}
-    return [k for k in TERM_TITLES if k in seen] + sorted(seen - set(TERM_TITLES))
 
 
 def training_curves(history: Sequence[dict[str, Any]], best_epoch: int | None) -> bytes:

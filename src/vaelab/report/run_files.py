@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from vaelab.errors import UserError
-from vaelab.training.checkpoint import METRICS_NAME
-from vaelab.training.trainer import monitored_value
+from vaelab.training.monitor import monitored_value
+from vaelab.training.run_directory import METRICS_NAME
 
 EVAL_PREFIX = "eval-"
+STANDARD_TERMS = ("loss", "elbo", "reconstruction", "kl")
+NOT_HYPERPARAMETERS = {"epoch", "step", "train", "valid"}
 
 
 def read_history(run_dir: Path) -> list[dict[str, Any]]:
@@ -57,3 +60,23 @@ def best_epoch(history: list[dict[str, Any]], monitor: str = "elbo") -> int | No
         if value > best_value:
             best, best_value = record.get("epoch"), value
     return best
+
+
+def hyperparameter_keys(history: Sequence[dict[str, Any]]) -> list[str]:
+    """Scheduled hyperparameters recorded per epoch (β, capacity, …; the learning rate only when it
+    changes); timings (keys ending in ``time_s``) are not hyperparameters."""
+    keys: list[str] = []
+    for record in history:
+        for key, value in record.items():
+            numeric = isinstance(value, int | float) and not isinstance(value, bool)
+            if numeric and key not in NOT_HYPERPARAMETERS and not key.endswith("time_s") and key not in keys:
+                keys.append(key)
+    if "lr" in keys and len({record.get("lr") for record in history}) == 1:
+        keys.remove("lr")
+    return keys
+
+
+def term_keys(history: Sequence[dict[str, Any]]) -> list[str]:
+    """The per-example terms logged for training, the standard four first."""
+    seen = {key for record in history for key in record.get("train", {})}
+    return [k for k in STANDARD_TERMS if k in seen] + sorted(seen - set(STANDARD_TERMS))

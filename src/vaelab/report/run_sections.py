@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
-from vaelab.report import plots
+import numpy as np
+
 from vaelab.report.html import Image, Note, Section, Table
-from vaelab.report.run_files import monitored_split
+from vaelab.report.run_files import hyperparameter_keys, monitored_split, term_keys
 
 SPLIT_ORDER = ("train", "valid", "test")
 LIST_SHOWN = 6  # list values in the metrics table show this many entries
@@ -47,8 +49,10 @@ def training_section(history: list[dict[str, Any]], best_epoch: int | None, obje
     )
     if not history:
         return Section("training", "Training curves", lead, [Note("`metrics.jsonl` is missing or empty.")])
+    from vaelab.report import plots  # matplotlib: only when a plot is drawn
+
     blocks: list[Any] = [Image(plots.training_curves(history, best_epoch), "training curves")]
-    if not plots.hyperparameter_keys(history):
+    if not hyperparameter_keys(history):
         blocks.append(Note(f"No hyperparameter was scheduled in this run ({objective} throughout)."))
     return Section("training", "Training curves", lead, blocks)
 
@@ -78,7 +82,7 @@ def _log_table(history: list[dict[str, Any]], best_epoch: int | None) -> Table:
         for split in ("train", "valid")
         if r.get(split)
     ]
-    keys = plots.term_keys(history)
+    keys = term_keys(history)
     return Table(
         ["term", *(name for name, _ in columns)],
         [[key, *(format_value(terms.get(key)) for _, terms in columns)] for key in keys],
@@ -117,3 +121,18 @@ def final_elbo(history: list[dict[str, Any]]) -> tuple[str, str]:
     split = "validation" if last.get("valid") else "training"
     value = monitored_split(last).get("elbo")
     return f"final {split} ELBO", "—" if value is None else f"{value:.2f} nats"
+
+
+def kl_section(kl: Sequence[float] | None, source: str) -> Section:
+    lead = (
+        "Mean KL(q(z_d|x) ‖ p(z_d)) of each latent dimension; their sum is the KL of the ELBO. Dimensions near "
+        "zero are inactive: their posterior equals the prior (posterior collapse)."
+    )
+    if kl is None:
+        note = Note(
+            "The posterior or the prior does not factorise over dimensions, so the KL has no per-dimension split."
+        )
+        return Section("kl", "KL per dimension", lead, [note])
+    from vaelab.report import plots  # matplotlib: only when a plot is drawn
+
+    return Section("kl", "KL per dimension", lead, [Image(plots.kl_bars(np.asarray(kl)), "KL per dimension", source)])

@@ -26,35 +26,13 @@ RECONSTRUCTIONS = 8
 PATH_STEPS = 7
 PATHS = 2
 
-MOSES_COLUMNS = {
-    "valid": "valid",
-    "unique@10000": "unique@10k",
-    "FCD/Test": "FCD/Test",
-    "SNN/Test": "SNN/Test",
-    "Frag/Test": "Frag/Test",
-    "Scaf/Test": "Scaf/Test",
-    "IntDiv": "IntDiv",
-    "Filters": "filters",
-    "Novelty": "novelty",
-}
-"""Our figure names -> MOSES's column names, in MOSES's order."""
-MOSES_PUBLISHED = {
-    "MOSES VAE": (0.977, 0.998, 0.099, 0.626, 0.999, 0.939, 0.856, 0.997, 0.695),
-    "MOSES CharRNN": (0.975, 0.999, 0.073, 0.602, 1.000, 0.924, 0.856, 0.994, 0.842),
-    "MOSES JTN-VAE": (1.000, 1.000, 0.395, 0.548, 0.997, 0.896, 0.855, 0.976, 0.914),
-    "MOSES train set itself": (1.0, 1.0, 0.008, 0.642, 1.000, 0.991, 0.857, 1.000, 0.0),
-}
-"""Published rows (README of molecularsets/moses), in the order of :data:`MOSES_COLUMNS`."""
-
 
 def is_molecule_model(model: VAE) -> bool:
     return model.vocabulary is not None and TOKENIZERS[model.vocabulary.tokenizer].molecules
 
 
-def sequence_sections(
-    model: VAE, data: ArrayDataset | None, missing: str, evals: dict[str, dict[str, Any]]
-) -> list[Section]:
-    """Samples, reconstructions and interpolation paths of a sequence model, and the molecule metrics."""
+def sequence_sections(model: VAE, data: ArrayDataset | None, missing: str) -> list[Section]:
+    """Samples, reconstructions and interpolation paths of a sequence model."""
     vocabulary = model.vocabulary
     assert vocabulary is not None
     show = _molecule_grid if is_molecule_model(model) else _text_table
@@ -72,10 +50,6 @@ def sequence_sections(
         sections.append(Section("reconstructions", "Reconstructions", "Inputs and reconstructions.", [note]))
     else:
         sections += [_reconstructions(model, data, show), _interpolations(model, data, show)]
-    table = moses_table(evals)
-    if table is not None:
-        lead = "MOSES's figures of molecules sampled from the prior (vaelab eval --molecules) beside published rows."
-        sections.append(Section("molecule-metrics", "Molecule metrics", lead, [table]))
     return sections
 
 
@@ -110,24 +84,6 @@ def _interpolations(model: VAE, data: ArrayDataset, show: Any) -> Section:
         "Each row decodes (greedily) points on the straight line between the posterior means of two examples.",
         [show(texts, PATH_STEPS, legends, "interpolation paths")],
     )
-
-
-def moses_table(evals: dict[str, dict[str, Any]]) -> Table | None:
-    """This run's molecule figures (from every eval file that has them) above MOSES's published rows."""
-    rows = []
-    for split, result in evals.items():
-        if "molecules/valid" in result:
-            name = f"this run, {split} ({result.get('molecule_samples', '?')} sampled)"
-            rows.append([name, *(_figure(result.get(f"molecules/{key}")) for key in MOSES_COLUMNS)])
-    if not rows:
-        return None
-    rows += [[name, *(f"{value:.3f}" for value in values)] for name, values in MOSES_PUBLISHED.items()]
-    caption = "MOSES samples 30,000 molecules; FCD and Scaf depend on the sample size."
-    return Table(["model", *MOSES_COLUMNS.values()], rows, caption)
-
-
-def _figure(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, int | float) else "—"
 
 
 def _texts(vocabulary: Vocabulary, ids: torch.Tensor) -> list[str]:

@@ -19,9 +19,7 @@ from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.data.download import one_line
 from vaelab.errors import UserError
 from vaelab.training.discriminator import DiscriminatorTraining
-
-CHECKPOINT_NAME = "checkpoint.safetensors"
-METRICS_NAME = "metrics.jsonl"
+from vaelab.training.run_directory import CHECKPOINT_NAME, METRICS_NAME
 
 
 @dataclass

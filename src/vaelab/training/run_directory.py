@@ -28,10 +28,11 @@ from types import TracebackType
 
 from vaelab.atomic import TEMPORARY_SUFFIX, remove_temporaries
 from vaelab.errors import UserError
-from vaelab.training.checkpoint import CHECKPOINT_NAME
 
 LOCK_NAME = ".vaelab.lock"
 CONFIG_NAME = "config.yaml"
+CHECKPOINT_NAME = "checkpoint.safetensors"
+METRICS_NAME = "metrics.jsonl"
 
 
 class RunState(enum.Enum):

@@ -32,7 +32,7 @@ from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.objectives import AdversarialObjective, BindableObjective, Objective
 from vaelab.training.batches import InMemoryBatches, LoaderBatches
-from vaelab.training.checkpoint import CHECKPOINT_NAME, Progress, TrainingObjects, restore_training, save_training
+from vaelab.training.checkpoint import Progress, TrainingObjects, restore_training, save_training
 from vaelab.training.discriminator import DiscriminatorTraining
 from vaelab.training.distributed import Distributed, setup
 from vaelab.training.hardware import (
@@ -42,7 +42,9 @@ from vaelab.training.hardware import (
     to_memory_format,
     uses_channels_last,
 )
+from vaelab.training.monitor import monitored_value
 from vaelab.training.resume import LENGTH, apply_learning_rate, apply_total_steps, changed_settings
+from vaelab.training.run_directory import CHECKPOINT_NAME
 from vaelab.training.schedules import Schedule
 from vaelab.training.seeding import seed_everything
 
@@ -64,7 +66,8 @@ class TrainSettings:
     length_buckets: bool = False  # token sequences: batches of rows of similar length (vaelab.training.batches)
     num_workers: int = 0
     log_every: int = 50
-    progress: bool = True
+    progress: bool = True  # report progress on stderr: one line per epoch (and every LINE_SECONDS within one)
+    bar: bool = True  # ... as a live progress bar instead, when stderr is a terminal
     max_steps: int | None = None  # stop after this many optimisation steps (a budget), mid-epoch if need be
     max_minutes: float | None = None  # wall-clock budget for training and validation, summed over resumes
     optimizer_impl: str = "auto"  # "auto" | "foreach" | "fused" (see vaelab.training.hardware)
@@ -215,14 +218,16 @@ def fit(
     budget_s = math.inf if settings.max_minutes is None else 60 * settings.max_minutes
     spent_s = sum(record["time_s"] for record in result.history)
     valid_s = 0.0
+    reports = settings.progress and processes.is_main
+    live_bar = reports and settings.bar and sys.stderr.isatty()  # a captured stderr gets lines, not a bar
     model.train()
     for epoch in range(start_epoch + 1, settings.epochs + 1):
-        started = time.perf_counter()
+        started = last_line = time.perf_counter()
         sums = _TermSums()
         bar = tqdm(
             train_batches,
             desc=f"epoch {epoch}/{settings.epochs}",
-            disable=not (settings.progress and processes.is_main),
+            disable=not live_bar,
             file=sys.stderr,
             leave=False,
             dynamic_ncols=True,
@@ -253,10 +258,13 @@ def fit(
             if (i + 1) % settings.log_every == 0:  # the one host sync of a log interval, bar or no bar
                 means = sums.means(processes)
                 _check_health(means, initial_elbo, epoch, checkpoint_path)
-                if not bar.disable:
+                if live_bar:
                     bar.set_postfix(
                         loss=f"{means['loss']:.2f}", rec=f"{means['reconstruction']:.2f}", kl=f"{means['kl']:.2f}"
                     )
+                elif reports and time.perf_counter() - last_line >= LINE_SECONDS:
+                    last_line = time.perf_counter()
+                    print(_describe_steps(epoch, settings.epochs, i + 1, len(train_batches), means), file=sys.stderr)
         bar.close()
         record: dict[str, Any] = {"epoch": epoch, "step": step, "lr": lr_schedule.get_last_lr()[0], **hyper}
         if changes:
@@ -283,8 +291,8 @@ def fit(
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         elif settings.patience is not None and epoch - (result.best_epoch or 0) >= settings.patience:
             result.stopped_early = True
-        if settings.progress and processes.is_main:
-            print(_describe(record), file=sys.stderr)
+        if reports:
+            print(_describe(record, settings.epochs), file=sys.stderr)
         for callback in callbacks:
             callback(record)
         if checkpoint_path is not None and processes.is_main:
@@ -331,13 +339,6 @@ def _batch_maker(
         return LoaderBatches(data, batch_size, device, generator, num_workers=workers, buckets=buckets, **shard)
 
     return make
-
-
-def monitored_value(terms: Mapping[str, float], monitor: str) -> float:
-    """The value whose highest epoch a run keeps: the term ``monitor``, or minus the term of ``"-NAME"``;
-    -inf when the terms lack it."""
-    name, sign = (monitor[1:], -1.0) if monitor.startswith("-") else (monitor, 1.0)
-    return sign * terms[name] if name in terms else -math.inf
 
 
 DIVERGENCE_FACTOR = 1000.0
@@ -387,9 +388,21 @@ def _apply_changes(
     return changes
 
 
-def _describe(record: Mapping[str, Any]) -> str:
+LINE_SECONDS = 30.0
+"""Without a live bar, an epoch longer than this also gets a line every this many seconds."""
+
+
+def _describe_steps(epoch: int, epochs: int, step: int, steps: int, means: Mapping[str, float]) -> str:
+    """The line of a long epoch's progress: the running means so far."""
+    return (
+        f"epoch {epoch}/{epochs} step {step}/{steps}: loss {means['loss']:.3f}  "
+        f"reconstruction {means['reconstruction']:.3f}  kl {means['kl']:.3f}"
+    )
+
+
+def _describe(record: Mapping[str, Any], epochs: int) -> str:
     train = record["train"]
-    text = f"epoch {record['epoch']}: loss {train['loss']:.3f}  elbo {train['elbo']:.3f}  kl {train['kl']:.3f}"
+    text = f"epoch {record['epoch']}/{epochs}: loss {train['loss']:.3f}  elbo {train['elbo']:.3f}  kl {train['kl']:.3f}"
     if "valid" in record:
         text += f"  | valid elbo {record['valid']['elbo']:.3f}"
     return text + f"  ({record['time_s']:.1f}s)"

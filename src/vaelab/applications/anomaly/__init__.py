@@ -1,19 +1,30 @@
 """Anomaly detection with VAEs: a scikit-learn style detector scored by the ELBO or log p(x).
 
-The names below are imported on first use (PEP 562), so that light modules of this package (such as
-``defaults``, which the command line reads) load without scikit-learn, which the detector needs.
+The names below are imported on first use (``vaelab.lazy``), so that light modules of this package (such
+as ``defaults``, which the command line reads) load without scikit-learn, which the detector needs.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-_EXPORTS = {"VAEDetector": "detector", "PosteriorCollapseWarning": "diagnostics", "SCORES": "scores"}
+from vaelab.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from vaelab.applications.anomaly.detector import VAEDetector
+    from vaelab.applications.anomaly.diagnostics import PosteriorCollapseWarning
+    from vaelab.applications.anomaly.scores import SCORES
+
 __all__ = ["SCORES", "PosteriorCollapseWarning", "VAEDetector"]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        name: f"{__name__}.{module}"
+        for name, module in {
+            "VAEDetector": "detector",
+            "PosteriorCollapseWarning": "diagnostics",
+            "SCORES": "scores",
+        }.items()
+    },
+)
