@@ -4,7 +4,8 @@ Both train the 784-400-20 Bernoulli VAE on binarized MNIST (Adam 1e-3, batch 128
 runs in one process tree so both see the same machine state. Reported: training samples/second (median
 over runs, training steps only; the vaelab figure also excludes its per-epoch validation pass), wall
 time of the whole command, and the importance-sampled test NLL (K = 1000 on the same random 2000-example
-test subset, the same estimator code for both).
+test subset, the same estimator code for both). `whole_process.py` times whole processes instead (the
+report included), against the example as a program and against pythae.
 
     .venv/bin/python bench/classic_vae/run.py --data-dir ../shared/data --repeats 3
 """
@@ -20,46 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference import as_vaelab_model, train_reference
+from reference import ExampleVAE, as_vaelab_model, train_reference
+from whole_process import REPO, test_nll, vaelab_command
 
 import vaelab
 from vaelab.data.registry import load_dataset
-from vaelab.evaluation.likelihood import evaluate_likelihood
-
-REPO = Path(__file__).resolve().parents[2]
-CONFIG = REPO / "configs" / "mnist-classic.yaml"
-
-
-def test_nll(model: vaelab.VAE, data_dir: str, limit: int, num_samples: int) -> float:
-    test = load_dataset("binarized-mnist", "test", data_dir)
-    index = np.sort(np.random.default_rng(0).choice(len(test), size=limit, replace=False))
-    torch.manual_seed(0)
-    return evaluate_likelihood(model, test.subset(index), num_samples)["nll"]
 
 
 def run_vaelab(data_dir: str, epochs: int, seed: int, out: Path) -> dict[str, float]:
-    command = [
-        sys.executable,
-        "-m",
-        "vaelab",
-        "train",
-        "--config",
-        str(CONFIG),
-        "--data-dir",
-        data_dir,
-        "--epochs",
-        str(epochs),
-        "--seed",
-        str(seed),
-        "--out",
-        str(out),
-        "--no-progress",
-        "--no-report",
-    ]
+    command = [*vaelab_command(data_dir, epochs, seed, out), "--no-report"]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     wall = time.perf_counter() - started
@@ -67,7 +40,7 @@ def run_vaelab(data_dir: str, epochs: int, seed: int, out: Path) -> dict[str, fl
     return {"train_s": sum(r["train_time_s"] for r in records), "wall_s": wall}
 
 
-def run_reference(data_dir: str, epochs: int, seed: int) -> tuple[dict[str, float], torch.nn.Module]:
+def run_reference(data_dir: str, epochs: int, seed: int) -> tuple[dict[str, float], ExampleVAE]:
     started = time.perf_counter()
     train = load_dataset("binarized-mnist", "train", data_dir)
     x_train = torch.from_numpy(train.x).float()
