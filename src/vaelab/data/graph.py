@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from vaelab.errors import UserError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 GRAPH_KEYS = ("num_nodes", "edges")
 """The keys that make a .npz a graph (Cora's layout; see ``../shared/data/cora/SOURCE.md``)."""
@@ -43,6 +46,8 @@ class Graph:
     def feature_matrix(self) -> sp.csr_matrix:
         """The node features ``(N, F)`` float32 CSR; the identity for a featureless graph."""
         if self.features is None:
+            import scipy.sparse as sp  # scipy: only when a graph is read
+
             return sp.identity(self.num_nodes, dtype=np.float32, format="csr")
         return self.features.astype(np.float32).tocsr()
 
@@ -96,6 +101,8 @@ def read_graph_npz(path: Path, name: str | None = None) -> Graph:
         if FEATURE_KEYS[0] in stored.files:
             indptr, indices, data, shape = (stored[key] for key in FEATURE_KEYS)
             try:
+                import scipy.sparse as sp  # scipy: only when a graph is read
+
                 features = sp.csr_matrix((data, indices, indptr), shape=tuple(int(s) for s in shape))
             except (ValueError, TypeError) as error:
                 raise UserError(f"{path}: the node-feature arrays do not form a sparse matrix ({error})") from None
@@ -140,6 +147,8 @@ def read_node_features(path: Path, num_nodes: int) -> sp.csr_matrix:
         raise UserError(f"{path}: {len(values)} rows of node features for {num_nodes} nodes; give one row per node")
     if not np.issubdtype(values.dtype, np.number) or not bool(np.isfinite(values).all()):
         raise UserError(f"{path}: node features must be finite numbers (no missing or infinite values)")
+    import scipy.sparse as sp  # scipy: only when a graph is read
+
     return sp.csr_matrix(values.astype(np.float32))
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from vaelab.data.schema import FEATURE_KINDS, Feature, infer_feature
 from vaelab.errors import UserError
@@ -36,6 +35,8 @@ Columns = Mapping[str, np.ndarray]
 
 def missing_cells(values: np.ndarray) -> np.ndarray:
     """``(N,)`` bool: the missing cells of one column (None, NaN, pandas' NA and NaT)."""
+    import pandas as pd  # pandas: only for tables, not at start-up
+
     return np.asarray(pd.isna(values), dtype=bool)
 
 
@@ -171,6 +172,8 @@ def _encode(feature: Feature, values: np.ndarray) -> np.ndarray:
     missing = missing_cells(values)
     if feature.kind == "categorical":
         labels = _labels(values, missing)[~missing]
+        import pandas as pd  # pandas: only for tables, not at start-up
+
         codes = pd.Index(list(feature.categories or ())).get_indexer(labels)  # -1: a label not among them
         if (codes < 0).any():
             category_index(feature, labels[int(np.argmax(codes < 0))])  # raises, naming the column and label
