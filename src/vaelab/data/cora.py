@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from vaelab.atomic import atomic_save_npz
 from vaelab.data.download import DownloadError, dataset_folder, download
@@ -74,6 +73,8 @@ def parse_archive(archive: Path) -> Graph:
     words = np.array([[int(value) for value in fields[1:-1]] for fields in content], dtype=np.float32)
     pairs = [(ids[a], ids[b]) for a, b in cites if a in ids and b in ids]
     edges, cleaned = clean_edges(np.array(pairs, dtype=np.int64).reshape(-1, 2), len(ids), str(archive))
+    import scipy.sparse as sp  # scipy: only when Cora is built
+
     return Graph(len(ids), edges, sp.csr_matrix(words), NAME, cleaned)
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from vaelab.data.batch import Batch
 from vaelab.errors import UserError
@@ -59,4 +58,6 @@ def link_scores(model: VAE, batch: Batch) -> LinkScores:
     labels = graph.labels.cpu().numpy()
     if np.unique(labels).size < 2:
         raise UserError("link prediction needs held-out edges and non-edges both")
+    from sklearn.metrics import average_precision_score, roc_auc_score  # scikit-learn: only when links are scored
+
     return LinkScores(float(roc_auc_score(labels, scores)), float(average_precision_score(labels, scores)), len(labels))
