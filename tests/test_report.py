@@ -454,7 +454,11 @@ def test_a_changed_model_or_a_damaged_memo_redraws_the_figures(digits_run: Path,
     assert len(after) == len(before) and any(a.tobytes() != b.tobytes() for a, b in zip(after, before, strict=True))
     (run_dir / MEMO_NAME).write_text("{not json")
     assert len(decoded_images(write_report(run_dir).read_text(encoding="utf-8"))) == len(before)
-    assert json.loads((run_dir / MEMO_NAME).read_text())["figures"]["key"]  # rewritten whole
+    memo = json.loads((run_dir / MEMO_NAME).read_text())  # rewritten whole
+    for name in ("figures", "training", "kl"):  # entries whose key matches but whose content does not read
+        memo[name]["value"] = {"before_kl": [{"blocks": "x"}]} if name == "figures" else [{"anchor": 1}]
+    (run_dir / MEMO_NAME).write_text(json.dumps(memo))
+    assert len(decoded_images(write_report(run_dir).read_text(encoding="utf-8"))) == len(before)
 
 
 def test_memo_sections_round_trip_through_json() -> None:

@@ -8,6 +8,7 @@ what the eval changed, and does not load torch or the model at all.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ REPORT_NAME = "report.html"
 MAX_EXAMPLES = 2000
 MODEL_FILES = ("model.safetensors", "model.json", CONFIG_NAME, "edge_split.npz")
 """The run files the model's figures are drawn from: a change to any of them redraws them."""
+UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+"""What reading a memo entry of an unexpected shape raises (base64's errors are ValueErrors)."""
 
 
 def describe_objective(config: RunConfig) -> str:
@@ -53,10 +56,9 @@ def describe_objective(config: RunConfig) -> str:
 
 def report_kl(evals: dict[str, dict[str, Any]], figures: ModelFigures) -> tuple[list[float] | None, str]:
     """KL per dimension from an eval file when one has it, else as computed on the report's examples."""
-    latent_dim = int(dict(figures.cards)["latent dim"])
     for name, result in sorted(evals.items(), key=lambda item: item[0] != figures.split):
         values = result.get("kl_per_dim")
-        if isinstance(values, list) and len(values) == latent_dim:
+        if isinstance(values, list) and len(values) == figures.latent_dim:
             return [float(v) for v in values], f"From eval-{name}.json."
     return figures.kl_per_dim, figures.kl_source
 
@@ -69,7 +71,8 @@ def _figures(
     key = file_digest(run_dir, MODEL_FILES, {"max_examples": max_examples, "seed": seed})
     stored = None if model is not None or redraw else memo.get("figures", key)
     if stored is not None:
-        return ModelFigures.from_json(stored)
+        with contextlib.suppress(*UNREADABLE):  # an entry that does not read back is drawn again
+            return ModelFigures.from_json(stored)
     from vaelab.models.load import load
     from vaelab.report.figures import model_figures
 
@@ -82,7 +85,8 @@ def _memo_section(memo: ReportMemo, name: str, key: str, draw: Any, redraw: bool
     """A section drawn by ``draw()``, or kept from the memo while ``key`` is unchanged."""
     stored = None if redraw else memo.get(name, key)
     if stored is not None:
-        return sections_from_json(stored)[0]
+        with contextlib.suppress(*UNREADABLE):  # an entry that does not read back is drawn again
+            return sections_from_json(stored)[0]
     section: Section = draw()
     memo.put(name, key, sections_to_json([section]))
     return section

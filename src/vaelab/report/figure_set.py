@@ -21,6 +21,7 @@ class ModelFigures:
     split: str
     used: str  # the footer's sentence about the examples
     cards: list[tuple[str, str]]  # the header's cards about the model
+    latent_dim: int
     has_kl_section: bool = True
 
     def to_json(self) -> dict[str, Any]:

@@ -62,7 +62,8 @@ def model_figures(run_dir: Path, config: RunConfig, model: VAE, max_examples: in
         splits = {split: run_graph_split(run_dir, config.data, split) for split in ("valid", "test")}
         used = "Figures from the model use the held-out edges of the edge split the run stored."
         sections = graph_sections(model, splits, config.data.name)
-        return ModelFigures([], sections, None, "", "valid", used, model_cards(model), has_kl_section=False)
+        cards = model_cards(model)
+        return ModelFigures([], sections, None, "", "valid", used, cards, model.latent_dim, has_kl_section=False)
     data, split, problem = report_data(config, model, max_examples, seed)
     device = model_device(model)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -86,4 +87,4 @@ def model_figures(run_dir: Path, config: RunConfig, model: VAE, max_examples: in
     )
     source = "" if analysis is None else f"Computed on {len(analysis.codes)} examples of the {split} split."
     kl_list = None if kl is None else [float(v) for v in kl]
-    return ModelFigures(before, after, kl_list, source, split, used, model_cards(model))
+    return ModelFigures(before, after, kl_list, source, split, used, model_cards(model), model.latent_dim)
