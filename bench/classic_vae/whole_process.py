@@ -44,25 +44,15 @@ CONFIG = REPO / "configs" / "mnist-classic.yaml"
 BAR = 1.3
 
 
+def run_arguments(data_dir: str, epochs: int, seed: int, out: Path) -> list[str]:
+    """The arguments every trainer of the benchmark takes: --data-dir --epochs --seed --out."""
+    return ["--data-dir", data_dir, "--epochs", str(epochs), "--seed", str(seed), "--out", str(out)]
+
+
 def vaelab_command(data_dir: str, epochs: int, seed: int, out: Path) -> list[str]:
     """The README's ``vaelab train`` of the classic model, report included."""
-    return [
-        sys.executable,
-        "-m",
-        "vaelab",
-        "train",
-        "--config",
-        str(CONFIG),
-        "--data-dir",
-        data_dir,
-        "--epochs",
-        str(epochs),
-        "--seed",
-        str(seed),
-        "--out",
-        str(out),
-        "--no-progress",
-    ]
+    command = [sys.executable, "-m", "vaelab", "train", "--config", str(CONFIG)]
+    return [*command, *run_arguments(data_dir, epochs, seed, out), "--no-progress"]
 
 
 def vaelab_train_seconds(out: Path) -> float:
@@ -97,18 +87,7 @@ def script(python: str, name: str) -> Callable[[str, int, int, Path], list[str]]
     """The command line of one of the benchmark's scripts, which all take --data-dir --epochs --seed --out."""
 
     def command(data_dir: str, epochs: int, seed: int, out: Path) -> list[str]:
-        return [
-            python,
-            str(HERE / name),
-            "--data-dir",
-            data_dir,
-            "--epochs",
-            str(epochs),
-            "--seed",
-            str(seed),
-            "--out",
-            str(out),
-        ]
+        return [python, str(HERE / name), *run_arguments(data_dir, epochs, seed, out)]
 
     return command
 
