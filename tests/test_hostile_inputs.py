@@ -113,7 +113,7 @@ def test_files_the_loaders_cannot_read(tmp_path, capsys, monkeypatch) -> None:  
     np.save(tmp_path / "no-columns.npy", np.zeros((10, 0)))
     needles = {
         "empty-file.npy": "cannot read it as .npy",
-        "header-only.csv": "0 sample(s)",
+        "header-only.csv": "0 sample",  # read as a DataFrame: "got 0 samples" (arrays: "0 sample(s)")
         "no-rows.npy": "0 sample(s)",
         "no-columns.npy": "0 feature(s)",
     }

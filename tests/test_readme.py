@@ -193,7 +193,8 @@ def write_table(path: Path) -> None:
 
 
 def write_detection_table(path: Path) -> None:
-    """``table.csv``: normal rows and a few far-off rows marked ``label`` = 1, for ``vaelab detect``."""
+    """``table.csv`` and ``new-rows.csv``: normal rows and a few far-off rows marked ``label`` = 1, for
+    ``vaelab detect``."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(200, 3))
     label = np.zeros(200, dtype=int)
@@ -274,6 +275,7 @@ def write_graph(path: Path) -> None:
 USER_FILES: dict[str, Callable[[Path], None]] = {
     "my_table.csv": write_table,
     "table.csv": write_detection_table,
+    "new-rows.csv": write_detection_table,
     "molecules.smi": write_molecules,
     "plant.csv": write_plant,
     "people.csv": write_people,
@@ -326,6 +328,8 @@ def quick(args: list[str]) -> list[str]:
     if command == "train":
         report = [] if args == ["train"] else ["--no-report"]
         return [*set_option(args, "--epochs", "1"), "--set", "train.max_steps=20", "--no-progress", *report]
+    if command == "detect" and "--model" in args:  # a saved detector scores without fitting
+        return args
     if command == "detect":
         return set_option(args, "--steps", "30") if "--series" in args else set_option(args, "--epochs", "1")
     if command == "impute" or (command == "synth" and "--data" in args):

@@ -16,6 +16,7 @@ METRICS = ("likelihood", "latent", "quality", "downstream", "disentanglement", "
 DISENTANGLEMENT_VOTES = 800  # vaelab.evaluation.suite.EvalSettings.votes
 CLASSIFIER_STEPS = 1500  # vaelab.evaluation.reference_classifier.ClassifierSettings.steps
 REPORT_EXAMPLES = 2000  # vaelab.report.build.MAX_EXAMPLES
+DETECT_TRAIN_ROWS = 10_000  # vaelab.applications.anomaly.defaults.MAX_TRAIN_ROWS
 
 
 def listed(names: tuple[str, ...]) -> str:

@@ -12,6 +12,7 @@ import functools
 import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,12 @@ from vaelab.applications.anomaly.defaults import DEFAULT_SCORE
 from vaelab.applications.anomaly.diagnostics import PosteriorCollapseWarning, latent_activity
 from vaelab.applications.anomaly.images import ImagePreprocessor
 from vaelab.applications.anomaly.preprocessing import TabularPreprocessor, is_frame
+from vaelab.applications.anomaly.saving import load_detector, save_detector
 from vaelab.applications.anomaly.scores import DEFAULT_SAMPLES, SCORES, score_rows
-from vaelab.applications.anomaly.training import LIKELIHOODS, build_vae, torch_threads, train_vae
+from vaelab.applications.anomaly.training import BINARY_LIKELIHOODS, LIKELIHOODS, build_vae, torch_threads, train_vae
 from vaelab.applications.anomaly.validation import InvalidInput, check_min_rows
 from vaelab.data.download import one_line
+from vaelab.data.schema import Feature
 from vaelab.models import VAE
 from vaelab.training import TrainSettings
 
@@ -42,12 +45,14 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     """Unsupervised anomaly detection with a variational autoencoder (Kingma & Welling 2014).
 
     The VAE is trained on the ELBO; a row's score is built from the ELBO's terms (by default the
-    reconstruction log-likelihood minus w times the KL, w = 16 for tables and 4 for images, which rank
-    rows better than the ELBO itself: bench/anomaly/results.md, fifth and seventh studies), or is the
-    importance-weighted likelihood, so higher is more normal. Tables (arrays or pandas DataFrames) are
-    preprocessed by a fitted :class:`TabularPreprocessor` (scaling robust to outliers, one-hot categories,
-    constant columns dropped, missing values rejected or imputed); image arrays ``(N, H, W)`` /
-    ``(N, C, H, W)`` use a convolutional VAE.
+    reconstruction log-likelihood minus w times the KL: w = 1, the ELBO itself, for tables, and w = 4 for
+    images, see :mod:`vaelab.applications.anomaly.defaults`), or is the importance-weighted likelihood, so
+    higher is more normal. On tables the default is a trimmed fit: a first VAE scores the training rows, and
+    the detector's VAE is trained on all but the lowest-scoring ``trim`` fraction of them.
+
+    Tables (arrays or pandas DataFrames) are preprocessed by a fitted :class:`TabularPreprocessor` (scaling
+    robust to outliers, one-hot categories, constant columns dropped, missing values rejected or imputed);
+    image arrays ``(N, H, W)`` / ``(N, C, H, W)`` use a convolutional VAE.
 
     Parameters
     ----------
@@ -57,7 +62,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         "reconstruction" (E_q log p(x|z)), "latent-density" (log p(E_q[z])). See ``DEFAULT_SCORE`` for the
         rule behind the default.
     rate_weight : the KL weight w of the "rate-weighted" score; w = 1 gives the ELBO, a large w ranks rows
-        by their rate alone; None: 16 for tables, 4 for images (``defaults.rate_weight``).
+        by their rate alone; None: 1 for tables, 4 for images (``defaults.rate_weight``).
     num_samples : posterior samples per row for the score (None: ``DEFAULT_SAMPLES[score]``).
     contamination : "auto" (threshold at Tukey's lower fence of the training scores) or the expected
         fraction of outliers in (0, 0.5] (threshold at that quantile of the training scores).
@@ -68,16 +73,23 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     likelihood : "auto" (Gaussian with a learned per-feature scale for tables, continuous Bernoulli for
         images), "gaussian", "gaussian-unit" (scale fixed to 1 on the scaled columns), "gaussian-decoder"
         (heteroscedastic) or "continuous-bernoulli" (images).
+    binary_columns : "bernoulli" (default): a table's columns with two values in the training rows, and its
+        one-hot categories, are 0/1 under a Bernoulli, the other columns under the Gaussian of ``likelihood``
+        ("gaussian" or "gaussian-decoder"; with "gaussian-unit" every column is Gaussian); "gaussian": they
+        are scaled and Gaussian like every numeric column.
     min_scale : lower bound of a learned Gaussian scale, in units of the scaled columns: how precise the
         model may claim a column's reconstruction to be.
     beta : KL weight of the training objective (beta-VAE, Higgins et al. 2017); beta > 1 pushes the model
         towards a collapsed posterior.
     latent_dim, hidden_dims, epochs, batch_size : None chooses them from the data's size and kind
-        (``defaults``: about 12,000 optimisation steps for tables, 3,000 for images).
-    lr : Adam learning rate (cosine-annealed to zero over the run).
+        (``defaults``: 100 optimisation steps of 256 rows per fit for tables, about 3,000 for images).
+    lr : Adam learning rate, cosine-annealed to zero over each fit; None: 0.01 for tables, 0.001 for images.
     n_models : an ensemble of independently seeded VAEs whose scores are averaged.
     trim : fraction in [0, 0.5) of the training rows to leave out of a second fit: the rows the first fit
-        scores lowest (a trimmed likelihood, robust to anomalies among the unlabelled training rows).
+        scores lowest (a trimmed likelihood, robust to anomalies among the unlabelled training rows); 0
+        fits once; None: 0.2 for tables, 0 for images.
+    max_train_rows : fit on a seeded random subsample of this many rows when there are more (the fit's
+        length does not grow with the data); None: every row.
     random_state : seeds weights, batches and score samples; fitting never changes the global RNGs.
     device : torch device for training and scoring.
     n_threads : torch intra-op threads while fitting and scoring (restored afterwards); None: 1 for tables
@@ -88,6 +100,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     Attributes
     ----------
     offset_ : float, ``decision_function = score_samples - offset_``.
+    n_train_rows_ : the number of rows the models were fitted on (at most ``max_train_rows``).
     models_ : the trained ``vaelab.VAE`` models.
     kl_per_dim_ : (n_models, latent_dim) mean KL per latent dimension on the training rows, nats.
     active_units_ : (n_models,) latent dimensions with Cov_x(E_q[z]) > 0.01; a PosteriorCollapseWarning is
@@ -106,15 +119,17 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         missing: str = "error",
         categorical_columns: Sequence[int | str] | None = None,
         likelihood: str = "auto",
+        binary_columns: str = "bernoulli",
         min_scale: float = 1e-3,
         beta: float = 1.0,
         latent_dim: int | None = None,
         hidden_dims: Sequence[int] | None = None,
         epochs: int | None = None,
         batch_size: int | None = None,
-        lr: float = 1e-3,
+        lr: float | None = None,
         n_models: int = 1,
-        trim: float = 0.0,
+        trim: float | None = None,
+        max_train_rows: int | None = defaults.MAX_TRAIN_ROWS,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
         n_threads: int | None = None,
@@ -128,6 +143,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         self.missing = missing
         self.categorical_columns = categorical_columns
         self.likelihood = likelihood
+        self.binary_columns = binary_columns
         self.min_scale = min_scale
         self.beta = beta
         self.latent_dim = latent_dim
@@ -137,6 +153,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         self.lr = lr
         self.n_models = n_models
         self.trim = trim
+        self.max_train_rows = max_train_rows
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
@@ -148,12 +165,16 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         self._check_params()
         X = self._check_input(X, reset=True)
         check_min_rows(len(X))
+        rng = check_random_state(self.random_state)
+        X = self._training_rows(X, rng)
         images = not is_frame(X) and X.ndim > 2
         self.preprocessor_ = (
-            ImagePreprocessor() if images else TabularPreprocessor(self.scaling, self.missing, self.categorical_columns)
+            ImagePreprocessor()
+            if images
+            else TabularPreprocessor(self.scaling, self.missing, self.categorical_columns, self._bernoulli_binary())
         ).fit(X)
         with torch_threads(self._threads()):
-            self._fit_models(self.preprocessor_.transform(X), images)
+            self._fit_models(self.preprocessor_.transform(X), images, rng)
         return self
 
     def score_samples(self, X: Any) -> np.ndarray:
@@ -174,36 +195,53 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         is_inlier[decision < 0] = -1
         return is_inlier
 
+    def save(self, directory: str | Path) -> None:
+        """Write the fitted detector into ``directory``: its models as safetensors, the rest as JSON; no pickle.
+
+        A ``random_state`` that is a RandomState object is saved as None (the fit's seeds are saved anyway).
+        ``directory`` must be new, empty or hold a saved detector (which is replaced)."""
+        save_detector(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str | None = None) -> VAEDetector:
+        """A detector written by :meth:`save`, ready to score; reads JSON and safetensors only. ``device``
+        (None: the saved ``device`` parameter) is where its models go."""
+        return load_detector(cls, directory, device)
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self.missing == "impute"
         return tags
 
     # ------------------------------------------------------------- internals
-    def _fit_models(self, x: np.ndarray, images: bool) -> None:
+    def _fit_models(self, x: np.ndarray, images: bool, rng: np.random.RandomState) -> None:
         build = functools.partial(
             build_vae, likelihood=self._likelihood(images), min_scale=self.min_scale, **self._architecture(x, images)
         )
-        batch = self.batch_size or defaults.batch_size(len(x))
+        batch = self.batch_size or defaults.batch_size(len(x), images)
         settings = TrainSettings(
             epochs=self.epochs or defaults.epochs(len(x), batch, images),
             batch_size=batch,
-            lr=self.lr,
+            lr=self.lr or defaults.learning_rate(images),
             lr_schedule="cosine",
             grad_clip=GRAD_CLIP,
             device=self.device,
             progress=self.verbose,
         )
-        rng = check_random_state(self.random_state)
         self.seeds_ = [int(s) for s in rng.randint(0, np.iinfo(np.int32).max, size=self.n_models)]
 
+        features = self._features()
+
         def train_all(rows: np.ndarray) -> list[VAE]:
-            return [train_vae(rows, build, dataclasses.replace(settings, seed=s), self.beta) for s in self.seeds_]
+            return [
+                train_vae(rows, build, dataclasses.replace(settings, seed=s), self.beta, features) for s in self.seeds_
+            ]
 
         self.models_ = train_all(x)
-        if self.trim > 0:  # refit on the rows the first fit finds most normal (a trimmed likelihood)
+        trim = defaults.trim(images) if self.trim is None else self.trim
+        if trim > 0:  # refit on the rows the first fit finds most normal (a trimmed likelihood)
             first_scores = self._score_model_space(x)
-            self.models_ = train_all(x[first_scores >= np.quantile(first_scores, self.trim)])
+            self.models_ = train_all(x[first_scores >= np.quantile(first_scores, trim)])
         self._check_collapse(x)
         train_scores = self._score_model_space(x)
         if self.contamination == "auto":
@@ -211,6 +249,26 @@ class VAEDetector(OutlierMixin, BaseEstimator):
             self.offset_ = float(q1 - TUKEY_FENCE * (q3 - q1))
         else:
             self.offset_ = float(np.percentile(train_scores, 100.0 * float(self.contamination)))
+
+    def _bernoulli_binary(self) -> bool:
+        return self.binary_columns == "bernoulli" and self._likelihood(images=False) in BINARY_LIKELIHOODS
+
+    def _features(self) -> tuple[Feature, ...] | None:
+        """A table's model-space columns' kinds when some are 0/1 (for the columns likelihood), else None."""
+        if not isinstance(self.preprocessor_, TabularPreprocessor):
+            return None
+        kinds = self.preprocessor_.model_kinds_
+        if "binary" not in kinds:
+            return None
+        return tuple(Feature(str(j), kind, levels=2 if kind == "binary" else None) for j, kind in enumerate(kinds))
+
+    def _training_rows(self, X: Any, rng: np.random.RandomState) -> Any:
+        """``X``, or a random subsample of ``max_train_rows`` of its rows (in their order); sets ``n_train_rows_``."""
+        if self.max_train_rows is not None and len(X) > self.max_train_rows:
+            keep = np.sort(rng.choice(len(X), self.max_train_rows, replace=False))
+            X = X.iloc[keep] if is_frame(X) else X[keep]
+        self.n_train_rows_ = len(X)
+        return X
 
     def _score_model_space(self, x: np.ndarray) -> np.ndarray:
         device = torch.device(self.device)
@@ -258,9 +316,11 @@ class VAEDetector(OutlierMixin, BaseEstimator):
             isinstance(contamination, Real) and not isinstance(contamination, bool) and 0 < contamination <= 0.5
         ):
             raise InvalidInput(f"contamination must be 'auto' or a fraction in (0, 0.5]; got {contamination!r}")
+        if self.binary_columns not in ("bernoulli", "gaussian"):
+            raise InvalidInput(f"binary_columns must be 'bernoulli' or 'gaussian'; got {self.binary_columns!r}")
         if self.likelihood != "auto" and self.likelihood not in LIKELIHOODS:
             raise InvalidInput(f"unknown likelihood {self.likelihood!r}; use auto or one of: {', '.join(LIKELIHOODS)}")
-        for name in ("num_samples", "latent_dim", "epochs", "batch_size", "n_threads"):
+        for name in ("num_samples", "latent_dim", "epochs", "batch_size", "n_threads", "max_train_rows"):
             positive_int(name, getattr(self, name))
         positive_int("n_models", self.n_models, optional=False)
         if self.hidden_dims is not None:
@@ -268,11 +328,12 @@ class VAEDetector(OutlierMixin, BaseEstimator):
                 raise InvalidInput("hidden_dims must hold at least one layer width, or be None")
             for width in self.hidden_dims:
                 positive_int("each of hidden_dims", width, optional=False)
-        if not (isinstance(self.trim, Real) and not isinstance(self.trim, bool) and 0 <= self.trim < 0.5):
-            raise InvalidInput(f"trim must be a fraction in [0, 0.5); got {self.trim!r}")
+        trim = self.trim
+        if trim is not None and not (isinstance(trim, Real) and not isinstance(trim, bool) and 0 <= trim < 0.5):
+            raise InvalidInput(f"trim must be a fraction in [0, 0.5) or None; got {trim!r}")
         for name in ("lr", "beta", "min_scale", "rate_weight"):
             value = getattr(self, name)
-            if value is None and name == "rate_weight":
+            if value is None and name in ("lr", "rate_weight"):
                 continue
             if not (isinstance(value, Real) and not isinstance(value, bool) and float(value) > 0):
                 raise InvalidInput(f"{name} must be a positive number; got {value!r}")

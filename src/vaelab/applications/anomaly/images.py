@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from vaelab.applications.anomaly.validation import InvalidInput
@@ -24,6 +26,21 @@ class ImagePreprocessor:
                 f"{self.data_shape_}; give images of the training shape"
             )
         return images
+
+    def state(self) -> dict[str, Any]:
+        """The fitted state as JSON types (:meth:`from_state` reads it back)."""
+        return {"data_shape": list(self.data_shape_)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ImagePreprocessor:
+        """The fitted preprocessor :meth:`state` describes; a malformed state raises KeyError, TypeError or
+        ValueError."""
+        shape = tuple(int(n) for n in state["data_shape"])
+        if len(shape) != 3 or min(shape) < 1:
+            raise ValueError(f"data_shape {list(shape)} is not (C, H, W)")
+        preprocessor = cls()
+        preprocessor.data_shape_ = shape
+        return preprocessor
 
     @staticmethod
     def _to_unit(x: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from vaelab.data.dataset import ArrayDataset
+from vaelab.data.schema import Feature
 from vaelab.models import VAE
 from vaelab.models.build import build_model, resolve_spec
 from vaelab.models.spec import ModelConfig
@@ -26,7 +27,12 @@ LIKELIHOODS: dict[str, dict[str, Any]] = {
 }
 """The detector's likelihood names as model parts (``model.likelihood`` of ``ModelConfig``): a Gaussian with a
 learned per-feature scale, with unit scale, or heteroscedastic (the decoder outputs the scale), each
-learned scale bounded below by ``min_scale``; or the continuous Bernoulli for grey levels."""
+learned scale bounded below by ``min_scale``; or the continuous Bernoulli for grey levels. Rows whose
+dataset names its columns' kinds (0/1 columns among them) use the columns likelihood instead
+(``BINARY_LIKELIHOODS``)."""
+BINARY_LIKELIHOODS = ("gaussian", "gaussian-decoder")
+"""The likelihoods that may give 0/1 columns a Bernoulli (``vaelab.likelihoods.columns``: the continuous
+columns keep their Gaussian with a learned or a decoded scale)."""
 
 
 @contextmanager
@@ -68,7 +74,8 @@ def build_vae(
     (``vaelab.models.build``): (D,) tables through MLPs of ``hidden_dims``, (C, H, W) images through conv
     nets of ``conv_channels`` and ``conv_hidden`` features; a diagonal Gaussian posterior and a standard
     normal prior. ``min_scale`` bounds a learned Gaussian scale from below, in the units of the scaled
-    columns."""
+    columns. A table whose ``data.features`` are given (binary and continuous columns) gets the columns
+    likelihood: a Bernoulli per 0/1 column, the Gaussian of ``likelihood`` for the others."""
     network: dict[str, Any] = (
         {"name": "conv", "channels": list(conv_channels), "hidden": conv_hidden}
         if conv_channels
@@ -78,6 +85,9 @@ def build_vae(
         **LIKELIHOODS[likelihood],
         **({"min_scale": min_scale} if "scale" in LIKELIHOODS[likelihood] else {}),
     }
+    if data.features is not None:
+        scale = LIKELIHOODS[likelihood]["scale"]
+        likelihood_part = {"name": "columns", "continuous": "gaussian", "scale": scale, "min_scale": min_scale}
     config = ModelConfig.model_validate(
         {
             "latent_dim": latent_dim,
@@ -90,10 +100,16 @@ def build_vae(
     return build_model(resolve_spec(config, data))
 
 
-def train_vae(x: np.ndarray, build: Callable[[ArrayDataset], VAE], settings: TrainSettings, beta: float = 1.0) -> VAE:
+def train_vae(
+    x: np.ndarray,
+    build: Callable[[ArrayDataset], VAE],
+    settings: TrainSettings,
+    beta: float = 1.0,
+    features: tuple[Feature, ...] | None = None,
+) -> VAE:
     """A VAE from ``build(rows)`` (weights initialised from ``settings.seed``) trained on the model-space
-    rows ``x`` with the ELBO of KL weight ``beta``."""
-    rows = ArrayDataset(x, None, None, "vaelab-detector")
+    rows ``x`` with the ELBO of KL weight ``beta``; ``features``: the kinds of a table's columns, if any."""
+    rows = ArrayDataset(x, None, None, "vaelab-detector", kind=None if features is None else "table", features=features)
     with isolated_global_rng(torch.device(settings.device)):
         torch.manual_seed(settings.seed)
         model = build(rows)
