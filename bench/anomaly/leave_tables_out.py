@@ -1,21 +1,31 @@
-"""Choosing the detector's defaults by leave-tables-out over the 29 ADBench tables (issue 25).
+"""Choosing the detector's defaults by leave-tables-out over the 29 ADBench tables, and the detector side by
+side with the baselines users would pick instead (issue 25).
 
-For every table, seed and candidate setting: a stratified 60/40 split (test parts of more than
-``--max-test`` rows subsampled, stratified), the columns standardised on the train part, then
-- IsolationForest (scikit-learn defaults, seeded) fitted on the whole train part;
-- vaelab's ``VAEDetector`` with the candidate's settings, fitted on at most ``--max-train`` train rows
-  (a seeded random subsample of larger train parts), for about ``steps`` optimisation steps;
-each scored on the test part: ROC-AUC, average precision, and fit + score seconds. One fit gives the
-figures of several scores (the default, w = 16, and the rate weights ``RATE_WEIGHTS``, of which w = 1 is the
-ELBO), since the score does not change training. Each result is one JSON line in ``--out``; a run skips what
-the file already holds, so it resumes.
+For every table, seed and method: a stratified 60/40 split (test parts of more than ``--max-test`` rows
+subsampled, stratified), the columns standardised on the train part, then the method fitted on the train
+part without labels and scored on the test part: ROC-AUC, average precision, and fit + score seconds.
+- vaelab's ``VAEDetector`` with each candidate setting of ``CANDIDATES`` (``default``: no parameter given),
+  fitted on the whole train part (the detector subsamples ``max_train_rows`` itself). One fit gives the
+  figures of several scores (its own, and the rate weights ``RATE_WEIGHTS``, of which w = 1 is the ELBO),
+  since the score does not change training.
+- Baselines, each with its library's defaults: scikit-learn's IsolationForest (always) and, with
+  ``--baselines`` in the benchmark's environment (``setup.sh``: PyOD), PyOD's ECOD, KNN, AutoEncoder and
+  VAE. IsolationForest, ECOD and KNN see the whole train part; PyOD's AutoEncoder and VAE, which train for a
+  fixed number of epochs over every row, see a seeded subsample of ``--max-deep-train`` rows (without it
+  they take minutes per large table).
+Each result is one JSON line in ``--out``; a run skips what the file already holds, so it resumes.
 
-``--summary`` then reads the file: the mean over tables of each (setting, score), and the leave-tables-out
-figure: the tables in ``FOLDS`` folds (a fixed permutation), each fold's tables scored with the candidate that
-has the best mean ROC-AUC on the other folds' tables; next to it the in-sample best, IsolationForest's mean,
-and the median ratio of fit + score times.
+``--summary`` then reads the file:
+- the mean over tables of each (candidate, score), and of each baseline;
+- the leave-tables-out figure: the tables in ``FOLDS`` folds (a fixed permutation), each fold's tables
+  scored with the (candidate, score) that has the best mean ROC-AUC + AP on the other folds' tables; next to
+  it the in-sample best and IsolationForest's means;
+- per table, every method's ROC-AUC, AP and fit + score seconds, and each method's median time ratio to
+  IsolationForest.
 
-    .venv/bin/python bench/anomaly/leave_tables_out.py --data-dir ../shared/data --seeds 0 1 --out lto.jsonl
+    .venv/bin/python bench/anomaly/leave_tables_out.py --data-dir ../shared/data --out lto.jsonl
+    bench/anomaly/.venv/bin/python bench/anomaly/leave_tables_out.py --data-dir ../shared/data \
+        --baselines --candidates --seeds 0 1 --out lto.jsonl
     .venv/bin/python bench/anomaly/leave_tables_out.py --summary --out lto.jsonl
 """
 
@@ -28,6 +38,7 @@ import statistics
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,22 +53,22 @@ from vaelab import VAEDetector
 
 TEST_SIZE = 0.4
 FOLDS = 5
-RATE_WEIGHTS = (1.0, 4.0)
-"""Rate weights scored besides the default (w = 16 for tables); w = 1 is the ELBO."""
-SAME_AS = {"w=16": "default", "elbo": "w=1"}
-"""Scores earlier runs of this file also recorded, equal by definition to the one named: left out of the summary."""
+RATE_WEIGHTS = (1.0, 4.0, 16.0)
+"""Rate weights scored besides the candidate's own score; w = 1 is the ELBO."""
 CANDIDATES: dict[str, dict[str, Any]] = {
-    "steps1000-b256-lr3e-3": {"steps": 1000, "batch_size": 256, "lr": 3e-3},
-    "steps2000-b256-lr3e-3": {"steps": 2000, "batch_size": 256, "lr": 3e-3},
-    "steps500-b256-lr1e-2": {"steps": 500, "batch_size": 256, "lr": 1e-2},
-    "steps250-b512-lr1e-2": {"steps": 250, "batch_size": 512, "lr": 1e-2},
-    "steps500-b512-lr1e-2": {"steps": 500, "batch_size": 512, "lr": 1e-2},
-    "steps500-b256-lr1e-2-unit": {"steps": 500, "batch_size": 256, "lr": 1e-2, "likelihood": "gaussian-unit"},
-    "steps500-b256-lr1e-2-standard": {"steps": 500, "batch_size": 256, "lr": 1e-2, "scaling": "standard"},
-    "steps1000-b256-lr1e-2-unit": {"steps": 1000, "batch_size": 256, "lr": 1e-2, "likelihood": "gaussian-unit"},
+    "default": {},
+    "trim0.1-steps100": {"trim": 0.1, "steps": 100},
+    "trim0.1-steps150": {"trim": 0.1, "steps": 150},
+    "trim0.1-steps250": {"trim": 0.1, "steps": 250},
+    "trim0.05-steps150": {"trim": 0.05, "steps": 150},
+    "trim0.2-steps150": {"trim": 0.2, "steps": 150},
+    "binary-gaussian-trim0.1-steps150": {"binary_columns": "gaussian", "trim": 0.1, "steps": 150},
+    "unit-likelihood-trim0.1-steps150": {"likelihood": "gaussian-unit", "trim": 0.1, "steps": 150},
 }
-"""Candidate settings: the optimisation steps (turned into epochs for the train part's size) and the
-detector's own parameters."""
+"""Candidate settings: VAEDetector parameters over its defaults; ``steps``, the optimisation steps per fit,
+is turned into epochs for the training rows' number."""
+BASELINES = ("IsolationForest", "PyOD ECOD", "PyOD KNN", "PyOD AutoEncoder", "PyOD VAE")
+DEEP_BASELINES = ("PyOD AutoEncoder", "PyOD VAE")
 
 
 def load_table(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -78,52 +89,77 @@ def figures(y: np.ndarray, anomaly_scores: np.ndarray) -> dict[str, float]:
     return {"roc_auc": float(roc_auc_score(y, anomaly_scores)), "ap": float(average_precision_score(y, anomaly_scores))}
 
 
-def isolation_forest(train: np.ndarray, test: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
-    started = time.perf_counter()
-    forest = IsolationForest(random_state=seed).fit(train)
-    scores = -forest.score_samples(test)
-    return {"seconds": time.perf_counter() - started, "scores": {"default": figures(y, scores)}}
+def baseline(name: str, seed: int) -> tuple[Any, Callable[[Any, np.ndarray], np.ndarray]]:
+    """An unfitted baseline and its anomaly score (higher = more anomalous)."""
+    if name == "IsolationForest":
+        return IsolationForest(random_state=seed), lambda model, x: -model.score_samples(x)
+    from pyod.models.auto_encoder import AutoEncoder
+    from pyod.models.ecod import ECOD
+    from pyod.models.knn import KNN
+    from pyod.models.vae import VAE
+
+    made = {
+        "PyOD ECOD": lambda: ECOD(),
+        "PyOD KNN": lambda: KNN(),
+        "PyOD AutoEncoder": lambda: AutoEncoder(random_state=seed, verbose=0),
+        "PyOD VAE": lambda: VAE(random_state=seed, verbose=0),
+    }[name]()
+    return made, lambda model, x: model.decision_function(x)
 
 
-def vae_detector(
-    train: np.ndarray, test: np.ndarray, y: np.ndarray, seed: int, setting: dict[str, Any], max_train: int
-) -> dict[str, Any]:
+def run_baseline(name: str, train: np.ndarray, test: np.ndarray, y: np.ndarray, seed: int, max_deep: int) -> dict:
     started = time.perf_counter()
-    if len(train) > max_train:
-        train = train[np.random.default_rng(seed).choice(len(train), size=max_train, replace=False)]
-    options = {key: value for key, value in setting.items() if key != "steps"}
-    steps_per_epoch = math.ceil(len(train) / options["batch_size"])
-    epochs = max(1, math.ceil(setting["steps"] / steps_per_epoch))
+    if name in DEEP_BASELINES and len(train) > max_deep:
+        train = train[np.random.default_rng(seed).choice(len(train), size=max_deep, replace=False)]
+    model, anomaly_score = baseline(name, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = anomaly_score(model.fit(train), test)
+    return {
+        "seconds": time.perf_counter() - started,
+        "train_rows": len(train),
+        "scores": {"default": figures(y, scores)},
+    }
+
+
+def run_candidate(setting: dict[str, Any], train: np.ndarray, test: np.ndarray, y: np.ndarray, seed: int) -> dict:
+    started = time.perf_counter()
+    params = {key: value for key, value in setting.items() if key != "steps"}
+    if "steps" in setting:
+        rows = min(len(train), VAEDetector().max_train_rows or len(train))
+        batch = min(params.get("batch_size", 256), rows)
+        params["epochs"] = max(1, math.ceil(setting["steps"] / math.ceil(rows / batch)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # posterior-collapse warnings: the figures say how it ranks
-        detector = VAEDetector(random_state=seed, epochs=epochs, **options).fit(train)
-        default = -detector.score_samples(test)
+        detector = VAEDetector(random_state=seed, **params).fit(train)
+        own = -detector.score_samples(test)
     seconds = time.perf_counter() - started
-    scores = {"default": figures(y, default)}
+    scores = {"default": figures(y, own)}
     for weight in RATE_WEIGHTS:
-        detector.set_params(rate_weight=weight)
+        detector.set_params(score_type="rate-weighted", rate_weight=weight)
         scores[f"w={weight:g}"] = figures(y, -detector.score_samples(test))
-    return {"seconds": seconds, "train_rows": len(train), "epochs": epochs, "scores": scores}
+    return {"seconds": seconds, "train_rows": int(detector.n_train_rows_), "scores": scores}
 
 
 def run(args: argparse.Namespace) -> None:
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)  # every method on one thread, as IsolationForest, ECOD and KNN run by default
     done = set()
     if args.out.is_file():
         done = {(r["table"], r["seed"], r["method"]) for r in map(json.loads, args.out.read_text().splitlines())}
     tables = sorted(args.data_dir.joinpath("adbench").glob("*.npz"), key=lambda p: int(p.name.split("_")[0]))
-    chosen = args.candidates or list(CANDIDATES)
+    baselines = list(BASELINES) if args.baselines == [] else args.baselines
+    candidates = list(CANDIDATES) if args.candidates is None else args.candidates
     for path in tables:
         x, y = load_table(path)
         for seed in args.seeds:
             train, test, y_test = split(x, y, seed, args.max_test)
-            for method in ["IsolationForest", *chosen]:
+            for method in [*baselines, *candidates]:
                 if (path.stem, seed, method) in done:
                     continue
                 result = (
-                    isolation_forest(train, test, y_test, seed)
-                    if method == "IsolationForest"
-                    else vae_detector(train, test, y_test, seed, CANDIDATES[method], args.max_train)
+                    run_baseline(method, train, test, y_test, seed, args.max_deep_train)
+                    if method in BASELINES
+                    else run_candidate(CANDIDATES[method], train, test, y_test, seed)
                 )
                 record = {"table": path.stem, "seed": seed, "method": method, **result}
                 with args.out.open("a") as out:
@@ -132,33 +168,44 @@ def run(args: argparse.Namespace) -> None:
                 print(f"{path.stem} seed {seed} {method}: ROC-AUC {auc:.3f} in {record['seconds']:.1f} s", flush=True)
 
 
+Figures = dict[str, list[dict[str, float]]]  # table -> one {"roc_auc", "ap"} per seed
+
+
+def table_mean(values: Figures, table: str, figure: str) -> float:
+    return float(np.mean([v[figure] for v in values[table]]))
+
+
+def mean(values: Figures, tables: list[str], figure: str) -> float:
+    return float(np.mean([table_mean(values, t, figure) for t in tables]))
+
+
 def summary(args: argparse.Namespace) -> None:
     records = [json.loads(line) for line in args.out.read_text().splitlines()]
-    by_key: dict[tuple[str, str], dict[str, list[dict[str, float]]]] = defaultdict(lambda: defaultdict(list))
+    by_key: dict[tuple[str, str], Figures] = defaultdict(lambda: defaultdict(list))
     seconds: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         for score, values in r["scores"].items():
-            if score not in SAME_AS:
-                by_key[(r["method"], score)][r["table"]].append(values)
+            by_key[(r["method"], score)][r["table"]].append(values)
         seconds[r["method"]][r["table"]].append(r["seconds"])
     forest = by_key[("IsolationForest", "default")]
-    tables = sorted(forest)
-    complete = {key: v for key, v in by_key.items() if key[0] != "IsolationForest" and set(v) >= set(tables)}
+    tables = sorted(forest, key=lambda t: int(t.split("_")[0]))
+    seeds = sorted({len(v) for v in forest.values()})
+    complete = {key: v for key, v in by_key.items() if key[0] not in BASELINES and set(v) >= set(tables)}
 
-    def table_mean(values: dict[str, list[dict[str, float]]], table: str, figure: str) -> float:
-        return float(np.mean([v[figure] for v in values[table]]))
+    def both(values: Figures, names: list[str]) -> float:
+        return mean(values, names, "roc_auc") + mean(values, names, "ap")
 
-    def mean(values: dict[str, list[dict[str, float]]], names: list[str], figure: str = "roc_auc") -> float:
-        return float(np.mean([table_mean(values, t, figure) for t in names]))
-
-    print(f"{len(tables)} tables, seeds per table: {sorted({len(v) for v in forest.values()})}")
-    print("| setting | score | mean ROC-AUC | mean AP | tables within IF - 0.10 |")
+    print(f"{len(tables)} tables, seeds per table (IsolationForest): {seeds}\n")
+    print("| method | score | mean ROC-AUC | mean AP | tables within IF - 0.10 |")
     print("|---|---|---|---|---|")
-    for (method, score), values in sorted(complete.items(), key=lambda kv: -mean(kv[1], tables)):
+    rows = sorted(complete.items(), key=lambda kv: -both(kv[1], tables))
+    rows += [((m, "default"), by_key[(m, "default")]) for m in BASELINES if set(by_key[(m, "default")]) >= set(tables)]
+    for (method, score), values in rows:
         near = sum(table_mean(values, t, "roc_auc") >= table_mean(forest, t, "roc_auc") - 0.10 for t in tables)
-        both = f"{mean(values, tables):.4f} | {mean(values, tables, 'ap'):.4f}"
-        print(f"| {method} | {score} | {both} | {near}/{len(tables)} |")
-    print(f"| IsolationForest | | {mean(forest, tables):.4f} | {mean(forest, tables, 'ap'):.4f} | |")
+        print(
+            f"| {method} | {score} | {mean(values, tables, 'roc_auc'):.4f} | {mean(values, tables, 'ap'):.4f} | "
+            f"{near}/{len(tables)} |"
+        )
 
     order = np.random.default_rng(0).permutation(len(tables))
     folds = [[tables[i] for i in order[k::FOLDS]] for k in range(FOLDS)]
@@ -166,36 +213,64 @@ def summary(args: argparse.Namespace) -> None:
     picks = []
     for fold in folds:
         others = [t for t in tables if t not in fold]
-        best = max(complete, key=lambda key: mean(complete[key], others))
+        best = max(complete, key=lambda key: both(complete[key], others))
         picks.append(best)
         for table in fold:
             held_out[table] = (table_mean(complete[best], table, "roc_auc"), table_mean(complete[best], table, "ap"))
-    print(f"\nleave-tables-out ({FOLDS} folds): picks {picks}")
+    in_sample = max(complete, key=lambda key: both(complete[key], tables))
+    print(f"\nleave-tables-out ({FOLDS} folds), picked on the other folds by mean ROC-AUC + AP: {picks}")
     print(
         f"held-out mean ROC-AUC {np.mean([v[0] for v in held_out.values()]):.4f}, "
-        f"AP {np.mean([v[1] for v in held_out.values()]):.4f} (IsolationForest {mean(forest, tables):.4f}, "
-        f"{mean(forest, tables, 'ap'):.4f})"
+        f"AP {np.mean([v[1] for v in held_out.values()]):.4f}; in-sample best {in_sample}: "
+        f"{mean(complete[in_sample], tables, 'roc_auc'):.4f}, {mean(complete[in_sample], tables, 'ap'):.4f}; "
+        f"IsolationForest {mean(forest, tables, 'roc_auc'):.4f}, {mean(forest, tables, 'ap'):.4f}"
     )
-    worst = min(tables, key=lambda t: held_out[t][0] - table_mean(forest, t, "roc_auc"))
-    print(f"largest shortfall: {worst} {held_out[worst][0]:.3f} against {table_mean(forest, worst, 'roc_auc'):.3f}")
-    for method in sorted(seconds):
-        if method == "IsolationForest":
-            continue
+    shortfall = {t: held_out[t][0] - table_mean(forest, t, "roc_auc") for t in tables}
+    worst = min(tables, key=shortfall.__getitem__)
+    print(f"largest held-out shortfall: {worst} {held_out[worst][0]:.3f} against IsolationForest's "
+          f"{table_mean(forest, worst, 'roc_auc'):.3f}; tables within IF - 0.10: "
+          f"{sum(v >= -0.10 for v in shortfall.values())}/{len(tables)}")  # fmt: skip
+
+    seen = dict.fromkeys(r["method"] for r in records)
+    settings = [m for m in CANDIDATES if m in seen] + [m for m in seen if m not in CANDIDATES and m not in BASELINES]
+    methods = [m for m in [*BASELINES, *settings] if set(seconds[m]) >= set(tables)]
+    print("\nmedian over tables of (fit + score seconds / IsolationForest's), each table's median over seeds:")
+    for method in methods:
         ratios = [
-            statistics.median(seconds[method][t]) / statistics.median(seconds["IsolationForest"][t])
-            for t in tables
-            if t in seconds[method]
+            statistics.median(seconds[method][t]) / statistics.median(seconds["IsolationForest"][t]) for t in tables
         ]
-        print(f"{method}: median fit + score time {statistics.median(ratios):.1f}x IsolationForest's")
+        print(f"- {method}: {statistics.median(ratios):.1f}x")
+    print("\nper table, own score (ROC-AUC / AP / fit + score s, means over seeds):\n")
+    print("| table | " + " | ".join(methods) + " |")
+    print("|---" * (len(methods) + 1) + "|")
+    for t in tables:
+        own = {m: by_key[(m, "default")] for m in methods}
+        cells = [
+            f"{table_mean(own[m], t, 'roc_auc'):.3f} / {table_mean(own[m], t, 'ap'):.3f} / {np.mean(seconds[m][t]):.2f}"
+            for m in methods
+        ]
+        print(f"| {t} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--candidates", nargs="+", choices=list(CANDIDATES))
-    parser.add_argument("--max-train", type=int, default=10_000)
+    parser.add_argument(
+        "--candidates",
+        nargs="*",
+        choices=list(CANDIDATES),
+        help="vaelab settings to run (option left out: all; given alone: none)",
+    )
+    parser.add_argument(
+        "--baselines",
+        nargs="*",
+        choices=BASELINES,
+        default=["IsolationForest"],
+        help="baselines to run (option left out: IsolationForest; given alone: all, PyOD's need setup.sh)",
+    )
     parser.add_argument("--max-test", type=int, default=20_000)
+    parser.add_argument("--max-deep-train", type=int, default=10_000)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--summary", action="store_true")
     args = parser.parse_args()
