@@ -60,7 +60,7 @@ def test_help_imports_no_heavy_library(command: list[str]) -> None:
 
 
 def test_help_names_are_the_registries() -> None:
-    from vaelab.applications.anomaly.defaults import MAX_TRAIN_ROWS
+    from vaelab.applications.anomaly.defaults import IMAGE_RATE_WEIGHT, MAX_TRAIN_ROWS, TABLE_RATE_WEIGHT
     from vaelab.applications.anomaly.scores import SCORES
     from vaelab.config.schema import ScheduleConfig
     from vaelab.data.schema import KINDS
@@ -85,6 +85,7 @@ def test_help_names_are_the_registries() -> None:
     assert ClassifierSettings.steps == choices.CLASSIFIER_STEPS
     assert choices.REPORT_EXAMPLES == MAX_EXAMPLES
     assert choices.DETECT_TRAIN_ROWS == MAX_TRAIN_ROWS
+    assert choices.DETECT_RATE_WEIGHTS == (TABLE_RATE_WEIGHT, IMAGE_RATE_WEIGHT)
 
 
 def test_import_vaelab_is_light_and_exports_resolve() -> None:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import time
 import warnings
@@ -50,6 +49,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from vaelab import VAEDetector
+from vaelab.applications.anomaly import defaults
 
 TEST_SIZE = 0.4
 FOLDS = 5
@@ -125,10 +125,10 @@ def run_baseline(name: str, train: np.ndarray, test: np.ndarray, y: np.ndarray, 
 def run_candidate(setting: dict[str, Any], train: np.ndarray, test: np.ndarray, y: np.ndarray, seed: int) -> dict:
     started = time.perf_counter()
     params = {key: value for key, value in setting.items() if key != "steps"}
-    if "steps" in setting:
-        rows = min(len(train), VAEDetector().max_train_rows or len(train))
-        batch = min(params.get("batch_size", 256), rows)
-        params["epochs"] = max(1, math.ceil(setting["steps"] / math.ceil(rows / batch)))
+    if "steps" in setting:  # the detector's own rule, for this many steps
+        rows = min(len(train), params.get("max_train_rows", defaults.MAX_TRAIN_ROWS))
+        batch = params.get("batch_size") or defaults.batch_size(rows, images=False)
+        params["epochs"] = defaults.epochs(rows, batch, images=False, steps=setting["steps"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # posterior-collapse warnings: the figures say how it ranks
         detector = VAEDetector(random_state=seed, **params).fit(train)

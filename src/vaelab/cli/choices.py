@@ -17,6 +17,7 @@ DISENTANGLEMENT_VOTES = 800  # vaelab.evaluation.suite.EvalSettings.votes
 CLASSIFIER_STEPS = 1500  # vaelab.evaluation.reference_classifier.ClassifierSettings.steps
 REPORT_EXAMPLES = 2000  # vaelab.report.build.MAX_EXAMPLES
 DETECT_TRAIN_ROWS = 10_000  # vaelab.applications.anomaly.defaults.MAX_TRAIN_ROWS
+DETECT_RATE_WEIGHTS = (1.0, 4.0)  # tables, images: vaelab.applications.anomaly.defaults.{TABLE,IMAGE}_RATE_WEIGHT
 
 
 def listed(names: tuple[str, ...]) -> str:

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 import typer
 
 from vaelab.applications.anomaly.defaults import DEFAULT_SCORE
-from vaelab.cli.choices import DETECT_TRAIN_ROWS, SCORES, listed
+from vaelab.cli.choices import DETECT_RATE_WEIGHTS, DETECT_TRAIN_ROWS, SCORES, listed
 from vaelab.cli.output import emit_json, say
 from vaelab.errors import UserError
 
 Opt = typer.Option
+TABLE_WEIGHT, IMAGE_WEIGHT = DETECT_RATE_WEIGHTS
 
 FITTING_OPTIONS = (
     "contamination",
@@ -74,8 +75,8 @@ def detect(
     rate_weight: Annotated[
         float | None,
         Opt(
-            help="KL weight w of the rate-weighted score (reconstruction - w KL); 1 gives the ELBO [default: 16 "
-            "for tables, 4 for images]"
+            help="KL weight w of the rate-weighted score (reconstruction - w KL); 1 gives the ELBO [default: "
+            f"{TABLE_WEIGHT:g} for tables, {IMAGE_WEIGHT:g} for images]"
         ),
     ] = None,
     num_samples: Annotated[int | None, Opt(help="posterior samples per row (default: the score's)")] = None,
@@ -128,8 +129,8 @@ def detect(
 ) -> None:
     """Score every row of DATA with a VAE fitted on DATA itself, or every timestamp of a SERIES.
 
-    Rows (--data): the score is in nats, higher = more normal (by default the reconstruction log-likelihood
-    minus 16 times the KL for tables, 4 times for images: a lower bound on log p(x)); decision = score -
+    Rows (--data): the score is in nats, higher = more normal (by default the ELBO for tables, the
+    reconstruction log-likelihood minus 4 times the KL for images: a lower bound on log p(x)); decision = score -
     threshold; outlier = 1 where decision < 0. --save DIR keeps the fitted detector; --model DIR scores
     DATA with a saved one instead of fitting (options that shape a fit are refused; --num-samples and
     --device apply).

@@ -58,13 +58,13 @@ def batch_size(num_rows: int, images: bool) -> int:
     return _clip(num_rows // 16, MIN_BATCH, MAX_BATCH) if images else min(TABLE_BATCH, num_rows)
 
 
-def epochs(num_rows: int, batch: int, images: bool) -> int:
+def epochs(num_rows: int, batch: int, images: bool, steps: int | None = None) -> int:
     """Epochs for about ``IMAGE_STEPS`` (images, within ``MIN_EPOCHS``..``MAX_EPOCHS``) or at least
-    ``TABLE_STEPS`` (tables) optimisation steps of ``batch`` rows."""
+    ``steps`` (tables; None: ``TABLE_STEPS``) optimisation steps of ``batch`` rows."""
     steps_per_epoch = math.ceil(num_rows / batch)
     if images:
         return _clip(math.ceil(IMAGE_STEPS / steps_per_epoch), MIN_EPOCHS, MAX_EPOCHS)
-    return max(1, math.ceil(TABLE_STEPS / steps_per_epoch))
+    return max(1, math.ceil((TABLE_STEPS if steps is None else steps) / steps_per_epoch))
 
 
 def rate_weight(images: bool) -> float:

@@ -198,11 +198,16 @@ class CategoricalColumn:
         kept = np.sort(order[len(categories) - (MAX_CATEGORIES - 1) :])
         return cls(position, fill, [categories[k] for k in kept], infrequent=True)
 
+    @property
+    def width(self) -> int:
+        """Indicators in the block: one per frequent category, and the shared infrequent one."""
+        return len(self.frequent) + self.infrequent
+
     def transform(self, values: list[str | None]) -> np.ndarray:
         index: dict[str | None, int] = {category: k for k, category in enumerate(self.frequent)}
         other = len(self.frequent) if self.infrequent else -1
         hits = np.array([index.get(self.fill if value is None else value, other) for value in values], dtype=np.int64)
-        out = np.zeros((len(values), len(self.frequent) + self.infrequent))
+        out = np.zeros((len(values), self.width))
         rows = np.flatnonzero(hits >= 0)
         out[rows, hits[rows]] = 1.0
         return out
@@ -347,7 +352,7 @@ class TabularPreprocessor:
     @property
     def num_model_features_(self) -> int:
         """Width of the model-space matrix."""
-        return len(self.numeric_) + sum(len(c.frequent) + c.infrequent for c in self.categories_)
+        return len(self.model_kinds_)
 
     @property
     def model_kinds_(self) -> list[str]:
@@ -355,7 +360,7 @@ class TabularPreprocessor:
         ``binary``) or "continuous"."""
         numeric = ["binary" if column.scaling.binary else "continuous" for column in self.numeric_]
         indicator = "binary" if self.binary else "continuous"
-        return numeric + [indicator] * sum(len(c.frequent) + c.infrequent for c in self.categories_)
+        return numeric + [indicator] * sum(column.width for column in self.categories_)
 
     def transform(self, x: Any) -> np.ndarray:
         table = _read_table(x)
