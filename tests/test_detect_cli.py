@@ -164,6 +164,25 @@ def test_a_saved_detector_scores_new_rows_as_the_fit_scored_them(
     assert code == 0 and f"scored with the detector saved in {saved}" in err, err
 
 
+def test_a_saved_image_detector_scores_new_images_as_the_fit_scored_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.datasets import load_digits
+
+    images = (load_digits().images[:40] * 15).astype(np.uint8)  # (N, 8, 8) grey levels
+    np.save(tmp_path / "images.npy", images)
+    np.save(tmp_path / "new.npy", images[:10])
+    saved = tmp_path / "detector"
+    fit = ["detect", "--data", str(tmp_path / "images.npy"), "--out", str(tmp_path / "fit.csv"), *FAST]
+    code, _, err = run_cli([*fit, "--save", str(saved)], capsys, monkeypatch)
+    assert code == 0, err
+    score = ["detect", "--data", str(tmp_path / "new.npy"), "--model", str(saved), "--out", str(tmp_path / "new.csv")]
+    code, _, err = run_cli(score, capsys, monkeypatch)
+    assert code == 0, err
+    fitted = [row.split(",", 1)[1] for row in (tmp_path / "fit.csv").read_text().splitlines()[1:11]]
+    assert [row.split(",", 1)[1] for row in (tmp_path / "new.csv").read_text().splitlines()[1:]] == fitted
+
+
 def test_saving_over_a_saved_detector_replaces_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
