@@ -211,10 +211,12 @@ def fitted_rows(monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
     return rows
 
 
-def test_trim_refits_without_the_lowest_scoring_training_rows(fitted_rows: list[np.ndarray]) -> None:
+def test_trim_refits_the_ensemble_without_the_lowest_scoring_training_rows(fitted_rows: list[np.ndarray]) -> None:
     x_train, _ = planar_table(90, 10, seed=8)  # the last 10 rows lie off the plane
-    VAEDetector(trim=0.1, random_state=0, **FAST).fit(x_train)
-    first, second = fitted_rows
+    detector = VAEDetector(trim=0.1, random_state=0, **FAST).fit(x_train)
+    assert len(detector.models_) == 2  # the table default: two models, each fitted twice
+    first, first_other, second, second_other = fitted_rows
+    assert np.array_equal(first, first_other) and np.array_equal(second, second_other)
     assert len(first) == 100 and len(second) == 90
     left_out = {row.tobytes() for row in first} - {row.tobytes() for row in second}
     assert len(left_out & {row.tobytes() for row in first[90:]}) >= 8  # mostly the off-plane rows
@@ -237,7 +239,7 @@ def test_collapsed_posterior_is_reported() -> None:
     independent = np.random.default_rng(0).normal(size=(300, 4))  # nothing for a latent code to explain
     with pytest.warns(PosteriorCollapseWarning, match="posterior collapse"):
         detector = VAEDetector(epochs=30, hidden_dims=(32, 32), random_state=0).fit(independent)
-    assert detector.active_units_.tolist() == [0]
+    assert detector.active_units_.tolist() == [0, 0]  # both models of the table default
 
 
 def test_one_class_images_with_a_conv_vae() -> None:

@@ -57,13 +57,25 @@ RATE_WEIGHTS = (1.0, 4.0, 16.0)
 """Rate weights scored besides the candidate's own score; w = 1 is the ELBO."""
 CANDIDATES: dict[str, dict[str, Any]] = {
     "default": {},
-    "trim0.1-steps100": {"trim": 0.1, "steps": 100},
-    "trim0.1-steps150": {"trim": 0.1, "steps": 150},
-    "trim0.1-steps250": {"trim": 0.1, "steps": 250},
-    "trim0.05-steps150": {"trim": 0.05, "steps": 150},
-    "trim0.2-steps150": {"trim": 0.2, "steps": 150},
-    "binary-gaussian-trim0.1-steps150": {"binary_columns": "gaussian", "trim": 0.1, "steps": 150},
-    "unit-likelihood-trim0.1-steps150": {"likelihood": "gaussian-unit", "trim": 0.1, "steps": 150},
+    "models1": {"n_models": 1},
+    "models1-trim0.1-steps100": {"n_models": 1, "trim": 0.1, "steps": 100},
+    "models1-trim0.1-steps150": {"n_models": 1, "trim": 0.1, "steps": 150},
+    "models1-trim0.1-steps250": {"n_models": 1, "trim": 0.1, "steps": 250},
+    "models1-trim0.05-steps150": {"n_models": 1, "trim": 0.05, "steps": 150},
+    "models1-trim0.2-steps150": {"n_models": 1, "trim": 0.2, "steps": 150},
+    "models1-binary-gaussian-trim0.1-steps150": {
+        "n_models": 1,
+        "binary_columns": "gaussian",
+        "trim": 0.1,
+        "steps": 150,
+    },
+    "models1-unit-likelihood-trim0.1-steps150": {
+        "n_models": 1,
+        "likelihood": "gaussian-unit",
+        "trim": 0.1,
+        "steps": 150,
+    },
+    "models1-quantile": {"n_models": 1, "scaling": "quantile"},
 }
 """Candidate settings: VAEDetector parameters over its defaults; ``steps``, the optimisation steps per fit,
 is turned into epochs for the training rows' number."""

@@ -127,7 +127,8 @@ def detect(
     report: Annotated[Path | None, Opt(help="series: HTML page to write with the series, scores and metrics")] = None,
     as_json: Annotated[bool, Opt("--json", help="print the summary as JSON on stdout")] = False,
 ) -> None:
-    """Score every row of DATA with a VAE fitted on DATA itself, or every timestamp of a SERIES.
+    """Score every row of DATA with VAEs fitted on DATA itself (two for a table, one for images), or every
+    timestamp of a SERIES.
 
     Rows (--data): the score is in nats, higher = more normal (by default the ELBO for tables, the
     reconstruction log-likelihood minus 4 times the KL for images: a lower bound on log p(x)); decision = score -

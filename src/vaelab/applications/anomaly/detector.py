@@ -48,7 +48,8 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     reconstruction log-likelihood minus w times the KL: w = 1, the ELBO itself, for tables, and w = 4 for
     images, see :mod:`vaelab.applications.anomaly.defaults`), or is the importance-weighted likelihood, so
     higher is more normal. On tables the default is a trimmed fit: a first VAE scores the training rows, and
-    the detector's VAE is trained on all but the lowest-scoring ``trim`` fraction of them.
+    the detector's VAE is trained on all but the lowest-scoring ``trim`` fraction of them; two VAEs are so
+    fitted from different seeds and their scores averaged.
 
     Tables (arrays or pandas DataFrames) are preprocessed by a fitted :class:`TabularPreprocessor` (scaling
     robust to outliers, one-hot categories, constant columns dropped, missing values rejected or imputed);
@@ -84,7 +85,8 @@ class VAEDetector(OutlierMixin, BaseEstimator):
     latent_dim, hidden_dims, epochs, batch_size : None chooses them from the data's size and kind
         (``defaults``: 100 optimisation steps of 256 rows per fit for tables, about 3,000 for images).
     lr : Adam learning rate, cosine-annealed to zero over each fit; None: 0.01 for tables, 0.001 for images.
-    n_models : an ensemble of independently seeded VAEs whose scores are averaged.
+    n_models : an ensemble of independently seeded VAEs whose scores are averaged; None: 2 for tables, 1 for
+        images.
     trim : fraction in [0, 0.5) of the training rows to leave out of a second fit: the rows the first fit
         scores lowest (a trimmed likelihood, robust to anomalies among the unlabelled training rows); 0
         fits once; None: 0.2 for tables, 0 for images.
@@ -127,7 +129,7 @@ class VAEDetector(OutlierMixin, BaseEstimator):
         epochs: int | None = None,
         batch_size: int | None = None,
         lr: float | None = None,
-        n_models: int = 1,
+        n_models: int | None = None,
         trim: float | None = None,
         max_train_rows: int | None = defaults.MAX_TRAIN_ROWS,
         random_state: int | np.random.RandomState | None = None,
@@ -228,7 +230,8 @@ class VAEDetector(OutlierMixin, BaseEstimator):
             device=self.device,
             progress=self.verbose,
         )
-        self.seeds_ = [int(s) for s in rng.randint(0, np.iinfo(np.int32).max, size=self.n_models)]
+        n_models = defaults.models(images) if self.n_models is None else self.n_models
+        self.seeds_ = [int(s) for s in rng.randint(0, np.iinfo(np.int32).max, size=n_models)]
 
         features = self._features()
 
@@ -320,9 +323,8 @@ class VAEDetector(OutlierMixin, BaseEstimator):
             raise InvalidInput(f"binary_columns must be 'bernoulli' or 'gaussian'; got {self.binary_columns!r}")
         if self.likelihood != "auto" and self.likelihood not in LIKELIHOODS:
             raise InvalidInput(f"unknown likelihood {self.likelihood!r}; use auto or one of: {', '.join(LIKELIHOODS)}")
-        for name in ("num_samples", "latent_dim", "epochs", "batch_size", "n_threads", "max_train_rows"):
+        for name in ("num_samples", "latent_dim", "epochs", "batch_size", "n_models", "n_threads", "max_train_rows"):
             positive_int(name, getattr(self, name))
-        positive_int("n_models", self.n_models, optional=False)
         if self.hidden_dims is not None:
             if len(self.hidden_dims) == 0:
                 raise InvalidInput("hidden_dims must hold at least one layer width, or be None")
