@@ -167,6 +167,15 @@ def test_impute_command_fits_saves_and_reuses(tmp_path: Path) -> None:
     assert list(long["imputation"].unique()) == [1, 2, 3] and len(long) == 3 * len(original)
 
 
+def test_impute_command_keeps_the_weights_that_impute_held_out_cells_best(tmp_path: Path) -> None:
+    data = write_table(tmp_path / "table.csv")
+    out = tmp_path / "filled.csv"
+    arguments = ["impute", "--data", str(data), "--out", str(out), "--epochs", "20", "--held-out-cells", "0.1"]
+    code, stdout, err = vaelab([*arguments, "--json"])
+    assert code == 0, err
+    assert json.loads(stdout)["best_step"] > 0 and not pd.read_csv(out).isna().any().any()
+
+
 def test_impute_command_on_arrays_with_a_mask(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     images = (rng.random((80, 4, 4)) < 0.5).astype(np.float32)

@@ -82,6 +82,9 @@ def impute(
     save: Annotated[Path | None, Opt(help="also save the fitted imputer into this folder")] = None,
     kind: Annotated[list[str] | None, Opt(help="COLUMN=KIND overriding an inferred kind (count, ordinal, …)")] = None,
     epochs: Annotated[int | None, Opt(help="training epochs [default: enough for 4000 steps of 128 rows]")] = None,
+    held_out_cells: Annotated[
+        float, Opt(help="share of observed cells held out; the weights that impute them best are kept (0: off)")
+    ] = 0.0,
     seed: Annotated[int, Opt(help="seed of training and imputation")] = 0,
     as_json: Annotated[bool, Opt("--json", help="print a summary as JSON on stdout")] = False,
 ) -> None:
@@ -111,6 +114,7 @@ def impute(
             n_imputations=imputations,
             num_samples=samples,
             epochs=epochs,
+            held_out_cells=held_out_cells,
             kinds=parse_pairs(kind or [], "--kind", "visits=count"),
             random_state=seed,
         ).fit(incomplete)
@@ -119,6 +123,8 @@ def impute(
     completed = [imputer.transform(incomplete)] if imputations == 1 else imputer.multiple_imputations(incomplete)
     write_imputed(out, completed)
     summary = {"data": str(data), "out": str(out), "missing": missing, "imputations": imputations, "method": method}
+    if getattr(imputer, "best_step_", None) is not None:
+        summary["best_step"] = imputer.best_step_
     if as_json:
         emit_json(summary)
     else:

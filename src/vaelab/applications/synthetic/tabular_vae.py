@@ -15,7 +15,7 @@ import json
 import math
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,7 +116,8 @@ class TabularVAE:
         self.fit_seconds_: float | None = None
 
     # ------------------------------------------------------------------ fit
-    def fit(self, frame: pd.DataFrame) -> TabularVAE:
+    def fit(self, frame: pd.DataFrame, callbacks: Sequence[Callable[[dict[str, Any]], None]] = ()) -> TabularVAE:
+        """Fit on ``frame``; ``callbacks`` are called with each epoch's record, as by ``vaelab.training.fit``."""
         started = time.perf_counter()
         s = self.settings
         columns = frame_columns(frame)
@@ -138,7 +139,7 @@ class TabularVAE:
                     ModelConfig.model_validate(self._model_config()), train, condition_columns=self.condition_columns_
                 )
             )
-            fit(self.model, self._objective(), train, valid, self._train_settings(len(train)))
+            fit(self.model, self._objective(), train, valid, self._train_settings(len(train)), callbacks=callbacks)
         if valid is not None:
             self._compare_with_marginals(train, valid)
         self.fit_seconds_ = time.perf_counter() - started
@@ -172,6 +173,11 @@ class TabularVAE:
         MIWAE bound of Mattei & Frellsen 2019 (eq. 4) on incomplete rows."""
         s = self.settings
         return IWAE(num_samples=s.importance_samples, beta=s.beta) if s.importance_samples > 1 else ELBO(beta=s.beta)
+
+    def steps(self, rows: int) -> int:
+        """The optimisation steps a fit on ``rows`` training rows takes."""
+        settings = self._train_settings(rows)
+        return settings.epochs * math.ceil(rows / settings.batch_size)
 
     def _train_settings(self, rows: int) -> TrainSettings:
         s = self.settings
