@@ -215,3 +215,13 @@ def test_impute_command_bad_input(tmp_path: Path, change: str, message: str) -> 
     assert code == 1 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("rows", "steps"), [(80, 4000), (214, 4000), (1831, 7500), (6435, 8000)])
+def test_the_default_length_is_500_epochs_within_4000_to_8000_steps(rows: int, steps: int) -> None:
+    from vaelab.applications.imputation.imputer import default_steps
+
+    assert default_steps(rows, 128) == steps
+    epochs = VAEImputer()._epochs(rows)
+    per_epoch = -(-rows // 128)
+    assert (epochs - 1) * per_epoch < steps <= epochs * per_epoch  # the fewest epochs reaching those steps

@@ -42,6 +42,7 @@ CANDIDATES: dict[str, dict[str, object]] = {
     "iwae5-floor0.1-4k-mixture": {"importance_samples": 5, "min_scale": 0.1, "steps": 4000, "continuous": "mixture"},
     "iwae5-floor0.1-4k-wide": {"importance_samples": 5, "min_scale": 0.1, "steps": 4000, "hidden_dims": (256, 256)},
     "iwae5-floor0.1-8k": {"importance_samples": 5, "min_scale": 0.1, "steps": 8000},
+    "iwae5-floor0.1-500epochs": {"importance_samples": 5, "min_scale": 0.1, "steps": None},  # 4,000..8,000 steps
     "iwae5-floor0.1-4k-held0.05": {"importance_samples": 5, "min_scale": 0.1, "steps": 4000, "held_out_cells": 0.05},
     "iwae5-floor0.1-8k-held0.05": {"importance_samples": 5, "min_scale": 0.1, "steps": 8000, "held_out_cells": 0.05},
 }
