@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from vaelab.applications.anomaly.training import isolated_global_rng
 from vaelab.applications.imputation.importance import conditional_mean
+from vaelab.applications.imputation.sampling import seeded_sampling
 from vaelab.applications.synthetic.tabular_vae import TabularVAE
 from vaelab.data.batch import Batch
 from vaelab.models import VAE
@@ -88,11 +88,8 @@ class BestOnHeldOutCells:
             self.truth, self.rows = given.x, hidden
             kinds = [feature.kind for feature in self.tabular.features_]
             self.categorical = torch.tensor([kind == "categorical" for kind in kinds], device=given.x.device)
-        with isolated_global_rng(self.rows.x.device), torch.inference_mode():
-            torch.manual_seed(0)
-            vae.eval()
+        with seeded_sampling(vae, seed=0):
             imputed = conditional_mean(vae, self.rows, CHECK_SAMPLES)  # (N, D)
-            vae.train()
         loss = torch.where(self.categorical, (imputed != self.truth).float(), (imputed - self.truth) ** 2)
         return -float(loss[self.held].mean())
 

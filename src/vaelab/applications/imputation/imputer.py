@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,10 +20,10 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from vaelab.applications.anomaly.training import isolated_global_rng, torch_threads
 from vaelab.applications.imputation.gibbs import metropolis_within_gibbs
 from vaelab.applications.imputation.held_out_cells import EVALUATIONS, BestOnHeldOutCells, hide_cells
 from vaelab.applications.imputation.importance import conditional_mean, resampled_imputations
+from vaelab.applications.imputation.sampling import seeded_sampling
 from vaelab.applications.synthetic.tabular_vae import TabularVAE, epochs_for_steps
 from vaelab.atomic import atomic_write_text
 from vaelab.data.batch import Batch
@@ -143,7 +142,11 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         self.best_step_ = None
         if not 0 <= self.held_out_cells < 1:
             raise UserError(f"held_out_cells must be a share in [0, 1), not {self.held_out_cells}")
-        hidden, held = hide_cells(frame, self.held_out_cells, tabular.settings.random_state)
+        hidden, held = (
+            hide_cells(frame, self.held_out_cells, tabular.settings.random_state)
+            if self.held_out_cells > 0
+            else (frame, np.zeros(frame.shape, dtype=bool))
+        )
         if held.any():  # train on the other cells; keep the weights that predict the held-out ones best
             every = max(1, tabular.steps(len(frame)) // EVALUATIONS)
             best = BestOnHeldOutCells(tabular, frame, hidden, held, every)
@@ -170,7 +173,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
         self._check_method()
         frame = self._frame(X)
         batch = self._model().batch(frame)
-        with self._sampling(batch):
+        with self._sampling():
             if self.method == "importance":
                 x = conditional_mean(self._vae(), batch, self.num_samples)
             else:
@@ -184,7 +187,7 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             raise UserError(f"n_imputations must be at least 1, not {self.n_imputations}")
         frame = self._frame(X)
         batch = self._model().batch(frame)
-        with self._sampling(batch):
+        with self._sampling():
             if self.method == "importance":
                 draws = resampled_imputations(self._vae(), batch, self.n_imputations, self.num_samples)
             else:
@@ -215,13 +218,9 @@ class VAEImputer(TransformerMixin, BaseEstimator):
                 pooled[:, j] = draws[:, :, j].mode(dim=0).values
         return pooled
 
-    @contextmanager
-    def _sampling(self, batch: Batch) -> Iterator[None]:
+    def _sampling(self) -> AbstractContextManager[None]:
         """Seeded, thread-limited, gradient-free sampling that leaves the caller's random state alone."""
-        with torch_threads(self.threads), isolated_global_rng(batch.x.device), torch.inference_mode():
-            torch.manual_seed(0 if self.random_state is None else self.random_state)
-            self._vae().eval()
-            yield
+        return seeded_sampling(self._vae(), 0 if self.random_state is None else self.random_state, self.threads)
 
     # ------------------------------------------------------------ in and out
     def _model(self) -> TabularVAE:
