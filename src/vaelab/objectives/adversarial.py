@@ -21,6 +21,13 @@ def classification_loss(logit_positive: torch.Tensor, logit_negative: torch.Tens
     return 0.5 * (F.softplus(-logit_positive).mean() + F.softplus(logit_negative).mean())
 
 
+def with_fixed_parameters(module: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """``module(inputs)`` with the module's parameters detached: gradients reach the inputs, never the module."""
+    parameters = {name: parameter.detach() for name, parameter in module.named_parameters()}
+    outputs: torch.Tensor = torch.func.functional_call(module, parameters, (inputs,))
+    return outputs
+
+
 @dataclass(frozen=True, kw_only=True)
 class WithDiscriminator:
     """A latent discriminator and the settings of its Adam optimizer.
@@ -39,8 +46,12 @@ class WithDiscriminator:
         if self.discriminator is not None:
             return self
         parameter = next(model.parameters())
-        discriminator = Discriminator(model.latent_dim, self.discriminator_hidden)
+        discriminator = self.new_discriminator(model)
         return dataclasses.replace(self, discriminator=discriminator.to(parameter.device, parameter.dtype))
+
+    def new_discriminator(self, model: VAE) -> nn.Module:
+        """The untrained discriminator ``bind`` gives the objective: over ``model``'s latent codes here."""
+        return Discriminator(model.latent_dim, self.discriminator_hidden)
 
     def discriminator_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(
@@ -50,10 +61,7 @@ class WithDiscriminator:
     def judge(self, z: torch.Tensor) -> torch.Tensor:
         """The discriminator's logits for codes ``z`` with its parameters held fixed: the VAE loss sends
         gradients to z (the encoder) and never to the discriminator, which only its own loss trains."""
-        critic = self.critic()
-        parameters = {name: parameter.detach() for name, parameter in critic.named_parameters()}
-        logits: torch.Tensor = torch.func.functional_call(critic, parameters, (z,))
-        return logits
+        return with_fixed_parameters(self.critic(), z)
 
     def classify(self, positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
         """The discriminator's ``classification_loss`` on codes ``positive`` and ``negative`` (each (B, D)),

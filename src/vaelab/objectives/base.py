@@ -8,6 +8,7 @@ from typing import Protocol
 import torch
 
 from vaelab.data.batch import Batch
+from vaelab.errors import UserError
 from vaelab.models import VAE
 
 
@@ -27,3 +28,13 @@ class Objective(Protocol):
     """A frozen object holding hyperparameters; calling it is a pure function of (model, batch)."""
 
     def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput: ...
+
+
+def single_process(model: VAE, objective: str) -> VAE:
+    """``model`` itself for an objective that calls the model's parts (its decoder, its posterior), which a
+    ``DistributedDataParallel`` wrapper hides; a one-line error when torchrun wrapped it."""
+    if not isinstance(model, VAE):
+        raise UserError(
+            f"the {objective} objective trains in a single process (it calls the parts of the model): drop torchrun"
+        )
+    return model

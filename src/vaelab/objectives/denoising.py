@@ -8,7 +8,7 @@ from vaelab.data.batch import Batch
 from vaelab.data.corruption import Corruption
 from vaelab.errors import UserError
 from vaelab.models import VAE, elbo_terms
-from vaelab.objectives.base import ObjectiveOutput
+from vaelab.objectives.base import ObjectiveOutput, single_process
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class DenoisingELBO:
             )
 
     def __call__(self, model: VAE, batch: Batch) -> ObjectiveOutput:
+        single_process(model, "denoising")
         if model.training:
             assert self.corruption is not None  # checked in __post_init__
             q_z = model.encode(self.corruption(batch.x), batch.y, batch.mask)  # q(z|x~), batch (B,)

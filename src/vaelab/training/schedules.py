@@ -6,6 +6,7 @@ so objectives stay pure functions of (hyperparameters, model, batch).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,3 +53,16 @@ class Cyclical:
         cycle_length = max(1, self.total_steps // self.num_cycles)
         tau = (step % cycle_length) / cycle_length
         return self.start + (self.end - self.start) * min(1.0, tau / self.ratio)
+
+
+@dataclass(frozen=True)
+class ExponentialDecay:
+    """``max(floor, start * exp(-rate * step))``: the temperature annealing of the Gumbel-softmax (Jang et al.
+    2017, §4: tau = max(0.5, exp(-r t)))."""
+
+    start: float
+    floor: float
+    rate: float
+
+    def __call__(self, step: int) -> float:
+        return max(self.floor, self.start * math.exp(-self.rate * step))
