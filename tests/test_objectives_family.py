@@ -314,6 +314,17 @@ PRESETS = {
     "dip-vae": [],
     "info-vae": [],
     "aae": SMALL_DISCRIMINATOR,
+    "vae-gan": ["--set", "objective.discriminator_hidden=[16,16]"],  # feature layer, then the head's
+    "msssim-vae": [],
+    "wae-mmd": [],
+    "wae-gan": SMALL_DISCRIMINATOR,
+    "swae": [],
+    "rae": [],
+    "svae": [],
+    "hamiltonian-vae": ["--set", "model.posterior.steps=2"],
+    "gumbel-vae": ["--set", "model.posterior.categories=3"],  # latent_dim 3: one variable of 3 categories
+    "joint-vae": ["--set", "model.posterior.continuous_dim=1", "--set", "model.posterior.categories=2"],
+    "vq-vae": ["--set", "model.posterior.codebook_size=16"],  # latent_dim 3: one code vector of 3
 }
 
 
@@ -333,3 +344,13 @@ def test_each_preset_trains_through_the_cli_and_loads(
     assert not any("discriminator" in key for key in model.state_dict())
     x = torch.from_numpy(np.random.default_rng(0).integers(0, 17, (4, 1, 8, 8))).float() / 16
     assert torch.isfinite(model.elbo(x)).all()
+
+
+@pytest.mark.parametrize("preset", ["vae-gan", "hamiltonian-vae", "rae", "denoising"])
+def test_objectives_that_call_the_parts_refuse_a_wrapped_model_in_one_line(preset: str) -> None:
+    """A model wrapped by DistributedDataParallel hides its parts: those objectives say so instead of failing."""
+    wrapped = torch.nn.Module()  # stands for the wrapper: a module that is not a VAE
+    config = ObjectiveConfig(name=preset, corruption="gaussian:0.3") if preset == "denoising" else ObjectiveConfig()
+    objective = build_objective(config, "vae" if preset == "denoising" else preset)
+    with pytest.raises(UserError, match="trains in a single process"):
+        objective(wrapped, None)  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ and schedules are built here from explicit registries."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +29,16 @@ from vaelab.objectives import (
     Objective,
 )
 from vaelab.objectives.denoising import DenoisingELBO
+from vaelab.objectives.hamiltonian_vae import HamiltonianELBO
+from vaelab.objectives.joint_vae import JointVAE
+from vaelab.objectives.msssim_vae import MSSSIMVAE
+from vaelab.objectives.rae import RegularisedAutoencoder
+from vaelab.objectives.relaxed_elbo import Relaxation, RelaxedELBO
+from vaelab.objectives.swae import SlicedWassersteinAutoencoder
+from vaelab.objectives.vae_gan import VAEGAN
+from vaelab.objectives.vq_vae import VQVAE
 from vaelab.training import Cyclical, LinearRamp, Schedule
+from vaelab.training.schedules import ExponentialDecay
 
 __all__ = ["OBJECTIVES", "build_model", "build_objective", "build_schedules", "model_spec", "preset"]
 
@@ -44,6 +54,14 @@ OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "info-vae": InfoVAE,
     "aae": AdversarialAutoencoder,
     "denoising": DenoisingELBO,
+    "relaxed-elbo": RelaxedELBO,  # the ELBO with an annealed Gumbel-softmax temperature
+    "joint-vae": JointVAE,
+    "hamiltonian-vae": HamiltonianELBO,
+    "vae-gan": VAEGAN,
+    "msssim-vae": MSSSIMVAE,
+    "swae": SlicedWassersteinAutoencoder,
+    "rae": RegularisedAutoencoder,
+    "vq-vae": VQVAE,
 }
 """Objective name -> its class (a dataclass); ``objective.<field>`` sets the field of the same name."""
 
@@ -109,7 +127,8 @@ def build_objective(config: ObjectiveConfig, preset_name: str) -> Objective:
 def build_schedules(
     config: ScheduleConfig, objective: Objective, steps_per_epoch: int, epochs: int, preset_name: str | None = None
 ) -> dict[str, Schedule]:
-    """Schedules for the objective's ``beta`` (warm-up or cyclical) and ``capacity`` (ramp). The capacity
+    """Schedules for the objective's ``beta`` (warm-up or cyclical), ``capacity`` (ramp; JointVAE's
+    ``discrete_capacity`` ramps alongside) and a relaxation's ``temperature`` (exponential decay). The capacity
     ramps over ``schedule.capacity_epochs``, or when that is 0 over the preset's ``capacity_ramp`` fraction
     of the run."""
     schedules: dict[str, Schedule] = {}
@@ -124,6 +143,20 @@ def build_schedules(
     ramp_epochs = config.capacity_epochs or (preset(preset_name).capacity_ramp * epochs if preset_name else 0.0)
     if capacity is not None and ramp_epochs > 0:
         schedules["capacity"] = LinearRamp(end=float(capacity), steps=round(ramp_epochs * steps_per_epoch))
+        discrete_capacity = getattr(objective, "discrete_capacity", None)  # JointVAE's C_c ramps alongside C_z
+        if discrete_capacity is not None:
+            schedules["discrete_capacity"] = LinearRamp(float(discrete_capacity), round(ramp_epochs * steps_per_epoch))
     elif config.capacity_epochs > 0:
         raise UserError("schedule.capacity_epochs needs a capacity target: set --capacity C")
+    if isinstance(objective, Relaxation) and objective.min_temperature < objective.temperature:
+        schedules["temperature"] = _temperature_schedule(objective, epochs * steps_per_epoch)
     return schedules
+
+
+def _temperature_schedule(relaxation: Relaxation, total_steps: int) -> Schedule:
+    """The relaxation's annealing from ``temperature`` to ``min_temperature``: at ``anneal_rate``, or at the
+    rate that reaches ``min_temperature`` half way through the run."""
+    rate = relaxation.anneal_rate
+    if rate is None:
+        rate = math.log(relaxation.temperature / relaxation.min_temperature) / max(1.0, total_steps / 2)
+    return ExponentialDecay(relaxation.temperature, relaxation.min_temperature, rate)

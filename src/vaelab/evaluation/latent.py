@@ -32,6 +32,7 @@ from vaelab.distributions import kl_per_dim
 from vaelab.errors import UserError
 from vaelab.evaluation.inputs import EVAL_BATCH, model_device
 from vaelab.models import VAE
+from vaelab.posteriors.point import PointPosterior
 
 ACTIVE_THRESHOLD = 0.01
 """Burda et al. 2016: a unit is active when the variance over x of its posterior mean exceeds 1e-2."""
@@ -113,8 +114,10 @@ def latent_diagnostics(model: VAE, data: ArrayDataset) -> dict[str, Any]:
             kl_dims.append(kl_sum.cpu())  # (D,)
     active, variance = active_units(np.concatenate(means))
     try:
+        if isinstance(model.posterior, PointPosterior):  # log q = 0 everywhere would make I = log N
+            raise UserError("deterministic codes (a point posterior) have no density to estimate them with")
         mutual_information, aggregate_kl, note = *aggregate_posterior_terms(posteriors, p_z), None
-    except UserError as error:  # a posterior whose density is known only at its own samples (flows)
+    except UserError as error:  # a posterior whose density is known only at its own samples (flows), or none
         mutual_information, aggregate_kl, note = None, None, str(error)
     warning = collapse_warning(active, model.latent_dim)
     return {

@@ -9,6 +9,10 @@ Per example, in nats:
   below the ELBO, so nll <= -elbo up to Monte Carlo noise;
 - ``bits_per_dim`` from ``nll`` for discrete data (see :mod:`vaelab.evaluation.bits`).
 
+A deterministic encoder (the ``point`` posterior: WAE, SWAE, RAE) has no density to importance-sample with:
+every weight is p(x, z) at the one code, which is no estimate of p(x), so ``nll`` and ``bits_per_dim`` are
+left out for it, and ``elbo`` is log p(x, z) at the code, not a bound.
+
 All estimates run under ``torch.inference_mode()`` in chunks (``VAE.log_likelihood`` bounds the
 decoder outputs held at once), so memory stays bounded whatever K and N are.
 """
@@ -26,18 +30,24 @@ from vaelab.errors import UserError
 from vaelab.evaluation.bits import bits_per_dim
 from vaelab.evaluation.inputs import EVAL_BATCH, mean_and_stderr, model_device
 from vaelab.models import VAE, elbo_terms
+from vaelab.posteriors.point import PointPosterior
 
 
 @torch.inference_mode()
 def likelihood_per_example(model: VAE, data: ArrayDataset, num_samples: int = 1000) -> dict[str, np.ndarray]:
     """Per-example ``elbo``, ``reconstruction``, ``kl``, ``nll`` (nats) and, for discrete data,
-    ``bits_per_dim``; each a float64 array (N,) in data order."""
+    ``bits_per_dim``; each a float64 array (N,) in data order. No ``nll`` for a point posterior (see above)."""
     chunks: dict[str, list[np.ndarray]] = {"elbo": [], "reconstruction": [], "kl": [], "nll": []}
+    if isinstance(model.posterior, PointPosterior):
+        chunks.pop("nll")
     for batch in dataset_batches(data, EVAL_BATCH, model_device(model)):
         for name, value in elbo_terms(model(batch)).items():  # (b,) each
             chunks[name].append(value.double().cpu().numpy())
-        chunks["nll"].append((-model.log_likelihood(batch, num_samples=num_samples)).double().cpu().numpy())
+        if "nll" in chunks:
+            chunks["nll"].append((-model.log_likelihood(batch, num_samples=num_samples)).double().cpu().numpy())
     values = {name: np.concatenate(parts) for name, parts in chunks.items()}
+    if "nll" not in values:
+        return values
     bits = bits_per_dim(
         values["nll"], data_dim=math.prod(model.data_shape), levels=data.levels, likelihood=model.likelihood.name
     )

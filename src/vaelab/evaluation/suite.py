@@ -177,8 +177,13 @@ def _disentanglement(inputs: _Inputs, result: Evaluation) -> None:
 
 def _likelihood_line(r: dict[str, Any]) -> str:
     bits = f"  bits/dim {r['bits_per_dim']:.4f}" if "bits_per_dim" in r else ""
+    nll = (
+        f"nll {r['nll']:.3f} ± {r['nll_stderr']:.3f} (K={r['num_samples']})"
+        if "nll" in r
+        else "no nll (deterministic codes: elbo is log p(x, z), not a bound)"
+    )
     return (
-        f"elbo {r['elbo']:.3f}  nll {r['nll']:.3f} ± {r['nll_stderr']:.3f} (K={r['num_samples']})  "
+        f"elbo {r['elbo']:.3f}  {nll}  "
         f"reconstruction {r['reconstruction']:.3f}  kl {r['kl']:.3f}{bits}"
     )
 

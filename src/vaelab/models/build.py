@@ -53,6 +53,10 @@ from vaelab.posteriors import (
     PlanarPosterior,
     PointPosterior,
 )
+from vaelab.posteriors.categorical import JointPosterior, RelaxedCategoricalPosterior
+from vaelab.posteriors.hamiltonian import HamiltonianPosterior
+from vaelab.posteriors.vector_quantizer import VectorQuantizer
+from vaelab.posteriors.von_mises_fisher import VonMisesFisherPosterior
 from vaelab.priors import (
     ConditionalGaussianPrior,
     HierarchicalPrior,
@@ -60,6 +64,10 @@ from vaelab.priors import (
     StandardNormalPrior,
     VampPrior,
 )
+from vaelab.priors.categorical import JointPrior, UniformCategoricalPrior
+from vaelab.priors.code_prior import CodePrior
+from vaelab.priors.fitted_mixture import FittedGaussianMixturePrior
+from vaelab.priors.uniform_sphere import UniformSpherePrior
 
 IMAGE_KIND, SEQUENCE_KIND, SERIES_KIND, GRAPH_KIND = "image", "sequence", "series", "graph"
 CONV_MIN_SIDE = 32  # network "auto": conv nets for images at least this large, MLPs below
@@ -351,6 +359,67 @@ def _posterior_input(context: BuildContext) -> int:
     return context.features + context.condition_dim
 
 
+class HamiltonianOptions(PosteriorOptions):
+    steps: Annotated[int, Field(ge=0, le=MAX_LAYERS)] = 5  # K leapfrog steps (Caterini et al. 2018 used 1 to 15)
+    step_size: PositiveFloat = 0.05  # initial leapfrog step size ε, every dimension; learned (0.01 barely moved z)
+    beta0: Annotated[float, Field(gt=0, lt=1)] = 0.3  # initial inverse temperature β_0 of the momentum; learned
+
+
+def _hamiltonian(options: HamiltonianOptions, context: BuildContext) -> HamiltonianPosterior:
+    base = DiagonalGaussianPosterior(_posterior_input(context), context.latent_dim, options.min_scale)
+    return HamiltonianPosterior(base, options.steps, options.step_size, options.beta0)
+
+
+class VQOptions(Options):
+    code_dim: Width | None = None  # size of each code vector; None: latent_dim's largest divisor up to 4
+    codebook_size: Annotated[int, Field(ge=2, le=MAX_WIDTH)] = 512  # K (van den Oord et al. 2017: 512)
+    decay: Annotated[float, Field(gt=0, lt=1)] = 0.99  # the codebook's EMA decay gamma (their appendix A.1)
+    restart_after: Annotated[int, Field(ge=1)] = 100  # training steps a code may go unused before it restarts
+
+
+def _vector_quantizer(options: VQOptions, context: BuildContext) -> VectorQuantizer:
+    code_dim = options.code_dim or max(d for d in range(1, 5) if context.latent_dim % d == 0)
+    return VectorQuantizer(
+        _posterior_input(context),
+        context.latent_dim,
+        code_dim,
+        options.codebook_size,
+        decay=options.decay,
+        restart_after=options.restart_after,
+    )
+
+
+class CategoricalOptions(Options):
+    categories: Annotated[int, Field(ge=2, le=MAX_WIDTH)] = 10  # K per categorical variable (Jang et al. 2017: 10)
+
+
+class JointOptions(CategoricalOptions, PosteriorOptions):
+    continuous_dim: Width = 10  # the Gaussian entries, first; the rest of latent_dim are categoricals (Dupont: 10)
+
+
+def _groups(discrete_dim: int, categories: int, what: str) -> int:
+    """The number of categorical variables ``discrete_dim`` one-hot entries hold, or a one-line error."""
+    if discrete_dim < categories or discrete_dim % categories:
+        raise UserError(
+            f"{what} ({discrete_dim}) must be a positive multiple of model.posterior.categories ({categories}): "
+            "one one-hot group per categorical variable; change --latent-dim or the categories"
+        )
+    return discrete_dim // categories
+
+
+def _relaxed_categorical(options: CategoricalOptions, context: BuildContext) -> RelaxedCategoricalPosterior:
+    groups = _groups(context.latent_dim, options.categories, "model.latent_dim")
+    return RelaxedCategoricalPosterior(_posterior_input(context), groups, options.categories)
+
+
+def _joint_posterior(options: JointOptions, context: BuildContext) -> JointPosterior:
+    discrete_dim = context.latent_dim - options.continuous_dim
+    groups = _groups(discrete_dim, options.categories, "model.latent_dim - model.posterior.continuous_dim")
+    return JointPosterior(
+        _posterior_input(context), options.continuous_dim, groups, options.categories, options.min_scale
+    )
+
+
 POSTERIORS: dict[str, Part[Any, nn.Module]] = {
     "gaussian": Part(
         PosteriorOptions,
@@ -365,7 +434,29 @@ POSTERIORS: dict[str, Part[Any, nn.Module]] = {
         lambda o, ctx: LadderPosterior(_posterior_input(ctx), _ladder_sizes(o, ctx.latent_dim), o.min_scale),
     ),
     "point": Part(Options, lambda o, ctx: PointPosterior(_posterior_input(ctx), ctx.latent_dim)),  # deterministic codes
+    "vector-quantized": Part(VQOptions, _vector_quantizer),  # VQ-VAE, van den Oord et al. 2017
+    "gumbel-softmax": Part(CategoricalOptions, _relaxed_categorical),  # Jang et al. 2017; Maddison et al. 2017
+    "joint": Part(JointOptions, _joint_posterior),  # JointVAE's Gaussian and relaxed categoricals, Dupont 2018
+    "vmf": Part(Options, lambda o, ctx: VonMisesFisherPosterior(_posterior_input(ctx), ctx.latent_dim)),  # S-VAE
+    "hamiltonian": Part(HamiltonianOptions, _hamiltonian),  # Gaussian q(z_0|x) + HVAE flow parameters
 }
+PAIRED_PRIORS: dict[str, tuple[str, str, str]] = {
+    "vector-quantized": ("autoregressive-codes", "codebook indices", "vq-vae"),
+    "gumbel-softmax": ("uniform-categorical", "one-hot groups", "gumbel-vae"),
+    "joint": ("joint", "Gaussian entries beside one-hot groups", "joint-vae"),
+    "vmf": ("uniform-sphere", "points on the unit sphere", "svae"),
+}
+"""Posteriors whose codes only one prior describes -> (that prior, what the codes are, the preset using both).
+The pair goes together both ways: neither part builds with another (``_check_pairing``)."""
+
+
+def _check_pairing(posterior: str, prior: str) -> None:
+    for paired_posterior, (paired_prior, codes, preset) in PAIRED_PRIORS.items():
+        if (posterior == paired_posterior) != (prior == paired_prior):
+            raise UserError(
+                f"the {paired_posterior} posterior ({codes}) and the {paired_prior} prior go together: use both, "
+                f"as --model {preset} does"
+            )
 
 
 # --------------------------------------------------------------------- priors
@@ -400,10 +491,48 @@ class ConditionalPriorOptions(Options):
     min_scale: PositiveFloat = 1e-4  # floor of the prior's scale
 
 
+class CodePriorOptions(Options):
+    embedding_dim: Width = 64  # embedding of each code index
+    hidden: Width = 256  # GRU units
+
+
+def _code_prior(options: CodePriorOptions, context: BuildContext) -> nn.Module:
+    assert isinstance(context.posterior, VectorQuantizer)  # _check_pairing
+    return CodePrior(context.posterior, options.embedding_dim, options.hidden)
+
+
 def _conditional_prior(options: ConditionalPriorOptions, context: BuildContext) -> nn.Module:
     if not context.condition_dim:
         raise UserError("the conditional-gaussian prior needs a conditional model (--model cvae, or a TabularVAE)")
     return ConditionalGaussianPrior(context.condition_dim, context.prior_dim, options.hidden, options.min_scale)
+
+
+class FittedMixtureOptions(Options):
+    components: Width = 10  # Gaussians with full covariances (Ghosh et al. 2020: 10)
+
+
+def _fitted_mixture_prior(options: FittedMixtureOptions, context: BuildContext) -> nn.Module:
+    if context.prior_dim != context.latent_dim:
+        raise UserError("the fitted-mixture prior is fitted to whole codes, not a ladder's top layer: use another one")
+    return FittedGaussianMixturePrior(context.prior_dim, options.components)
+
+
+def _uniform_categorical_prior(options: Options, context: BuildContext) -> nn.Module:
+    posterior = context.posterior
+    assert isinstance(posterior, RelaxedCategoricalPosterior)  # _check_pairing
+    return UniformCategoricalPrior(posterior.groups, posterior.categories)
+
+
+def _joint_prior(options: Options, context: BuildContext) -> nn.Module:
+    posterior = context.posterior
+    assert isinstance(posterior, JointPosterior)  # _check_pairing
+    discrete = posterior.discrete
+    return JointPrior(posterior.continuous.latent_dim, discrete.groups, discrete.categories)
+
+
+def _uniform_sphere_prior(options: Options, context: BuildContext) -> nn.Module:
+    assert isinstance(context.posterior, VonMisesFisherPosterior)  # _check_pairing
+    return UniformSpherePrior(context.prior_dim)
 
 
 PRIORS: dict[str, Part[Any, nn.Module]] = {
@@ -411,6 +540,11 @@ PRIORS: dict[str, Part[Any, nn.Module]] = {
     "mog": Part(MixtureOptions, lambda o, ctx: MixtureOfGaussiansPrior(ctx.prior_dim, o.components, o.min_scale)),
     "vamp": Part(VampOptions, _vamp_prior),
     "conditional-gaussian": Part(ConditionalPriorOptions, _conditional_prior),  # p(z|c), Sohn et al. 2015
+    "autoregressive-codes": Part(CodePriorOptions, _code_prior),  # a GRU over a VQ-VAE's code indices
+    "fitted-mixture": Part(FittedMixtureOptions, _fitted_mixture_prior),  # Ghosh et al. 2020's ex-post GMM
+    "uniform-categorical": Part(Options, _uniform_categorical_prior),  # Jang et al. 2017, §4.2
+    "joint": Part(Options, _joint_prior),  # N(0, I) x uniform categoricals, Dupont 2018
+    "uniform-sphere": Part(Options, _uniform_sphere_prior),  # S-VAE's prior, Davidson et al. 2018
 }
 
 REGISTRIES: dict[str, dict[str, Part[Any, Any]]] = {
@@ -590,6 +724,7 @@ def build_model(spec: dict[str, Any]) -> VAE:
     context = dataclasses.replace(context, param_shape=likelihood.param_shape)
     networks: Networks = _build("network", config.network, context)
     context = dataclasses.replace(context, features=networks.features, encoder=networks.encoder)
+    _check_pairing(config.posterior.name, config.prior.name)
     posterior: nn.Module = _build("posterior", config.posterior, context)
     if isinstance(posterior, LadderPosterior):  # the prior is over the top layer, completed by the top-down chain
         if config.prior.name == "conditional-gaussian":

@@ -35,6 +35,7 @@ from vaelab.training.batches import InMemoryBatches, LoaderBatches
 from vaelab.training.checkpoint import Progress, TrainingObjects, restore_training, save_training
 from vaelab.training.discriminator import DiscriminatorTraining
 from vaelab.training.distributed import Distributed, setup
+from vaelab.training.ex_post import fit_ex_post_prior
 from vaelab.training.hardware import (
     Precision,
     optimizer_implementation,
@@ -168,7 +169,8 @@ def fit(
     ``AdversarialObjective``'s discriminator is trained by its own optimizer, one step per VAE step.
     With ``run_dir`` the loop writes ``checkpoint.safetensors`` and ``metrics.jsonl`` after every epoch;
     ``resume=True`` continues from that checkpoint. At the end the model holds the weights of the best
-    validation epoch (the last epoch when there is no validation data).
+    validation epoch (the last epoch when there is no validation data), and a prior fitted after training
+    (``vaelab.priors.fitted_mixture.ExPostPrior``) is fitted to its codes of ``train``.
 
     Launched by ``torchrun``, each process trains on its slice of every global batch of ``batch_size``
     through ``DistributedDataParallel``; metrics are reduced over processes and only rank 0 writes files.
@@ -314,6 +316,7 @@ def fit(
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
+    fit_ex_post_prior(model, train, device)  # a prior fitted to the trained model's codes (RAE), else nothing
     result.objective = objective
     return result
 
