@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 import vaelab
 from helpers import LinearGaussian, run_cli, tiny_vae
@@ -184,6 +185,7 @@ def test_hamiltonian_vae_trains_from_the_cli_and_keeps_its_flow(tmp_path: Path, 
         [*args, "--latent-dim", "3", "--out", str(out), "--no-progress", "--no-report"], capsys, monkeypatch
     )
     assert code == 0, err
+    assert yaml.safe_load((out / "config.yaml").read_text())["train"]["monitor"] == "hamiltonian_elbo"  # its bound
     model = vaelab.load(out)
     posterior = model.posterior
     assert isinstance(posterior, HamiltonianPosterior) and posterior.steps == 5

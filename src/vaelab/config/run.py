@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaelab.config.build import automatic_data_parts, build_model, build_objective, build_schedules, model_spec
+from vaelab.config.build import (
+    automatic_data_parts,
+    build_model,
+    build_objective,
+    build_schedules,
+    model_spec,
+    preset,
+)
 from vaelab.config.files import read_run_config, write_config
 from vaelab.config.graphs import graph_options
 from vaelab.config.schema import RunConfig, TrainConfig
@@ -107,7 +114,7 @@ def train_from_config(
     epochs = config.train.epochs or auto_epochs(steps)
     is_graph = train.graph is not None
     lr = config.train.lr or (GRAPH_LR if is_graph else 1e-3)
-    monitor = config.train.monitor or ("reconstruction" if is_graph else "elbo")
+    monitor = config.train.monitor or ("reconstruction" if is_graph else preset(config.model.preset).monitor)
     resolved = {"epochs": epochs, "lr": lr, "monitor": monitor}
     automatic = automatic_data_parts(config.model, train)
     if config.train.epochs is None:
