@@ -182,10 +182,7 @@ def _likelihood_line(r: dict[str, Any]) -> str:
         if "nll" in r
         else "no nll (deterministic codes: elbo is log p(x, z), not a bound)"
     )
-    return (
-        f"elbo {r['elbo']:.3f}  {nll}  "
-        f"reconstruction {r['reconstruction']:.3f}  kl {r['kl']:.3f}{bits}"
-    )
+    return f"elbo {r['elbo']:.3f}  {nll}  reconstruction {r['reconstruction']:.3f}  kl {r['kl']:.3f}{bits}"
 
 
 def _latent_line(r: dict[str, Any]) -> str:
