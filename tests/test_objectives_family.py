@@ -354,3 +354,28 @@ def test_objectives_that_call_the_parts_refuse_a_wrapped_model_in_one_line(prese
     objective = build_objective(config, "vae" if preset == "denoising" else preset)
     with pytest.raises(UserError, match="trains in a single process"):
         objective(wrapped, None)  # type: ignore[arg-type]
+
+
+FAMILY_PRESETS = [
+    "vq-vae", "gumbel-vae", "joint-vae", "svae", "hamiltonian-vae", "wae-mmd", "wae-gan", "swae", "rae", "vae-gan",
+    "msssim-vae",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("preset", FAMILY_PRESETS)
+def test_each_family_preset_trains_with_its_report_and_evaluates(
+    preset: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report (pictures and page) and ``vaelab eval`` go through every later preset, not only training."""
+    run_dir = tmp_path / preset
+    latent = "20" if preset in ("gumbel-vae", "joint-vae") else "4"  # one-hot groups of 10 categories
+    args = ["--epochs", "1", "--hidden-dims", "16", "--latent-dim", latent, "--no-progress"]
+    monkeypatch.setattr(sys, "argv", ["vaelab", "train", "--model", preset, *args, "--out", str(run_dir)])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code in (0, None), capsys.readouterr().err
+    assert (run_dir / "report.html").is_file()
+    monkeypatch.setattr(sys, "argv", ["vaelab", "eval", str(run_dir), "--num-samples", "4"])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code in (0, None), capsys.readouterr().err
