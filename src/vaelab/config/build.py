@@ -31,6 +31,7 @@ from vaelab.objectives import (
 from vaelab.objectives.denoising import DenoisingELBO
 from vaelab.objectives.hamiltonian_vae import HamiltonianELBO
 from vaelab.objectives.joint_vae import JointVAE
+from vaelab.objectives.m2 import M2
 from vaelab.objectives.msssim_vae import MSSSIMVAE
 from vaelab.objectives.rae import RegularisedAutoencoder
 from vaelab.objectives.relaxed_elbo import Relaxation, RelaxedELBO
@@ -62,6 +63,7 @@ OBJECTIVES: dict[str, Callable[..., Objective]] = {
     "swae": SlicedWassersteinAutoencoder,
     "rae": RegularisedAutoencoder,
     "vq-vae": VQVAE,
+    "m2": M2,
 }
 """Objective name -> its class (a dataclass); ``objective.<field>`` sets the field of the same name."""
 
@@ -106,7 +108,10 @@ def _preset_parts(config: ModelConfig) -> dict[str, str]:
 def model_spec(config: ModelConfig, data: ArrayDataset) -> dict[str, Any]:
     """The model's spec (``vaelab.models.build.resolve_spec``) with the preset's prior, posterior and
     conditioning where the config leaves them ``auto``."""
-    return resolve_spec(config, data, conditional=preset(config.preset).conditional, defaults=_preset_parts(config))
+    chosen = preset(config.preset)
+    if chosen.classifier:
+        config = config.model_copy(update={"classifier": True})
+    return resolve_spec(config, data, conditional=chosen.conditional, defaults=_preset_parts(config))
 
 
 def automatic_data_parts(config: ModelConfig, data: ArrayDataset) -> dict[str, tuple[str, str]]:

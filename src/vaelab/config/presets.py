@@ -20,6 +20,7 @@ class Preset:
     beta: float = 1.0
     num_samples: int = 1
     conditional: bool = False
+    classifier: bool = False  # the model also learns q(y|x) (model.classifier)
     prior: str = "standard-normal"  # PRIORS
     posterior: str = "gaussian"  # POSTERIORS
     objective_options: dict[str, Any] = field(default_factory=dict)  # extra objective hyperparameters
@@ -36,6 +37,14 @@ PRESETS: dict[str, Preset] = {
         "conditional VAE: encoder and decoder see the class label; class-conditional sampling",
         "Sohn et al. 2015",
         conditional=True,
+    ),
+    "m2": Preset(
+        "semi-supervised VAE: a classifier q(y|x), q(z|x, y) and p(x|y, z); learns from rows whose labels are "
+        "partly unknown, the unknown class enumerated",
+        "Kingma et al. 2014 (M2)",
+        objective="m2",
+        conditional=True,
+        classifier=True,
     ),
     "iwae": Preset(
         "importance-weighted autoencoder: trains the K-sample bound (default K = 5)",

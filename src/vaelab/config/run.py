@@ -12,7 +12,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,13 @@ from vaelab.config.build import (
 )
 from vaelab.config.files import read_run_config, write_config
 from vaelab.config.graphs import graph_options
-from vaelab.config.schema import RunConfig, TrainConfig
+from vaelab.config.schema import DataConfig, RunConfig, TrainConfig
 from vaelab.config.sequences import sequence_options
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.edge_split import SPLIT_NAME
 from vaelab.data.graphs import seeded_split
 from vaelab.data.registry import load_dataset, resolve_data_dir
+from vaelab.data.semi_supervised import keep_labelled
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.report.build import write_pictures_and_report
@@ -102,12 +103,22 @@ def load_split(config: RunConfig, split: str) -> ArrayDataset:
     )
 
 
+def labelled_subset(train: ArrayDataset, data: DataConfig) -> ArrayDataset:
+    """The training split with only ``data.num_labelled`` of its labels kept (balanced, seeded by
+    ``data.label_seed``) when the config asks for it, for semi-supervised experiments."""
+    if data.num_labelled is None:
+        return train
+    if train.y is None or train.num_classes is None:
+        raise UserError(f"--num-labelled needs class labels: {data.name} has none (pass --labels COLUMN)")
+    return replace(train, y=keep_labelled(train.y, data.num_labelled, data.label_seed, train.num_classes))
+
+
 def train_from_config(
     config: RunConfig, out: Path | None = None, resume: bool = False, progress: bool = True, bar: bool = True
 ) -> TrainedRun:
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
-    train = load_split(config, "train")
+    train = labelled_subset(load_split(config, "train"), config.data)
     valid_split = load_split(config, "valid")
     valid = valid_split if len(valid_split) else None
     steps = steps_per_epoch(train, config.train.batch_size)

@@ -20,6 +20,8 @@ class DataConfig(_Strict):
     name: str = "digits"  # a registered dataset or a .npy/.npz/.csv path
     data_dir: str | None = None  # default: $VAELAB_DATA_DIR
     labels: str | None = None  # label column (.csv) or array key (.npz)
+    num_labelled: int | None = Field(None, ge=1)  # keep this many training labels (balanced by class), hide the rest
+    label_seed: int = 0  # the seed of that draw
     kind: str | None = None  # kind of data (vaelab.data.schema.KINDS); None: detected from the shape
     # token sequences (text files, a CSV column, moses, zinc): see vaelab.data.sequences.SequenceOptions
     tokens: str | None = None  # smiles | selfies | chars; None: smiles for molecules, else chars
@@ -96,6 +98,8 @@ class TrainConfig(_Strict):
     compile: bool = False  # torch.compile the encoder and decoder
     channels_last: Literal["on", "off"] = "on"  # NHWC layout for conv nets
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast; fp16 adds a GradScaler
+    # semi-supervised data (--model m2): labelled rows added to every batch; None: as many as batch_size
+    labelled_per_batch: int | None = Field(None, ge=0)
 
 
 class RunConfig(_Strict):

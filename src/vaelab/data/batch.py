@@ -15,6 +15,7 @@ import torch
 
 from vaelab.data.dataset import ArrayDataset, holds_token_ids, to_model_space
 from vaelab.data.graph_batch import GraphBatch, to_graph_batch
+from vaelab.data.semi_supervised import UNLABELLED
 from vaelab.data.vocabulary import sequence_lengths
 from vaelab.errors import UserError
 
@@ -68,6 +69,12 @@ class Batch:
             return self
         return self._map(lambda t: t[start:stop])
 
+    def take(self, index: torch.Tensor) -> Batch:
+        """The rows ``index: (R,)`` (repeats allowed) of every field; not for a graph (see ``rows``)."""
+        if self.graph is not None:
+            raise UserError("a graph's nodes are encoded together: take the graph's batch whole")
+        return self._map(lambda t: t.index_select(0, index))
+
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
         moved = self._map(lambda t: t.to(device, non_blocking=non_blocking))
         return moved if self.graph is None else replace(moved, graph=self.graph.to(device))
@@ -91,7 +98,8 @@ def stored_batch(
 ) -> Batch:
     """Rows as a dataset stores them (``levels`` as in ``ArrayDataset``) -> a model-space ``Batch`` on ``device``.
 
-    A missing value (NaN) becomes a masked entry holding 0 (``Batch.mask``).
+    A missing value (NaN) becomes a masked entry holding 0 (``Batch.mask``), and an unknown class label
+    (``UNLABELLED``) an unlabelled row holding class 0 (``Batch.labelled``).
 
     Token ids (:func:`~vaelab.data.dataset.holds_token_ids`) stay int64 ids, and their ``lengths`` (the end
     token included) are read from the padding, so every path that makes batches masks it."""
@@ -103,7 +111,19 @@ def stored_batch(
     stored_as_floats = x.is_floating_point()  # only floats hold NaN
     x = to_model_space(x, levels)
     x, mask = _missing_masked(x) if stored_as_floats else (x, None)
-    return Batch(x, y, mask=mask, lengths=lengths)
+    y, labelled = _unknown_labels_masked(y)
+    return Batch(x, y, labelled=labelled, mask=mask, lengths=lengths)
+
+
+def _unknown_labels_masked(y: torch.Tensor | None) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """Class labels with ``UNLABELLED`` rows -> the labels with 0 there, and the labelled rows (None when every
+    row is labelled, or ``y`` holds no class labels)."""
+    if y is None or y.dim() != 1 or y.is_floating_point():
+        return y, None
+    labelled = y != UNLABELLED
+    if bool(labelled.all()):
+        return y, None
+    return y.masked_fill(~labelled, 0), labelled
 
 
 def _missing_masked(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:

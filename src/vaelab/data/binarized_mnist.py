@@ -3,6 +3,11 @@
 Read from ``<data_dir>/binarized-mnist/binarized_mnist_uint8.npz`` (keys train/valid/test, (N, 784)
 uint8 0/1). When that file is absent it is built once from the original ``.amat`` text files, which
 are downloaded into the same folder, converted, and removed.
+
+The ``test`` rows are the MNIST test images in the order of a stable sort of their labels (all 0s, then 1s,
+...), so that split carries labels: the sorted ``t10k-labels`` of ``<data_dir>/mnist/`` (downloaded with the
+``mnist`` dataset's mirrors and checksum when absent; without them the split loads unlabelled). The ``train``
+and ``valid`` rows are shuffled and carry none.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.download import DownloadError, atomic_file, dataset_folder, download, one_line
 from vaelab.data.files import open_npz, read_member
+from vaelab.data.idx import MIRRORS, NUM_CLASSES, find_or_download, read_idx
 from vaelab.data.splits import SPLITS, check_split
 from vaelab.errors import UserError
 
@@ -26,14 +32,30 @@ SIDE = 28
 
 
 def load_binarized_mnist(split: str, data_dir: Path | None, mirrors: Sequence[str] | None = None) -> ArrayDataset:
-    """One split as uint8 (N, 1, 28, 28) images of 0/1 (levels 2), without labels."""
+    """One split as uint8 (N, 1, 28, 28) images of 0/1 (levels 2); ``test`` with its labels (module docstring)."""
     check_split(split, SPLITS, NAME)
     folder = dataset_folder(NAME, data_dir)
     path = folder / NPZ_NAME
     if not path.is_file():
         build_npz(folder, AMAT_MIRRORS if mirrors is None else mirrors)
     rows = _read_split(path, split)
-    return ArrayDataset(rows.reshape(len(rows), 1, SIDE, SIDE), None, 2, NAME)
+    labels = _test_labels(data_dir, len(rows)) if split == "test" else None
+    return ArrayDataset(
+        rows.reshape(len(rows), 1, SIDE, SIDE), labels, 2, NAME, None if labels is None else NUM_CLASSES
+    )
+
+
+def _test_labels(data_dir: Path | None, num_rows: int) -> np.ndarray | None:
+    """The labels of the ``test`` rows: MNIST's test labels stably sorted, or None when they cannot be had."""
+    stem = "t10k-labels-idx1-ubyte"
+    try:
+        (path,) = find_or_download("mnist", dataset_folder("mnist", data_dir), (stem,), MIRRORS["mnist"])
+    except UserError:
+        return None  # offline without MNIST's labels: the images are still the likelihood benchmark
+    labels = read_idx(path)
+    if labels.shape != (num_rows,) or labels.dtype.kind not in "iu" or labels.max(initial=0) >= NUM_CLASSES:
+        raise UserError(f"{path}: holds {labels.shape} values, not the {num_rows} MNIST test labels; replace it")
+    return np.sort(labels, kind="stable").astype(np.int64)
 
 
 def build_npz(folder: Path, mirrors: Sequence[str]) -> None:

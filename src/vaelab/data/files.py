@@ -9,7 +9,8 @@ A .csv (read by :mod:`vaelab.data.csv_table`) has a header row; its columns of n
 missing cells, are brought to model space by :mod:`vaelab.data.table_columns` (continuous columns
 standardised on the training split, categories as indices, missing cells NaN) and keep their features, which
 say how to map model-space values back to the file's units.
-Labels: whole numbers -> int64 classes ``0..max``; a 2-D array -> float32 condition vectors.
+Labels: whole numbers -> int64 classes ``0..max``, with ``-1`` (or an empty cell in a .csv's label column) for
+a row whose class is not known (semi-supervised data); a 2-D array -> float32 condition vectors.
 Files without train/valid/test arrays are split 80/10/10 by a fixed seeded permutation; an .npz with
 split arrays but no ``valid`` array gives an empty validation split (training runs without one).
 Nothing is ever unpickled.
@@ -33,6 +34,7 @@ from vaelab.data.dataset import ArrayDataset
 from vaelab.data.download import one_line, read_at_most
 from vaelab.data.limits import MAX_CLASSES
 from vaelab.data.schema import Feature, check_kind
+from vaelab.data.semi_supervised import UNLABELLED, is_labelled
 from vaelab.data.splits import FILE_SPLITS, SPLITS, check_split, random_split_indices, take_random_split
 from vaelab.data.table_columns import encode_columns, fit_features
 from vaelab.errors import UserError, shown
@@ -250,19 +252,20 @@ def _read_csv(path: Path, labels: str | None) -> _Arrays:
         x = encode_columns(kept, features)
     except UserError as error:
         raise UserError(f"{path}: {error}") from None
-    y = None if labels is None else _label_values(table.column(labels), table.lines, path)
+    y = None if labels is None else _label_values(table.column(labels))
     return _Arrays(x, y, columns=list(kept), features=features)
 
 
-def _label_values(column: TableColumn, lines: np.ndarray, path: Path) -> np.ndarray:
-    """A label column's values: numbers as read, text as the index of its category (sorted)."""
-    if column.missing.any():
-        line = lines[int(np.argmax(column.missing))]
-        raise UserError(f"{path}: label column {column.name!r} has a missing value at line {line}; fill or drop it")
+def _label_values(column: TableColumn) -> np.ndarray:
+    """A label column's values: numbers as read, text as the index of its category (sorted); an empty cell is an
+    unlabelled row (``UNLABELLED``)."""
+    missing = np.asarray(column.missing, dtype=bool)
     if not column.is_categorical:
-        return column.values
+        return np.where(missing, UNLABELLED, np.nan_to_num(column.values, nan=UNLABELLED))
     categories = column.feature.categories or ()
-    return np.array([categories.index(str(v)) for v in column.values], dtype=np.int64)
+    return np.array(
+        [UNLABELLED if m else categories.index(str(v)) for v, m in zip(column.values, missing, strict=True)], np.int64
+    )
 
 
 def _to_dataset(arrays: _Arrays, path: Path, kind: str | None) -> ArrayDataset:
@@ -325,9 +328,14 @@ def _standardize_labels(y: np.ndarray, n: int, path: Path) -> tuple[np.ndarray, 
             f"{path}: label {y[row]} at row {row} is not a whole number; class labels must be integers "
             "0..K-1 (store a continuous condition as an (N, 1) array)"
         )
-    if classes.min() < 0:
+    if classes.min() < UNLABELLED:
         row = int(np.argmin(classes))
-        raise UserError(f"{path}: negative label {classes[row]} at row {row}; class labels must be 0..K-1")
+        raise UserError(
+            f"{path}: negative label {classes[row]} at row {row}; class labels must be 0..K-1, or -1 for an "
+            "unlabelled row"
+        )
+    if not is_labelled(classes).any():
+        return classes, None  # no class is known: nothing tells how many there are
     if classes.max() >= MAX_CLASSES:
         row = int(np.argmax(classes))
         raise UserError(

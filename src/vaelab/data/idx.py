@@ -141,7 +141,7 @@ def load_idx_dataset(
     folder = dataset_folder(name, data_dir)
     prefix = "t10k" if split == "test" else "train"
     stems = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-    image_path, label_path = _find_or_download(name, folder, stems, MIRRORS[name] if mirrors is None else mirrors)
+    image_path, label_path = find_or_download(name, folder, stems, MIRRORS[name] if mirrors is None else mirrors)
     images, labels = read_idx(image_path), read_idx(label_path)
     _check_pair(images, labels, image_path, label_path)
     if split != "test":
@@ -156,7 +156,7 @@ def load_idx_dataset(
     return ArrayDataset(x, labels.astype(np.int64), LEVELS, name, NUM_CLASSES)
 
 
-def _find_or_download(name: str, folder: Path, stems: Sequence[str], mirrors: Sequence[str]) -> list[Path]:
+def find_or_download(name: str, folder: Path, stems: Sequence[str], mirrors: Sequence[str]) -> list[Path]:
     """The path of each IDX file ``stem`` or ``stem.gz`` in ``folder``, downloading the missing ones."""
     found = {stem: _existing(folder, stem) for stem in stems}
     for stem in stems:

@@ -25,6 +25,7 @@ from torch.distributions import Distribution
 from vaelab.conditions import ClassCondition, ColumnsCondition, VectorCondition
 from vaelab.data.dataset import ArrayDataset, to_model_space
 from vaelab.data.schema import Feature, detect_kind, feature_dict, feature_from_dict
+from vaelab.data.semi_supervised import check_class_labels, is_semi_supervised
 from vaelab.data.vocabulary import BOS, PAD, UNK, Vocabulary
 from vaelab.errors import UserError, validation_message
 from vaelab.likelihoods import (
@@ -55,6 +56,7 @@ from vaelab.posteriors import (
 )
 from vaelab.posteriors.categorical import JointPosterior, RelaxedCategoricalPosterior
 from vaelab.posteriors.hamiltonian import HamiltonianPosterior
+from vaelab.posteriors.label import LabelPosterior
 from vaelab.posteriors.vector_quantizer import VectorQuantizer
 from vaelab.posteriors.von_mises_fisher import VonMisesFisherPosterior
 from vaelab.priors import (
@@ -650,6 +652,13 @@ def resolve_spec(
     for column in condition_columns:
         if features is None or not 0 <= column < len(features) or features[column].kind != "categorical":
             raise UserError("a model conditioned on columns needs categorical columns of a table to condition on")
+    if config.classifier:
+        check_class_labels(data.y, f"--model {config.preset}")
+    elif conditional and is_semi_supervised(data.y):
+        raise UserError(
+            f"--model {config.preset} needs every row labelled; --model m2 learns from rows whose labels are "
+            "partly unknown"
+        )
     if conditional:
         if data.y is None:
             raise UserError(f"--model {config.preset} needs labels: use a labelled dataset or pass --labels")
@@ -745,5 +754,17 @@ def build_model(spec: dict[str, Any]) -> VAE:
         latent_dim=config.latent_dim,
         condition=condition,
         missing_input=MissingInput(data_shape, data.fill_values, config.mask_input),
+        classifier=_label_posterior(config, condition, context) if config.classifier else None,
         spec=spec,
     )
+
+
+def _label_posterior(config: ModelConfig, condition: nn.Module | None, context: BuildContext) -> LabelPosterior:
+    """q(y|x) for a model conditioned on classes: the encoder's network built again (its own weights)."""
+    if not isinstance(condition, ClassCondition):
+        raise UserError(
+            f"--model {config.preset} learns to predict class labels: give the data a label column (--labels) "
+            "with a class per labelled row"
+        )
+    network: Networks = _build("network", config.network, context)
+    return LabelPosterior(network.encoder, network.features, condition.num_classes)

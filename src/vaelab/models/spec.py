@@ -106,6 +106,7 @@ class ModelConfig(BaseModel):
     posterior: PartChoice = PartChoice(name=AUTO)  # auto: the preset's
     fill: Literal["zero", "mean"] = "zero"  # what the encoder sees in a missing entry (mean: the training data's)
     mask_input: bool = False  # the encoder also sees which entries are observed (Nazabal et al. 2020, §3.2)
+    classifier: bool = False  # q(y|x) beside q(z|x, y): a network of the encoder's kind (M2, Kingma et al. 2014)
 
     @model_validator(mode="before")
     @classmethod

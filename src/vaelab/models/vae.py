@@ -17,7 +17,7 @@ from typing import Any, cast
 import torch
 from safetensors.torch import save_file
 from torch import nn
-from torch.distributions import Distribution
+from torch.distributions import Categorical, Distribution
 
 from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.data.batch import Batch, as_batch
@@ -89,7 +89,9 @@ class VAE(nn.Module):
     ``condition`` makes it a conditional VAE (Sohn et al. 2015): a part (``vaelab.conditions``) that turns
     labels or condition vectors y into features, appended to the encoder's output and to z. A decoder
     whose ``takes_context`` attribute is true is called as ``decoder(z, x)``: it sees the input, as an
-    autoregressive decoder trained with teacher forcing must. ``spec`` is the plain-data description the
+    autoregressive decoder trained with teacher forcing must. A ``classifier`` (``LabelPosterior``) adds q(y|x) to
+    a class-conditional model, which makes it Kingma et al.'s (2014) M2: trained on rows whose labels are partly
+    unknown (``vaelab.objectives.m2``), it predicts the class of new rows. ``spec`` is the plain-data description the
     builder used; ``save`` stores it so ``vaelab.load`` can rebuild the model without running any code
     from the file.
     """
@@ -106,6 +108,7 @@ class VAE(nn.Module):
         latent_dim: int,
         condition: nn.Module | None = None,
         missing_input: MissingInput | None = None,
+        classifier: nn.Module | None = None,
         spec: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -115,6 +118,7 @@ class VAE(nn.Module):
         self.decoder = decoder
         self.likelihood = likelihood
         self.condition = condition
+        self.classifier = classifier
         self.missing_input = missing_input or MissingInput(data_shape, None, mask_input=False)
         self.data_shape = tuple(data_shape)
         self.latent_dim = latent_dim
@@ -176,18 +180,35 @@ class VAE(nn.Module):
         ``mask: (B, *data_shape)`` bool, q(z|x_observed): the encoder reads the observed entries only (its
         missing ones filled, and the mask itself for a model built with ``mask_input``). A graph encoder
         (``takes_graph``) reads the node features ``x: (N, F)`` and the ``graph`` they belong to: q(Z | X, A)."""
+        return self.posterior_given(self.encoder_features(x, mask, graph), y)
+
+    def encoder_features(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, graph: GraphBatch | None = None
+    ) -> torch.Tensor:
+        """The encoder network's output ``h: (B, H)`` for ``x`` (missing entries and graphs as in ``encode``)."""
         inputs = self.missing_input(x, mask)
         if getattr(self.encoder, "takes_graph", False):
             if graph is None:
                 raise UserError("this model encodes the nodes of a graph: pass the graph (its Batch.graph)")
-            h = self.encoder(inputs, graph.adjacency)
-        else:
-            h = self.encoder(inputs)
+            h: torch.Tensor = self.encoder(inputs, graph.adjacency)
+            return h
+        h = self.encoder(inputs)
+        return h
+
+    def posterior_given(self, h: torch.Tensor, y: torch.Tensor | None = None) -> Distribution:
+        """q(z|x, y) from the encoder's features ``h: (B, H)`` and the condition ``y`` of those B rows."""
         c = self.condition_features(y)
         if c is not None:
             h = torch.cat([h, c], dim=-1)
         with _no_autocast(h):  # the posterior's densities at full precision even under mixed precision
             return self.posterior(_full_precision(h))
+
+    def q_y(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> Categorical:
+        """q(y|x) of a model with a classifier: a ``Categorical`` with batch ``(B,)`` (observed entries only)."""
+        if self.classifier is None:
+            raise UserError("this model has no classifier: train one with --model m2 to predict classes")
+        q: Categorical = self.classifier(self.missing_input(x, mask))
+        return q
 
     def decoder_input(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         """Codes ``z: (..., B, D)`` with the condition's features of ``y: (B, ...)`` appended (broadcast over the

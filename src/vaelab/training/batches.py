@@ -10,6 +10,10 @@ A batch of token sequences is trimmed to its longest row (``Batch.trimmed``). Wi
 permutation is cut into chunks of :data:`BUCKET_BATCHES` batches, each chunk sorted by length and cut into
 batches, and the batches are shuffled, as in Sutskever et al. 2014 and torchtext's ``BucketIterator``. It is
 off by default: on a small dataset, whose epoch is one chunk, every epoch repeats nearly the same batches.
+
+On semi-supervised data (a few labelled rows among many unlabelled ones) a model that learns from the labels
+gets ``labelled_per_batch`` labelled rows added to every batch (:class:`LabelledRows`), so each step sees some
+however few there are, as Kingma et al. 2014 train M2.
 """
 
 from __future__ import annotations
@@ -23,11 +27,36 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from vaelab.data.batch import Batch, stored_batch
 from vaelab.data.dataset import ArrayDataset, holds_token_ids
+from vaelab.data.semi_supervised import is_labelled, is_semi_supervised
 from vaelab.data.vocabulary import sequence_lengths
 
 BUCKET_BATCHES = 64
 """Batches per chunk of the permutation that is sorted by length: rows of similar length share a batch
 while a chunk still mixes a wide sample of the data."""
+
+
+class LabelledRows:
+    """``per_batch`` indices of labelled rows for each batch: the rows ``index`` in a permutation drawn from
+    ``generator``, taken in turn and drawn again when used up, so every labelled row is seen equally often."""
+
+    def __init__(self, index: torch.Tensor, per_batch: int, generator: torch.Generator) -> None:
+        self.index, self.per_batch, self.generator = index, per_batch, generator
+        self.queue = index[:0]
+
+    def draw(self) -> torch.Tensor:
+        while len(self.queue) < self.per_batch:
+            self.queue = torch.cat([self.queue, self.index[torch.randperm(len(self.index), generator=self.generator)]])
+        taken, self.queue = self.queue[: self.per_batch], self.queue[self.per_batch :]
+        return taken
+
+
+def labelled_rows(data: ArrayDataset, per_batch: int, generator: torch.Generator | None) -> LabelledRows | None:
+    """The labelled rows to add to every training batch of semi-supervised ``data``; None for other data, without
+    a generator (evaluation) or with ``per_batch`` 0."""
+    if per_batch <= 0 or generator is None or not is_semi_supervised(data.y):
+        return None
+    assert data.y is not None
+    return LabelledRows(torch.from_numpy(np.flatnonzero(is_labelled(data.y))), per_batch, generator)
 
 
 def shard_batches(
@@ -37,10 +66,12 @@ def shard_batches(
     rank: int = 0,
     world_size: int = 1,
     lengths: torch.Tensor | None = None,
+    labelled: LabelledRows | None = None,
 ) -> Iterator[torch.Tensor]:
     """Index tensors of one epoch: a permutation from ``generator`` (stored order when None) cut into global
     batches of ``batch_size``, each split into ``world_size`` near-equal slices of which this rank takes one.
-    With ``lengths: (n,)`` and a generator the batches hold rows of similar length (module docstring)."""
+    With ``lengths: (n,)`` and a generator the batches hold rows of similar length (module docstring); with
+    ``labelled``, each global batch also holds its draw of labelled rows, shuffled in."""
     order = torch.arange(n) if generator is None else torch.randperm(n, generator=generator)
     if lengths is None or generator is None:
         batches = list(order.split(batch_size))
@@ -51,6 +82,9 @@ def shard_batches(
         batches = [batch for chunk in by_length for batch in chunk.split(batch_size)]
         batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
     for batch in batches:
+        if labelled is not None:
+            batch = torch.cat([batch, labelled.draw()])
+            batch = batch[torch.randperm(len(batch), generator=generator)]
         yield batch.tensor_split(world_size)[rank] if world_size > 1 else batch
 
 
@@ -79,8 +113,10 @@ class InMemoryBatches:
         rank: int = 0,
         world_size: int = 1,
         buckets: bool = False,
+        labelled_per_batch: int = 0,
     ) -> None:
         self.x = torch.from_numpy(np.ascontiguousarray(data.x)).to(device)
+        self.labelled = labelled_rows(data, labelled_per_batch, generator)
         self.y = None if data.y is None else torch.from_numpy(np.ascontiguousarray(data.y)).to(device)
         self.levels, self.lengths = data.levels, row_lengths(data, buckets)
         self.batch_size, self.generator, self.rank, self.world_size = batch_size, generator, rank, world_size
@@ -89,7 +125,9 @@ class InMemoryBatches:
         return num_batches(len(self.x), self.batch_size)
 
     def __iter__(self) -> Iterator[Batch]:
-        shards = shard_batches(len(self.x), self.batch_size, self.generator, self.rank, self.world_size, self.lengths)
+        shards = shard_batches(
+            len(self.x), self.batch_size, self.generator, self.rank, self.world_size, self.lengths, self.labelled
+        )
         for index in shards:
             index = index.to(self.x.device)
             y = None if self.y is None else self.y.index_select(0, index)
@@ -124,8 +162,9 @@ class _EpochBatches(Sampler[torch.Tensor]):
         rank: int,
         world_size: int,
         lengths: torch.Tensor | None,
+        labelled: LabelledRows | None,
     ) -> None:
-        self.args = (n, batch_size, generator, rank, world_size, lengths)
+        self.args = (n, batch_size, generator, rank, world_size, lengths, labelled)
 
     def __len__(self) -> int:
         return num_batches(self.args[0], self.args[1])
@@ -152,10 +191,14 @@ class LoaderBatches:
         world_size: int = 1,
         num_workers: int = 0,
         buckets: bool = False,
+        labelled_per_batch: int = 0,
     ) -> None:
+        labelled = labelled_rows(data, labelled_per_batch, generator)
         self.loader = DataLoader(
             _IndexedArrays(data),
-            sampler=_EpochBatches(len(data), batch_size, generator, rank, world_size, row_lengths(data, buckets)),
+            sampler=_EpochBatches(
+                len(data), batch_size, generator, rank, world_size, row_lengths(data, buckets), labelled
+            ),
             batch_size=None,
             num_workers=num_workers,
             pin_memory=device.type == "cuda",

@@ -75,6 +75,8 @@ class TrainSettings:
     compile: bool = False  # torch.compile the encoder and decoder
     channels_last: str = "on"  # "on" | "off": NHWC layout for conv nets
     precision: str = "fp32"  # "fp32" | "bf16" | "fp16" autocast (fp16 with a GradScaler)
+    # semi-supervised data and a model with a classifier: labelled rows added to every batch (None: batch_size)
+    labelled_per_batch: int | None = None
 
 
 @dataclass
@@ -187,7 +189,7 @@ def fit(
     generator = seed_everything(settings.seed)
     if processes.enabled:
         torch.manual_seed(settings.seed + processes.rank)  # the same batches order, each process its own z
-    make_batches = _batch_maker(settings, processes)
+    make_batches = _batch_maker(settings, processes, model.classifier is not None)
     train_batches = make_batches(train, settings.batch_size, device, generator)
     valid_batches = None if valid is None else make_batches(valid, max(settings.batch_size, 512), device, None)
     total_steps = settings.epochs * len(train_batches)
@@ -322,10 +324,11 @@ def fit(
 
 
 def _batch_maker(
-    settings: TrainSettings, processes: Distributed
+    settings: TrainSettings, processes: Distributed, learns_labels: bool
 ) -> Callable[[ArrayDataset, int, torch.device, torch.Generator | None], InMemoryBatches | LoaderBatches | list[Batch]]:
     """In-memory or DataLoader batches, each process taking its slice of every global batch; a graph as one
-    batch (its nodes are encoded together)."""
+    batch (its nodes are encoded together). A model that ``learns_labels`` gets ``labelled_per_batch`` labelled
+    rows added to each training batch of semi-supervised data."""
 
     def make(
         data: ArrayDataset, batch_size: int, device: torch.device, generator: torch.Generator | None
@@ -334,7 +337,12 @@ def _batch_maker(
             if processes.enabled:
                 raise UserError("a graph trains as one batch in one process: run it without torchrun")
             return [graph_batch(data, device)]
-        shard = {"rank": processes.rank, "world_size": processes.world_size}
+        labelled = settings.batch_size if settings.labelled_per_batch is None else settings.labelled_per_batch
+        shard = {
+            "rank": processes.rank,
+            "world_size": processes.world_size,
+            "labelled_per_batch": labelled if learns_labels else 0,
+        }
         buckets = settings.length_buckets and generator is not None
         if settings.in_memory:
             return InMemoryBatches(data, batch_size, device, generator, buckets=buckets, **shard)
