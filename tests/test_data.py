@@ -539,7 +539,7 @@ def test_label_rules(tmp_path: Path) -> None:
     assert vectors.num_classes is None
     cases = [
         (np.arange(9), "hold 9 labels for 10 examples"),
-        (np.arange(10) - 1.0, "negative label -1 at row 0"),
+        (np.arange(10) - 2.0, "negative label -2 at row 0"),
         (np.arange(10) / 4, "label 0.25 at row 1 is not a whole number"),
         (np.full(10, np.nan), "labels hold NaN"),
         (np.zeros((10, 2, 2)), "labels of shape (10, 2, 2)"),

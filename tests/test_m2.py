@@ -115,17 +115,23 @@ def test_the_marginal_likelihood_estimate_is_above_the_label_free_bound() -> Non
     assert float((log_p_x - bound).mean()) > 0
 
 
-def test_the_objective_adds_alpha_times_the_labelled_cross_entropy_and_trains_q_y_from_unlabelled_rows() -> None:
+def test_the_objective_weighs_each_labelled_row_by_alpha_n_over_n_labelled_and_trains_q_y_from_unlabelled_rows() -> (
+    None
+):
     data = _data()
     model, batch = _model(data).train(), _batch(data)
     torch.manual_seed(2)
     plain = M2(alpha=0.0)(model, batch)
+    bound = M2(alpha=2.0).for_labelled_share(num_examples=60, num_labelled=12)
+    assert isinstance(bound, M2) and bound.rows_per_labelled_row == 5.0
     torch.manual_seed(2)
-    weighted = M2(alpha=2.0)(model, batch)
+    weighted = bound(model, batch)
     assert batch.y is not None and batch.labelled is not None
     logits = model.q_y(batch.x).logits[batch.labelled]
-    cross_entropy = torch.nn.functional.cross_entropy(logits, batch.y[batch.labelled])
-    torch.testing.assert_close(weighted.loss - plain.loss, 2.0 * cross_entropy)
+    cross_entropy = torch.nn.functional.cross_entropy(logits, batch.y[batch.labelled], reduction="sum")
+    torch.testing.assert_close(weighted.loss - plain.loss, 2.0 * 5.0 * cross_entropy / len(batch))
+    with pytest.raises(UserError, match="no training row is labelled"):
+        M2().for_labelled_share(60, 0)
     unlabelled = _batch(replace(data, y=np.full_like(data.y, UNLABELLED)))
     model.zero_grad()
     M2()(model, unlabelled).loss.backward()
@@ -229,3 +235,11 @@ def test_an_m2_model_saves_and_loads_with_its_classifier(tmp_path: Path) -> None
     loaded = vaelab.load(tmp_path / "m2").eval()
     x = _batch(data).x
     torch.testing.assert_close(model.q_y(x).probs, loaded.q_y(x).probs)
+
+
+def test_fit_weighs_the_labels_by_the_training_data_s_share_of_labelled_rows() -> None:
+    from vaelab.training import TrainSettings, fit
+
+    data = _data(n=60, labelled=12)
+    result = fit(_model(data), M2(), data, settings=TrainSettings(epochs=1, batch_size=20, progress=False))
+    assert isinstance(result.objective, M2) and result.objective.rows_per_labelled_row == 5.0

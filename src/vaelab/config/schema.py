@@ -98,8 +98,8 @@ class TrainConfig(_Strict):
     compile: bool = False  # torch.compile the encoder and decoder
     channels_last: Literal["on", "off"] = "on"  # NHWC layout for conv nets
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast; fp16 adds a GradScaler
-    # semi-supervised data (--model m2): labelled rows added to every batch; None: as many as batch_size
-    labelled_per_batch: int | None = Field(None, ge=0)
+    # semi-supervised data (--model m2): labelled rows added to every batch beyond the epoch's own (0: none)
+    labelled_per_batch: int = Field(0, ge=0)
 
 
 class RunConfig(_Strict):

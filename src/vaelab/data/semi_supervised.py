@@ -74,3 +74,13 @@ def check_class_labels(y: np.ndarray | None, what: str) -> int:
     if len(classes) < 2:
         raise UserError(f"the labelled rows hold only class {classes[0]}: {what} needs at least two classes")
     return int(known.max()) + 1
+
+
+def labelled_count(y: np.ndarray | None, num_rows: int) -> int:
+    """How many of ``num_rows`` rows carry a label: the class labels other than ``UNLABELLED``; every row for
+    condition vectors; none without labels."""
+    if y is None:
+        return 0
+    if y.ndim == 1 and y.dtype.kind in "iu":
+        return int(is_labelled(y).sum())
+    return num_rows

@@ -176,10 +176,13 @@ class VAE(nn.Module):
         mask: torch.Tensor | None = None,
         graph: GraphBatch | None = None,
     ) -> Distribution:
-        """q(z|x): a distribution with batch shape (B,) and event shape (latent_dim,); ``.mean`` embeds. With
+        """q(z|x): a distribution with batch shape (B,) and event shape (latent_dim,); ``.mean`` embeds. A model with a
+        classifier (M2) given no class uses the one q(y|x) finds most probable. With
         ``mask: (B, *data_shape)`` bool, q(z|x_observed): the encoder reads the observed entries only (its
         missing ones filled, and the mask itself for a model built with ``mask_input``). A graph encoder
         (``takes_graph``) reads the node features ``x: (N, F)`` and the ``graph`` they belong to: q(Z | X, A)."""
+        if y is None and self.classifier is not None:  # M2: the class q(y|x) finds most probable
+            y = self.q_y(x, mask).probs.argmax(-1)
         return self.posterior_given(self.encoder_features(x, mask, graph), y)
 
     def encoder_features(
@@ -229,7 +232,16 @@ class VAE(nn.Module):
         draw = getattr(self.condition, "draw", None)  # a condition whose training batches hide some of it
         if self.training and draw is not None and batch.y is not None:
             batch = replace(batch, y=draw(batch.y))  # drawn once: the encoder and decoder see the same one
+        if self.classifier is not None and (batch.y is None or batch.labelled is not None):
+            batch = replace(batch, y=self._known_or_predicted(batch), labelled=None)
         return self.pass_from(self.encode(batch.x, batch.y, batch.mask, batch.graph), batch, num_samples)
+
+    def _known_or_predicted(self, batch: Batch) -> torch.Tensor:
+        """``(B,)`` classes: each row's label where it is known, else the class q(y|x) finds most probable."""
+        predicted = self.q_y(batch.x, batch.mask).probs.argmax(-1)
+        if batch.y is None or batch.labelled is None:
+            return predicted
+        return torch.where(batch.labelled, batch.y, predicted)
 
     def pass_from(self, q_z: Distribution, batch: Batch, num_samples: int) -> ModelPass:
         """The pass with ``num_samples`` codes from a posterior ``q_z`` already computed for ``batch``;
@@ -306,9 +318,12 @@ class VAE(nn.Module):
     # ---------------------------------------------------------- applications
     @torch.inference_mode()
     def sample(self, n: int, y: torch.Tensor | int | None = None, mean: bool = True) -> torch.Tensor:
-        """Draw ``n`` examples x ~ p(x|z), z ~ p(z); with ``mean=True`` return E[x|z] (sharper pictures)."""
+        """Draw ``n`` examples x ~ p(x|z), z ~ p(z); with ``mean=True`` return E[x|z] (sharper pictures). A model
+        with a classifier (M2) given no class draws each from p(y), uniform over its classes."""
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long)
+        if y is None and self.classifier is not None and self.num_classes:  # y ~ p(y), uniform (M2)
+            y = torch.randint(self.num_classes, (n,), device=self._device())
         z = self.prior_sample(n, y)  # (n, D)
         return self.examples(z, y, mean)
 

@@ -9,14 +9,16 @@ from vaelab.objectives.elbo import ELBO
 from vaelab.objectives.factor_vae import FactorVAE
 from vaelab.objectives.info_vae import InfoVAE
 from vaelab.objectives.iwae import IWAE
+from vaelab.objectives.m2 import M2
 from vaelab.objectives.miwae import MIWAE
-from vaelab.objectives.protocols import AdversarialObjective, BindableObjective
+from vaelab.objectives.protocols import AdversarialObjective, BindableObjective, LabelledShareObjective
 
 __all__ = [
     "CIWAE",
     "DIPVAE",
     "ELBO",
     "IWAE",
+    "M2",
     "MIWAE",
     "AdversarialAutoencoder",
     "AdversarialObjective",
@@ -24,6 +26,7 @@ __all__ = [
     "BindableObjective",
     "FactorVAE",
     "InfoVAE",
+    "LabelledShareObjective",
     "Objective",
     "ObjectiveOutput",
 ]

@@ -21,6 +21,14 @@ class BindableObjective(Protocol):
 
 
 @runtime_checkable
+class LabelledShareObjective(Protocol):
+    """An objective weighted by how many training rows carry a label. ``for_labelled_share(num_examples,
+    num_labelled)`` returns a copy completed for those counts; ``fit`` calls it once, before the first step."""
+
+    def for_labelled_share(self, num_examples: int, num_labelled: int) -> Objective: ...
+
+
+@runtime_checkable
 class AdversarialObjective(Protocol):
     """An objective with a discriminator trained by its own optimizer. After every VAE step the trainer
     takes one step of ``discriminator_optimizer()`` on ``discriminator_loss(model, batch)``. The

@@ -12,8 +12,9 @@ batches, and the batches are shuffled, as in Sutskever et al. 2014 and torchtext
 off by default: on a small dataset, whose epoch is one chunk, every epoch repeats nearly the same batches.
 
 On semi-supervised data (a few labelled rows among many unlabelled ones) a model that learns from the labels
-gets ``labelled_per_batch`` labelled rows added to every batch (:class:`LabelledRows`), so each step sees some
-however few there are, as Kingma et al. 2014 train M2.
+can get ``labelled_per_batch`` labelled rows added to every batch (:class:`LabelledRows`), so each step sees some
+however few there are. It is off by default: an epoch's permutation visits each labelled row once, at its share of
+the data, which is what the M2 objective's weights assume (Kingma et al. 2014, eq. 9).
 """
 
 from __future__ import annotations

@@ -28,9 +28,10 @@ from tqdm import tqdm
 
 from vaelab.data.batch import Batch, graph_batch
 from vaelab.data.dataset import ArrayDataset
+from vaelab.data.semi_supervised import labelled_count
 from vaelab.errors import UserError
 from vaelab.models import VAE
-from vaelab.objectives import AdversarialObjective, BindableObjective, Objective
+from vaelab.objectives import AdversarialObjective, BindableObjective, LabelledShareObjective, Objective
 from vaelab.training.batches import InMemoryBatches, LoaderBatches
 from vaelab.training.checkpoint import Progress, TrainingObjects, restore_training, save_training
 from vaelab.training.discriminator import DiscriminatorTraining
@@ -75,8 +76,9 @@ class TrainSettings:
     compile: bool = False  # torch.compile the encoder and decoder
     channels_last: str = "on"  # "on" | "off": NHWC layout for conv nets
     precision: str = "fp32"  # "fp32" | "bf16" | "fp16" autocast (fp16 with a GradScaler)
-    # semi-supervised data and a model with a classifier: labelled rows added to every batch (None: batch_size)
-    labelled_per_batch: int | None = None
+    # semi-supervised data and a model with a classifier: labelled rows added to every batch, beyond those an
+    # epoch's permutation brings (0: none; the M2 objective's weights assume none)
+    labelled_per_batch: int = 0
 
 
 @dataclass
@@ -167,7 +169,8 @@ def fit(
     """Train ``model`` in place on ``train`` by minimising ``objective``.
 
     ``schedules`` maps an objective field (``"beta"``, ``"capacity"``) to a step -> value schedule.
-    A ``BindableObjective`` is first bound to the model and the training-set size; an
+    A ``BindableObjective`` is first bound to the model and the training-set size, a ``LabelledShareObjective``
+    to the number of labelled rows; an
     ``AdversarialObjective``'s discriminator is trained by its own optimizer, one step per VAE step.
     With ``run_dir`` the loop writes ``checkpoint.safetensors`` and ``metrics.jsonl`` after every epoch;
     ``resume=True`` continues from that checkpoint. At the end the model holds the weights of the best
@@ -197,6 +200,8 @@ def fit(
     lr_schedule = _make_lr_schedule(optimizer, settings, total_steps)
     if isinstance(objective, BindableObjective):
         objective = objective.bind(model, len(train))
+    if isinstance(objective, LabelledShareObjective):
+        objective = objective.for_labelled_share(len(train), labelled_count(train.y, len(train)))
     discriminator = DiscriminatorTraining.of(objective, device, processes)
     train_model: Any = processes.wrap(model, device)
 
@@ -337,11 +342,10 @@ def _batch_maker(
             if processes.enabled:
                 raise UserError("a graph trains as one batch in one process: run it without torchrun")
             return [graph_batch(data, device)]
-        labelled = settings.batch_size if settings.labelled_per_batch is None else settings.labelled_per_batch
         shard = {
             "rank": processes.rank,
             "world_size": processes.world_size,
-            "labelled_per_batch": labelled if learns_labels else 0,
+            "labelled_per_batch": settings.labelled_per_batch if learns_labels else 0,
         }
         buckets = settings.length_buckets and generator is not None
         if settings.in_memory:
