@@ -317,7 +317,8 @@ def test_resolve_metrics() -> None:
     labelled, unlabelled = load_dataset("digits", "test"), _binary_data(10)
     names, skipped = resolve_metrics("all", labelled)
     assert names == ["likelihood", "latent", "quality", "downstream"]
-    assert list(skipped) == ["disentanglement", "molecules", "links"] and "sequence data" in skipped["molecules"]
+    assert list(skipped) == ["accuracy", "disentanglement", "molecules", "links"]
+    assert "sequence data" in skipped["molecules"] and "classifier" in skipped["accuracy"]
     assert "graph data" in skipped["links"]
     names, skipped = resolve_metrics("all", unlabelled)
     assert "downstream" not in names and "labels" in skipped["downstream"]

@@ -23,7 +23,7 @@ def evaluate(
     split: Annotated[str, Opt(help=listed(FILE_SPLITS))] = "test",
     metrics: Annotated[
         str | None,
-        Opt(help=f"comma-separated: {', '.join(METRICS)}, or all [default: likelihood and latent]"),
+        Opt(help=f"comma-separated: {', '.join(METRICS)}, or all [default: likelihood, latent; m2: accuracy]"),
     ] = None,
     all_metrics: Annotated[bool, Opt("--all", help="every metric that applies to the data")] = False,
     with_disentanglement: Annotated[
@@ -81,11 +81,11 @@ def evaluate(
         return
     model = load_run(run_dir)
     dataset = run_data(run_dir, model, data, split, data_dir, labels, limit, seed)
-    named = metrics or ",".join(suite.default_metrics(dataset))
+    named = metrics or ",".join(suite.default_metrics(dataset, model))
     flags = {"disentanglement": with_disentanglement, "molecules": with_molecules, "links": with_links}
     extra = "".join(f",{name}" for name, wanted in flags.items() if wanted and name not in named.split(","))
     requested = "all" if all_metrics else named + extra
-    names, skipped = suite.resolve_metrics(requested, dataset)
+    names, skipped = suite.resolve_metrics(requested, dataset, model)
     needs_train = bool({"quality", "downstream", "molecules"} & set(names))
     train = run_data(run_dir, model, data, "train", data_dir, labels) if needs_train else None
     if classifier_steps < 1:

@@ -17,7 +17,7 @@ Opt = typer.Option
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="run directory")],
     n: Annotated[int, Opt("-n", help="number of samples")] = 64,
-    label: Annotated[int | None, Opt(help="class to generate (conditional models)")] = None,
+    label: Annotated[int | None, Opt(help="class to generate (class-conditional models: cvae, m2)")] = None,
     out: Annotated[Path, Opt(help="output .png or .npy; .csv for a table's rows in its own units")] = Path(
         "samples.png"
     ),
@@ -34,8 +34,11 @@ def sample(
     if n < 1:
         raise UserError("-n must be at least 1")
     model = load_run(run_dir)
-    if label is not None and not model.num_classes:
-        raise UserError("--label needs a class-conditional model (trained with --model cvae)")
+    num_classes = model.num_classes
+    if label is not None and not num_classes:
+        raise UserError("--label needs a class-conditional model (trained with --model cvae or --model m2)")
+    if label is not None and num_classes and not 0 <= label < num_classes:
+        raise UserError(f"--label {label} is not a class of this model: use 0..{num_classes - 1}")
     torch.manual_seed(seed)
     check_out(out, model)
     table = model.spec.get("columns") is not None and out.suffix == ".csv"  # rows drawn from p(x|z), not means

@@ -28,6 +28,10 @@ def train(
     data: Annotated[str | None, Opt(help="dataset name or .npy/.npz/.csv path (default: digits)")] = None,
     data_dir: Annotated[str | None, Opt(help="data folder (default: $VAELAB_DATA_DIR)")] = None,
     labels: Annotated[str | None, Opt(help="label column (.csv) or array key (.npz)")] = None,
+    num_labelled: Annotated[
+        int | None, Opt(help="semi-supervised (--model m2): keep N training labels, balanced by class; hide the rest")
+    ] = None,
+    label_seed: Annotated[int | None, Opt(help="the seed of the --num-labelled draw (default 0)")] = None,
     kind: Annotated[str | None, Opt(help=KIND_HELP)] = None,
     tokens: Annotated[
         str | None, Opt(help="sequences: smiles | selfies | chars (default: smiles for molecules)")
@@ -92,6 +96,8 @@ def train(
         "data.name": data,
         "data.data_dir": data_dir,
         "data.labels": labels,
+        "data.num_labelled": num_labelled,
+        "data.label_seed": label_seed,
         "data.kind": kind,
         "data.tokens": tokens,
         "data.column": column,

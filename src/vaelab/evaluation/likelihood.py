@@ -9,6 +9,10 @@ Per example, in nats:
   below the ELBO, so nll <= -elbo up to Monte Carlo noise;
 - ``bits_per_dim`` from ``nll`` for discrete data (see :mod:`vaelab.evaluation.bits`).
 
+A model with a classifier q(y|x) (M2, Kingma et al. 2014) is scored without the data's labels: ``elbo`` is the
+bound U(x) on log p(x) with y summed out under q(y|x) (eq. 7), ``nll`` sums the classes of p(x|y) p(y) exactly
+(:mod:`vaelab.models.label_bounds`).
+
 A deterministic encoder (the ``point`` posterior: WAE, SWAE, RAE) has no density to importance-sample with:
 every weight is p(x, z) at the one code, which is no estimate of p(x), so ``nll`` and ``bits_per_dim`` are
 left out for it, and ``elbo`` is log p(x, z) at the code, not a bound.
@@ -24,12 +28,13 @@ import math
 import numpy as np
 import torch
 
-from vaelab.data.batch import dataset_batches
+from vaelab.data.batch import Batch, dataset_batches
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.evaluation.bits import bits_per_dim
 from vaelab.evaluation.inputs import EVAL_BATCH, mean_and_stderr, model_device
 from vaelab.models import VAE, elbo_terms
+from vaelab.models.label_bounds import label_bounds, marginal_log_likelihood
 from vaelab.posteriors.point import PointPosterior
 
 
@@ -41,10 +46,10 @@ def likelihood_per_example(model: VAE, data: ArrayDataset, num_samples: int = 10
     if isinstance(model.posterior, PointPosterior):
         chunks.pop("nll")
     for batch in dataset_batches(data, EVAL_BATCH, model_device(model)):
-        for name, value in elbo_terms(model(batch)).items():  # (b,) each
+        for name, value in _bound_terms(model, batch).items():  # (b,) each
             chunks[name].append(value.double().cpu().numpy())
         if "nll" in chunks:
-            chunks["nll"].append((-model.log_likelihood(batch, num_samples=num_samples)).double().cpu().numpy())
+            chunks["nll"].append((-_log_p_x(model, batch, num_samples)).double().cpu().numpy())
     values = {name: np.concatenate(parts) for name, parts in chunks.items()}
     if "nll" not in values:
         return values
@@ -54,6 +59,21 @@ def likelihood_per_example(model: VAE, data: ArrayDataset, num_samples: int = 10
     if bits is not None:
         values["bits_per_dim"] = bits
     return values
+
+
+def _bound_terms(model: VAE, batch: Batch) -> dict[str, torch.Tensor]:
+    """The per-row ELBO, reconstruction and KL; for a model with a classifier q(y|x) (M2) the label-free bound
+    U(x) on log p(x) (Kingma et al. 2014, eq. 7), so no label of the evaluated data enters the figures."""
+    if model.classifier is not None:
+        return label_bounds(model, batch, use_labels=False).terms
+    return elbo_terms(model(batch))
+
+
+def _log_p_x(model: VAE, batch: Batch, num_samples: int) -> torch.Tensor:
+    """Importance-sampled log p(x), (b,); the class summed out exactly for a model with a classifier."""
+    if model.classifier is not None:
+        return marginal_log_likelihood(model, batch, num_samples)
+    return model.log_likelihood(batch, num_samples=num_samples)
 
 
 def summarise(per_example: dict[str, np.ndarray]) -> dict[str, float]:

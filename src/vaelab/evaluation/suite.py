@@ -11,6 +11,9 @@ Metrics (the keys of :data:`METRICS`, each with the kinds of data it applies to)
   (:mod:`vaelab.evaluation.sample_quality`, :mod:`vaelab.evaluation.reference_classifier`);
 - ``downstream``: ``latent_accuracy`` of a logistic regression on latent means, fitted on the training
   split and scored on the evaluated split (:mod:`vaelab.evaluation.downstream`); needs class labels;
+- ``accuracy``: ``accuracy`` of a model's classifier q(y|x) (``--model m2``) on the labelled rows of the split,
+  ``accuracy_rows``, ``accuracy_per_class`` and ``confusion_matrix`` (:mod:`vaelab.evaluation.classification`);
+  needs class labels and a model with a classifier;
 - ``disentanglement``: ``mig``, ``disentanglement`` / ``completeness`` / ``informativeness`` (DCI),
   ``sap`` on the latent means of a seeded subset of ``disentanglement_examples`` rows, and the
   interventional ``beta_vae_score`` and ``factor_vae_score`` with ``votes`` training groups (half as many
@@ -37,8 +40,10 @@ import torch
 
 from vaelab.data.batch import dataset_batches, graph_batch
 from vaelab.data.dataset import ArrayDataset
+from vaelab.data.semi_supervised import is_labelled
 from vaelab.errors import UserError
 from vaelab.evaluation import disentanglement
+from vaelab.evaluation.classification import classification_figures
 from vaelab.evaluation.downstream import latent_accuracy
 from vaelab.evaluation.inputs import EVAL_BATCH, model_device, stored_rows_encoder
 from vaelab.evaluation.latent import latent_diagnostics
@@ -223,6 +228,27 @@ def _needs_class_labels(data: ArrayDataset) -> str | None:
     return None if _class_labels(data) is not None else "the data have no class labels"
 
 
+def _accuracy(inputs: _Inputs, result: Evaluation) -> None:
+    result.figures.update(classification_figures(inputs.model, inputs.data))
+
+
+def _accuracy_line(r: dict[str, Any]) -> str:
+    return f"accuracy {r['accuracy']:.4f} of q(y|x) on {r['accuracy_rows']} labelled rows"
+
+
+def _needs_labelled_rows(data: ArrayDataset) -> str | None:
+    labels = _class_labels(data)
+    if labels is None:
+        return "the data have no class labels"
+    return None if is_labelled(labels).any() else "no row of the data is labelled"
+
+
+def _needs_classifier(model: VAE | None) -> str | None:
+    if model is None or model.classifier is None:
+        return "it needs a model with a classifier q(y|x) (train one with --model m2)"
+    return None
+
+
 def _needs_factors(data: ArrayDataset) -> str | None:
     return None if data.factors is not None else "the data have no known generating factors"
 
@@ -272,6 +298,8 @@ class Metric:
     kinds: tuple[str, ...]
     unmet: Callable[[ArrayDataset], str | None] = lambda data: None
     default: bool = False  # computed when no metric is named
+    # what it needs of the model (None: nothing) -> why a model (None: not known) does not fit, or None
+    unmet_by_model: Callable[[VAE | None], str | None] | None = None
 
 
 METRICS: dict[str, Metric] = {
@@ -279,6 +307,14 @@ METRICS: dict[str, Metric] = {
     "latent": Metric(_latent, _latent_line, ("image", "table", "sequence"), default=True),
     "quality": Metric(_quality, _quality_line, ("image", "table")),
     "downstream": Metric(_downstream, _downstream_line, ("image", "table"), _needs_class_labels),
+    "accuracy": Metric(
+        _accuracy,
+        _accuracy_line,
+        ("image", "table"),
+        _needs_labelled_rows,
+        default=True,
+        unmet_by_model=_needs_classifier,
+    ),
     "disentanglement": Metric(_disentanglement, _disentanglement_line, ("image",), _needs_factors),
     "molecules": Metric(_molecules, _molecules_line, ("sequence",), not_molecules),
     "links": Metric(_links, _links_line, ("graph",), _needs_held_out_pairs, default=True),
@@ -286,30 +322,40 @@ METRICS: dict[str, Metric] = {
 """Metric name -> its entry; a new kind of data adds its metrics here (``vaelab eval --metrics NAME``)."""
 
 
-def default_metrics(data: ArrayDataset) -> list[str]:
-    """The metrics computed when none is named: the default ones that apply to ``data``."""
+def default_metrics(data: ArrayDataset, model: VAE | None = None) -> list[str]:
+    """The metrics computed when none is named: the default ones that apply to ``data``; those that need
+    something of the model (a classifier) only when ``model`` has it."""
     kind = data.schema.kind
-    return [name for name, metric in METRICS.items() if metric.default and kind in metric.kinds]
+    return [
+        name
+        for name, metric in METRICS.items()
+        if metric.default
+        and kind in metric.kinds
+        and (metric.unmet_by_model is None or _why_not(metric, data, model) is None)
+    ]
 
 
-def _why_not(metric: Metric, data: ArrayDataset) -> str | None:
+def _why_not(metric: Metric, data: ArrayDataset, model: VAE | None = None) -> str | None:
     kind = data.schema.kind
     if kind not in metric.kinds:
         return f"it applies to {' and '.join(metric.kinds)} data, not {kind} data"
-    return metric.unmet(data)
+    unfit = None if metric.unmet_by_model is None else metric.unmet_by_model(model)
+    return unfit or metric.unmet(data)
 
 
-def resolve_metrics(requested: str, data: ArrayDataset) -> tuple[list[str], dict[str, str]]:
+def resolve_metrics(requested: str, data: ArrayDataset, model: VAE | None = None) -> tuple[list[str], dict[str, str]]:
     """Comma-separated metric names (``all`` for every metric that applies) -> (names, skipped with
     the reason). Raises UserError for an unknown name or a named metric that does not apply to ``data``
-    (its kind, or what it needs: class labels, known factors)."""
+    (its kind, or what it needs: class labels, known factors) or to ``model`` (None: not known; a classifier)."""
     names = [name.strip() for name in requested.split(",") if name.strip()]
     unknown = [name for name in names if name not in METRICS and name != "all"]
     if unknown or not names:
         raise UserError(
             f"unknown metric {(unknown or [requested])[0]!r}; use a comma-separated list of: all, {', '.join(METRICS)}"
         )
-    missing = {name: reason for name, metric in METRICS.items() if (reason := _why_not(metric, data)) is not None}
+    missing = {
+        name: reason for name, metric in METRICS.items() if (reason := _why_not(metric, data, model)) is not None
+    }
     if "all" in names:
         return [name for name in METRICS if name not in missing], missing
     for name in names:
@@ -332,7 +378,7 @@ def evaluate(
         raise UserError("evaluation needs at least 2 examples; evaluate more of the split")
     if settings.num_samples < 1:
         raise UserError("the number of importance samples K (--num-samples) must be at least 1")
-    names = default_metrics(data) if metrics is None else list(metrics)
+    names = default_metrics(data, model) if metrics is None else list(metrics)
     model.eval()
     result = Evaluation(figures={"num_examples": len(data), "metrics": names})
     inputs = _Inputs(model, data, train, settings)

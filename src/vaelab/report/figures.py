@@ -17,6 +17,7 @@ from vaelab.data.registry import load_dataset
 from vaelab.errors import UserError
 from vaelab.evaluation.inputs import model_device
 from vaelab.models import VAE
+from vaelab.report.analogies import analogy_sections
 from vaelab.report.analysis import analyse
 from vaelab.report.figure_set import ModelFigures
 from vaelab.report.graph_sections import graph_sections
@@ -79,7 +80,7 @@ def model_figures(run_dir: Path, config: RunConfig, model: VAE, max_examples: in
             latent_section(model, analysis, data),
         ]
         traversal = [traversal_section(model, data, kl)] if is_image_model(model) else []  # else noted in "Pictures"
-        after = [*traversal, elbo_section(analysis, split)]
+        after = [*traversal, *analogy_sections(model, data), elbo_section(analysis, split)]
     used = (
         f"Figures from the model use {len(data)} examples of the {split} split (seed {seed})."
         if data is not None
