@@ -1,0 +1,353 @@
+"""``VAEClassifier``: a scikit-learn classifier that learns from a few labelled rows among many unlabelled ones
+with Kingma et al. 2014's M2 (a classifier q(y|x), a posterior q(z|x, y) and a decoder p(x|y, z), trained on the
+bound of every row with the class of an unlabelled row summed out; :mod:`vaelab.objectives.m2`).
+
+It follows scikit-learn's semi-supervised convention: ``y = -1`` marks an unlabelled row, as in
+``SelfTrainingClassifier`` and ``LabelSpreading`` (:mod:`.labels`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.metrics import accuracy_score
+from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from vaelab.applications.anomaly.preprocessing import is_frame
+from vaelab.applications.anomaly.training import isolated_global_rng, torch_threads
+from vaelab.applications.anomaly.validation import InvalidInput, InvalidInputType
+from vaelab.applications.imputation.sampling import seeded_sampling
+from vaelab.applications.semi_supervised.labels import class_indices, encode_labels, unlabelled_rows
+from vaelab.config.build import model_spec
+from vaelab.data.dataset import ArrayDataset
+from vaelab.data.download import one_line
+from vaelab.models import VAE
+from vaelab.models.build import auto_likelihood, build_model
+from vaelab.models.spec import ModelConfig
+from vaelab.objectives.m2 import M2
+from vaelab.training import TrainSettings, fit
+
+CHUNK_ROWS = 4096  # rows per pass when predicting, transforming or sampling
+NAME = "VAEClassifier"
+
+
+class VAEClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """Semi-supervised classification with M2 (Kingma et al. 2014, §3.1.2): ``fit(X, y)`` with ``y = -1`` for
+    the rows whose class is not known.
+
+    ``X``: an array ``(N, D)`` of numbers or a DataFrame of numeric columns (a table), or images ``(N, C, H, W)``.
+    The likelihood follows the builder's rule for the training values (``vaelab.models.build.auto_likelihood``):
+    0/1 values -> Bernoulli, values in [0, 1] -> continuous Bernoulli, anything else -> a Gaussian with a learned
+    scale per entry, on entries the classifier standardises itself (the training mean and standard deviation of
+    each, ``loc_`` and ``scale_``, saved with the model; ``sample`` maps back to the user's units).
+    ``y``: labels ``(N,)``, numbers or text (text with unlabelled rows: an object array of strings and -1).
+
+    - ``predict_proba(X)``: q(y|x) ``(N, K)`` (columns in the order of ``classes_``); ``predict(X)``: the most
+      probable class; ``score(X, y)``: the accuracy on the rows of ``y`` that are labelled (-1 rows left out).
+    - ``transform(X)``: ``(N, latent_dim)``, the posterior mean of q(z|x, y) at the predicted class y.
+    - ``sample(n, y=None)``: ``(X, y)``, n rows drawn from p(x|y, z) p(z), each of class ``y`` (one class for
+      all, or one per row; None: classes drawn uniformly, p(y) of the model).
+    - ``save(directory)`` / ``VAEClassifier.load(directory)``: JSON and safetensors, no pickle (:mod:`.saving`).
+
+    Parameters
+    ----------
+    latent_dim, hidden_dims : size of z and the MLP's layer widths (encoder, classifier; the decoder mirrors);
+        the paper's M2 has 50 and one layer of 500. Images of 32 pixels a side and more get conv nets instead.
+    epochs, batch_size, lr : Adam's training on batches of ``batch_size`` rows of an epoch's permutation.
+    labelled_per_batch : labelled rows added to every batch besides (``TrainSettings.labelled_per_batch``; 0:
+        none, the rows' share of the data as the M2 objective's weights assume).
+    alpha : weight of the classification loss on the labelled rows (None: the M2 objective's default, 0.1, the
+        paper's; :class:`~vaelab.objectives.m2.M2` scales it by the rows per labelled row).
+    max_minutes : wall-clock budget of the fit (None: all ``epochs``).
+    random_state : seeds the weights and the training's batches; None draws a seed.
+    threads : torch intra-op threads while fitting and predicting (None: torch's setting).
+    device : torch device of the model. ``verbose``: show the training's progress.
+
+    Attributes
+    ----------
+    classes_ : the sorted distinct labels other than -1. ``model_`` : the trained ``vaelab.VAE``.
+    likelihood_ : the likelihood's name. ``loc_``, ``scale_`` : the standardisation of a Gaussian model's
+    entries, ``(prod(data_shape_),)``, else None. ``data_shape_`` : the shape of one row. ``seed_`` : the seed the
+    fit used. ``n_features_in_``, ``feature_names_in_`` : as in scikit-learn (tables).
+    """
+
+    def __init__(
+        self,
+        *,
+        latent_dim: int = 50,
+        hidden_dims: tuple[int, ...] = (500,),
+        epochs: int = 100,
+        batch_size: int = 100,
+        lr: float = 1e-3,
+        alpha: float | None = None,
+        labelled_per_batch: int = 0,
+        max_minutes: float | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        threads: int | None = None,
+        device: str = "cpu",
+        verbose: bool = False,
+    ) -> None:
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.alpha = alpha
+        self.labelled_per_batch = labelled_per_batch
+        self.max_minutes = max_minutes
+        self.random_state = random_state
+        self.threads = threads
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any) -> VAEClassifier:
+        """Train M2 on the rows of ``X``, learning the classes from the rows of ``y`` that are not -1."""
+        self._check_params()
+        if y is None:
+            raise InvalidInput(
+                f"{NAME} requires y to be passed, but the target y is None; give a label per row, -1 where unknown"
+            )
+        x = self._array(X, reset=True)
+        if isinstance(y, list | tuple) and any(isinstance(label, str) for label in y):
+            y = np.array(y, dtype=object)  # numpy would turn the -1 of unlabelled rows into the text "-1"
+        with _sklearn_errors():
+            labels = column_or_1d(check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False), warn=True)
+        if len(labels) != len(x):
+            raise InvalidInput(f"X has {len(x)} rows but y has {len(labels)} labels; give one label per row")
+        with _sklearn_errors():
+            codes, self.classes_ = encode_labels(labels)
+        data = self._dataset(x, codes)
+        self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        device = torch.device(self.device)
+        with torch_threads(self.threads), isolated_global_rng(device):
+            torch.manual_seed(self.seed_)
+            self.model_ = build_model(model_spec(self._model_config(), data))
+            fit(
+                self.model_,
+                M2() if self.alpha is None else M2(alpha=float(self.alpha)),
+                data,
+                None,
+                self._settings(data),
+            )
+        return self
+
+    def _dataset(self, x: np.ndarray, codes: np.ndarray) -> ArrayDataset:
+        """The training rows in model space with class indices ``codes`` (-1: unlabelled); chooses the likelihood
+        and, for a Gaussian, the standardisation of each entry (``loc_``, ``scale_``)."""
+        binary = bool(np.isin(x, (0.0, 1.0)).all())
+        levels = 2 if binary else None
+        self.likelihood_ = auto_likelihood(ArrayDataset(x, None, levels, NAME))[0]
+        self.loc_ = self.scale_ = None
+        if self.likelihood_ == "gaussian":
+            flat = x.reshape(len(x), -1)
+            self.loc_ = flat.mean(axis=0)
+            scale = flat.std(axis=0)
+            self.scale_ = np.where(scale > 0, scale, 1.0)
+        stored = x.astype(np.uint8) if binary else self._model_space(x)
+        return ArrayDataset(stored, codes, levels, NAME, num_classes=len(self.classes_))
+
+    def _model_config(self) -> ModelConfig:
+        return ModelConfig.model_validate(
+            {
+                "preset": "m2",
+                "latent_dim": self.latent_dim,
+                "network": {"name": "auto", "hidden_dims": list(self.hidden_dims)},  # conv nets drop the widths
+                "likelihood": self.likelihood_,
+            }
+        )
+
+    def _settings(self, data: ArrayDataset) -> TrainSettings:
+        return TrainSettings(
+            epochs=self.epochs,
+            batch_size=min(self.batch_size, len(data)),
+            lr=self.lr,
+            seed=self.seed_,
+            device=self.device,
+            progress=self.verbose,
+            log_every=10**9,
+            max_minutes=self.max_minutes,
+            labelled_per_batch=self.labelled_per_batch,
+        )
+
+    # -------------------------------------------------------------- predict
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """q(y|x) ``(N, K)`` float64, each row summing to 1; columns in the order of ``classes_``."""
+        x = self._tensor(X)
+        with self._inference():
+            chunks = [torch.softmax(self.model_.q_y(part).logits.double(), dim=-1) for part in x.split(CHUNK_ROWS)]
+        return torch.cat(chunks).cpu().numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row under q(y|x), ``(N,)`` taken from ``classes_``."""
+        best = self.predict_proba(X).argmax(axis=1)
+        return np.asarray(self.classes_[best])
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """The accuracy of ``predict`` on the rows of ``y`` that are labelled (rows labelled -1 are left out, so
+        ``cross_val_score`` on semi-supervised labels scores the known ones)."""
+        labels = column_or_1d(np.asarray(y, dtype=None))
+        labelled = np.flatnonzero(~unlabelled_rows(labels))
+        if labelled.size == 0:
+            raise InvalidInput("no row of y is labelled (-1 everywhere): there is nothing to score")
+        weights = None if sample_weight is None else np.asarray(sample_weight)[labelled]
+        predicted = self.predict(_safe_indexing(X, labelled))
+        return float(accuracy_score(labels[labelled], predicted, sample_weight=weights))
+
+    def transform(self, X: Any) -> np.ndarray:
+        """``(N, latent_dim)`` float64: E[z] under q(z|x, y) with y each row's predicted class."""
+        x = self._tensor(X)
+        with self._inference():
+            chunks = []
+            for part in x.split(CHUNK_ROWS):
+                predicted = self.model_.q_y(part).logits.argmax(dim=-1)
+                chunks.append(self.model_.encode(part, predicted).mean.double())
+        return torch.cat(chunks).cpu().numpy()
+
+    # --------------------------------------------------------------- sample
+    def sample(
+        self, n: int, y: Any = None, random_state: int | None = None, mean: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, y)``: ``n`` rows ``(n, *data_shape_)`` in the units of the training X, each drawn from
+        p(x|y, z) with z ~ p(z) (``mean``: E[x|y, z] instead), and their classes ``(n,)``. ``y``: a class for
+        every row, or one class per row, or None for classes drawn uniformly. ``random_state`` (None: the fit's
+        seed) seeds the draw."""
+        check_is_fitted(self)
+        if not (isinstance(n, Integral) and not isinstance(n, bool) and n >= 1):
+            raise InvalidInput(f"n must be a positive integer, not {n!r}")
+        n = int(n)
+        seed = self.seed_ if random_state is None else random_state
+        index = self._sampled_classes(n, y, np.random.default_rng(seed))
+        classes = torch.from_numpy(index).to(self._device())
+        with self._inference(seed):
+            chunks = []
+            for part in classes.split(CHUNK_ROWS):
+                z = self.model_.prior_sample(len(part), part)
+                chunks.append(self.model_.examples(z, part, mean=mean).double())
+        x = torch.cat(chunks).cpu().numpy().reshape(n, -1)
+        if self.loc_ is not None and self.scale_ is not None:
+            x = x * self.scale_ + self.loc_
+        return x.reshape(n, *self.data_shape_), np.asarray(self.classes_[index])
+
+    def _sampled_classes(self, n: int, y: Any, rng: np.random.Generator) -> np.ndarray:
+        """``(n,)`` class indices: drawn uniformly (``y`` None), ``y`` for every row, or ``y (n,)`` row by row."""
+        if y is None:
+            return rng.integers(len(self.classes_), size=n).astype(np.int64)
+        labels = np.asarray(y, dtype=object if isinstance(y, str) else None)
+        if labels.ndim == 0:
+            labels = np.full(n, labels.item(), dtype=object)
+        if labels.shape != (n,):
+            raise InvalidInput(
+                f"y must be one class or {n} classes (one per row), not an array of shape {labels.shape}"
+            )
+        return class_indices(self.classes_, labels)
+
+    # ------------------------------------------------------------ save, load
+    def save(self, directory: str | Path) -> None:
+        """Write the fitted classifier into ``directory``: the model as safetensors and JSON (``VAE.save``), then
+        ``classifier.json``; no pickle."""
+        from vaelab.applications.semi_supervised.saving import save_classifier
+
+        save_classifier(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str | None = None) -> VAEClassifier:
+        """A classifier written by :meth:`save`, reading JSON and safetensors only; ``device`` (None: the saved
+        ``device`` parameter) holds its model."""
+        from vaelab.applications.semi_supervised.saving import load_classifier
+
+        return load_classifier(cls, directory, device)
+
+    # ------------------------------------------------------------- internals
+    def _check_params(self) -> None:
+        for name in ("latent_dim", "epochs", "batch_size"):
+            if not _positive_int(getattr(self, name)):
+                raise InvalidInput(f"{name} must be a positive integer; got {getattr(self, name)!r}")
+        if self.threads is not None and not _positive_int(self.threads):
+            raise InvalidInput(f"threads must be a positive integer or None; got {self.threads!r}")
+        per_batch = self.labelled_per_batch
+        if not (isinstance(per_batch, Integral) and not isinstance(per_batch, bool) and per_batch >= 0):
+            raise InvalidInput(f"labelled_per_batch must be an integer >= 0; got {self.labelled_per_batch!r}")
+        widths = self.hidden_dims
+        if isinstance(widths, str | bytes) or not np.iterable(widths) or not widths:
+            raise InvalidInput(f"hidden_dims must be a tuple of layer widths such as (500,); got {widths!r}")
+        if not all(_positive_int(width) for width in widths):
+            raise InvalidInput(f"hidden_dims must hold positive integers; got {widths!r}")
+        for name, value, optional in (("lr", self.lr, False), ("max_minutes", self.max_minutes, True)):
+            if not ((value is None and optional) or (_is_number(value) and value > 0)):
+                raise InvalidInput(f"{name} must be a positive number{' or None' if optional else ''}; got {value!r}")
+        if not (self.alpha is None or (_is_number(self.alpha) and self.alpha >= 0)):
+            raise InvalidInput(f"alpha must be a number >= 0 or None (the M2 default); got {self.alpha!r}")
+
+    def _array(self, X: Any, reset: bool) -> np.ndarray:
+        """``X`` as float64 ``(N, *row shape)``, checked as scikit-learn checks it (and against the fit's
+        feature count, names and row shape when not ``reset``)."""
+        if not reset:
+            check_is_fitted(self)
+        with _sklearn_errors():
+            x = X if is_frame(X) else check_array(X, allow_nd=True, dtype=np.float64)
+            if is_frame(x) or x.ndim == 2:
+                x = validate_data(self, x, reset=reset, dtype=np.float64)
+            else:
+                if x.ndim != 4:
+                    raise InvalidInput(f"X must be a table (N, D) or images (N, C, H, W), not shaped {x.shape}")
+                if reset:
+                    for name in ("n_features_in_", "feature_names_in_"):
+                        if hasattr(self, name):
+                            delattr(self, name)
+        if reset:
+            self.data_shape_ = tuple(int(s) for s in x.shape[1:])
+        elif tuple(x.shape[1:]) != self.data_shape_:
+            raise InvalidInput(
+                f"X has rows of shape {tuple(x.shape[1:])}; the classifier was fitted on {self.data_shape_}"
+            )
+        return x
+
+    def _model_space(self, x: np.ndarray) -> np.ndarray:
+        """Rows in the user's units -> float32 rows the model reads (standardised for a Gaussian model)."""
+        if self.loc_ is not None and self.scale_ is not None:
+            x = ((x.reshape(len(x), -1) - self.loc_) / self.scale_).reshape(x.shape)
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    def _tensor(self, X: Any) -> torch.Tensor:
+        return torch.from_numpy(self._model_space(self._array(X, reset=False))).to(self._device())
+
+    def _device(self) -> torch.device:
+        return next(self.model_.parameters()).device
+
+    def _inference(self, seed: int | None = None) -> AbstractContextManager[None]:
+        """Gradient-free evaluation mode on ``threads`` threads, leaving the caller's random state alone."""
+        return seeded_sampling(self.model_, self.seed_ if seed is None else seed, self.threads)
+
+    model_: VAE
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool) and int(value) >= 1
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@contextmanager
+def _sklearn_errors() -> Iterator[None]:
+    """scikit-learn's input checks' errors as one-line ``UserError`` s of the same type (``ValueError``,
+    ``TypeError``), which scikit-learn's conventions expect."""
+    try:
+        yield
+    except (InvalidInput, InvalidInputType):
+        raise
+    except ValueError as error:
+        raise InvalidInput(one_line(error)) from None
+    except TypeError as error:
+        raise InvalidInputType(one_line(error)) from None
