@@ -48,6 +48,16 @@ def _labelled_npz(folder: Path) -> Source:
     return Source(str(path), "image")
 
 
+def _partly_labelled_npz(folder: Path) -> Source:
+    """Binary images of two classes whose label is known for a third of the rows (-1 for the rest), as M2."""
+    path = folder / "partly-labelled.npz"
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, size=60)
+    x = rng.random((60, 1, 5, 5)) < np.where(y == 1, 0.7, 0.3)[:, None, None, None]
+    np.savez(path, x=x, y=np.where(np.arange(60) % 3 == 0, y, -1))
+    return Source(str(path), "partly-labelled-image", ("--model", "m2"))
+
+
 def _table_csv(folder: Path) -> Source:
     path = folder / "table.csv"  # float, integer and binary columns
     rng = np.random.default_rng(2)
@@ -165,6 +175,7 @@ SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "digits": _digits,
     "image-npy": _image_npy,
     "labelled-npz": _labelled_npz,
+    "partly-labelled-npz": _partly_labelled_npz,
     "idx": _idx,
     "binarized-mnist": _binarized_mnist,
     "table-csv": _table_csv,
@@ -178,7 +189,16 @@ SOURCES: dict[str, Callable[[Path], Source | None]] = {
 }
 """Source name -> writer of the source into a folder (None: the shared datasets are absent)."""
 SHARED_DATA_SOURCES = {"binarized-mnist", "cora"}
-REPORTED = {"image-npy", "table-npy", "mixed-csv", "incomplete-npy", "smiles", "graph-npz", "edge-csv"}
+REPORTED = {
+    "image-npy",
+    "partly-labelled-npz",
+    "table-npy",
+    "mixed-csv",
+    "incomplete-npy",
+    "smiles",
+    "graph-npz",
+    "edge-csv",
+}
 """Sources whose ``train`` writes its pictures and report.html (the others pass ``--no-report``)."""
 
 Command = Callable[[Path, str, Path], list[str]]
@@ -240,6 +260,9 @@ COMMANDS: dict[str, dict[str, Command]] = {
     "image": {**commands("png"), "denoise": denoise},
     "table": {**commands("npy"), "impute": lambda run, data, out: impute(Path(data).suffix[1:])(run, data, out)},
     "incomplete-image": INCOMPLETE_IMAGE_COMMANDS,  # NaN where values are missing
+    # labels known for some rows (M2): the image commands that read a run (detect and denoise read files as
+    # unconditional data)
+    "partly-labelled-image": {name: command for name, command in commands("png").items() if name != "detect"},
     "mixed-table": MIXED_TABLE_COMMANDS,  # a .csv with text and missing cells: rows come back as .csv
     "sequence": SEQUENCE_COMMANDS,
     "graph": {
@@ -305,6 +328,8 @@ def test_every_source_through_every_command_of_its_kind(trained, source: str, co
     elif command == "eval":
         figures = json.loads(stdout)
         assert np.isfinite(figures["elbo"]) and np.isfinite(figures["nll"]) and (run / "eval-test.json").is_file()
+        if kind == "partly-labelled-image":  # the test split's rows that carry a label are classified
+            assert 0 <= figures["accuracy"] <= 1 and figures["accuracy_rows"] > 0
     elif command == "report":
         assert (run / "report.html").stat().st_size > 1000
     else:
