@@ -27,11 +27,10 @@ from vaelab.applications.anomaly.training import isolated_global_rng, torch_thre
 from vaelab.applications.anomaly.validation import InvalidInput, InvalidInputType
 from vaelab.applications.imputation.sampling import seeded_sampling
 from vaelab.applications.semi_supervised.labels import class_indices, encode_labels, unlabelled_rows
-from vaelab.config.build import model_spec
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.download import one_line
 from vaelab.models import VAE
-from vaelab.models.build import auto_likelihood, build_model
+from vaelab.models.build import auto_likelihood, build_model, resolve_spec
 from vaelab.models.spec import ModelConfig
 from vaelab.objectives.m2 import M2
 from vaelab.training import TrainSettings, fit
@@ -131,7 +130,7 @@ class VAEClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         device = torch.device(self.device)
         with torch_threads(self.threads), isolated_global_rng(device):
             torch.manual_seed(self.seed_)
-            self.model_ = build_model(model_spec(self._model_config(), data))
+            self.model_ = build_model(resolve_spec(self._model_config(), data, conditional=True))
             fit(
                 self.model_,
                 M2() if self.alpha is None else M2(alpha=float(self.alpha)),
@@ -159,7 +158,10 @@ class VAEClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     def _model_config(self) -> ModelConfig:
         return ModelConfig.model_validate(
             {
-                "preset": "m2",
+                "preset": "m2",  # M2's parts, named here: the class as condition, q(y|x) beside q(z|x, y)
+                "classifier": True,
+                "prior": "standard-normal",
+                "posterior": "gaussian",
                 "latent_dim": self.latent_dim,
                 "network": {"name": "auto", "hidden_dims": list(self.hidden_dims)},  # conv nets drop the widths
                 "likelihood": self.likelihood_,
