@@ -13,7 +13,7 @@ from vaelab.lazy import lazy_exports
 if TYPE_CHECKING:
     from vaelab.applications.anomaly.detector import VAEDetector
     from vaelab.applications.imputation import VAEImputer
-    from vaelab.applications.semi_supervised import VAEClassifier
+    from vaelab.applications.semi_supervised import VAEClassifier, VAEEncoder
     from vaelab.applications.synthetic.tabular_vae import TabularVAE
     from vaelab.errors import UserError
     from vaelab.models.load import load
@@ -21,7 +21,17 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["VAE", "TabularVAE", "UserError", "VAEClassifier", "VAEDetector", "VAEImputer", "__version__", "load"]
+__all__ = [
+    "VAE",
+    "TabularVAE",
+    "UserError",
+    "VAEClassifier",
+    "VAEDetector",
+    "VAEEncoder",
+    "VAEImputer",
+    "__version__",
+    "load",
+]
 
 __getattr__ = lazy_exports(
     __name__,
@@ -32,6 +42,7 @@ __getattr__ = lazy_exports(
         "VAEDetector": "vaelab.applications.anomaly.detector",
         "VAEImputer": "vaelab.applications.imputation",
         "VAEClassifier": "vaelab.applications.semi_supervised",
+        "VAEEncoder": "vaelab.applications.semi_supervised",
         "TabularVAE": "vaelab.applications.synthetic.tabular_vae",
     },
 )

@@ -8,38 +8,25 @@ It follows scikit-learn's semi-supervised convention: ``y = -1`` marks an unlabe
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
-from numbers import Integral, Real
-from pathlib import Path
-from typing import Any
+from numbers import Integral
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.metrics import accuracy_score
-from sklearn.utils import _safe_indexing, check_random_state, column_or_1d
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils import _safe_indexing, column_or_1d
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from vaelab.applications.anomaly.preprocessing import is_frame
-from vaelab.applications.anomaly.training import isolated_global_rng, torch_threads
-from vaelab.applications.anomaly.validation import InvalidInput, InvalidInputType
-from vaelab.applications.imputation.sampling import seeded_sampling
+from vaelab.applications.anomaly.validation import InvalidInput
+from vaelab.applications.semi_supervised.array_vae import CHUNK_ROWS, ArrayVAE, is_number, sklearn_errors
 from vaelab.applications.semi_supervised.labels import class_indices, encode_labels, unlabelled_rows
-from vaelab.data.dataset import ArrayDataset
-from vaelab.data.download import one_line
-from vaelab.models import VAE
-from vaelab.models.build import auto_likelihood, build_model, resolve_spec
-from vaelab.models.spec import ModelConfig
 from vaelab.objectives.m2 import M2
-from vaelab.training import TrainSettings, fit
 
-CHUNK_ROWS = 4096  # rows per pass when predicting, transforming or sampling
 NAME = "VAEClassifier"
 
 
-class VAEClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+class VAEClassifier(ClassifierMixin, TransformerMixin, ArrayVAE):
     """Semi-supervised classification with M2 (Kingma et al. 2014, §3.1.2): ``fit(X, y)`` with ``y = -1`` for
     the rows whose class is not known.
 
@@ -78,6 +65,10 @@ class VAEClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
     entries, ``(prod(data_shape_),)``, else None. ``data_shape_`` : the shape of one row. ``seed_`` : the seed the
     fit used. ``n_features_in_``, ``feature_names_in_`` : as in scikit-learn (tables).
     """
+
+    noun: ClassVar[str] = "classifier"
+    saved_file: ClassVar[str] = "classifier.json"
+    saved_format: ClassVar[str] = "vaelab.classifier"
 
     def __init__(
         self,
@@ -119,67 +110,18 @@ class VAEClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         x = self._array(X, reset=True)
         if isinstance(y, list | tuple) and any(isinstance(label, str) for label in y):
             y = np.array(y, dtype=object)  # numpy would turn the -1 of unlabelled rows into the text "-1"
-        with _sklearn_errors():
+        with sklearn_errors():
             labels = column_or_1d(check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False), warn=True)
         if len(labels) != len(x):
             raise InvalidInput(f"X has {len(x)} rows but y has {len(labels)} labels; give one label per row")
-        with _sklearn_errors():
+        with sklearn_errors():
             codes, self.classes_ = encode_labels(labels)
-        data = self._dataset(x, codes)
-        self.seed_ = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        device = torch.device(self.device)
-        with torch_threads(self.threads), isolated_global_rng(device):
-            torch.manual_seed(self.seed_)
-            self.model_ = build_model(resolve_spec(self._model_config(), data, conditional=True))
-            fit(
-                self.model_,
-                M2() if self.alpha is None else M2(alpha=float(self.alpha)),
-                data,
-                None,
-                self._settings(data),
-            )
+        data = self._dataset(x, codes, num_classes=len(self.classes_))
+        # M2's parts, named here: the class as condition, q(y|x) beside q(z|x, y)
+        config = self._model_config("m2", classifier=True)
+        objective = M2() if self.alpha is None else M2(alpha=float(self.alpha))
+        self._train(config, objective, data, conditional=True, labelled_per_batch=self.labelled_per_batch)
         return self
-
-    def _dataset(self, x: np.ndarray, codes: np.ndarray) -> ArrayDataset:
-        """The training rows in model space with class indices ``codes`` (-1: unlabelled); chooses the likelihood
-        and, for a Gaussian, the standardisation of each entry (``loc_``, ``scale_``)."""
-        binary = bool(np.isin(x, (0.0, 1.0)).all())
-        levels = 2 if binary else None
-        self.likelihood_ = auto_likelihood(ArrayDataset(x, None, levels, NAME))[0]
-        self.loc_ = self.scale_ = None
-        if self.likelihood_ == "gaussian":
-            flat = x.reshape(len(x), -1)
-            self.loc_ = flat.mean(axis=0)
-            scale = flat.std(axis=0)
-            self.scale_ = np.where(scale > 0, scale, 1.0)
-        stored = x.astype(np.uint8) if binary else self._model_space(x)
-        return ArrayDataset(stored, codes, levels, NAME, num_classes=len(self.classes_))
-
-    def _model_config(self) -> ModelConfig:
-        return ModelConfig.model_validate(
-            {
-                "preset": "m2",  # M2's parts, named here: the class as condition, q(y|x) beside q(z|x, y)
-                "classifier": True,
-                "prior": "standard-normal",
-                "posterior": "gaussian",
-                "latent_dim": self.latent_dim,
-                "network": {"name": "auto", "hidden_dims": list(self.hidden_dims)},  # conv nets drop the widths
-                "likelihood": self.likelihood_,
-            }
-        )
-
-    def _settings(self, data: ArrayDataset) -> TrainSettings:
-        return TrainSettings(
-            epochs=self.epochs,
-            batch_size=min(self.batch_size, len(data)),
-            lr=self.lr,
-            seed=self.seed_,
-            device=self.device,
-            progress=self.verbose,
-            log_every=10**9,
-            max_minutes=self.max_minutes,
-            labelled_per_batch=self.labelled_per_batch,
-        )
 
     # -------------------------------------------------------------- predict
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -234,11 +176,8 @@ class VAEClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
             chunks = []
             for part in classes.split(CHUNK_ROWS):
                 z = self.model_.prior_sample(len(part), part)
-                chunks.append(self.model_.examples(z, part, mean=mean).double())
-        x = torch.cat(chunks).cpu().numpy().reshape(n, -1)
-        if self.loc_ is not None and self.scale_ is not None:
-            x = x * self.scale_ + self.loc_
-        return x.reshape(n, *self.data_shape_), np.asarray(self.classes_[index])
+                chunks.append(self.model_.examples(z, part, mean=mean))
+        return self._user_units(torch.cat(chunks)), np.asarray(self.classes_[index])
 
     def _sampled_classes(self, n: int, y: Any, rng: np.random.Generator) -> np.ndarray:
         """``(n,)`` class indices: drawn uniformly (``y`` None), ``y`` for every row, or ``y (n,)`` row by row."""
@@ -254,102 +193,23 @@ class VAEClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
         return class_indices(self.classes_, labels)
 
     # ------------------------------------------------------------ save, load
-    def save(self, directory: str | Path) -> None:
-        """Write the fitted classifier into ``directory``: the model as safetensors and JSON (``VAE.save``), then
-        ``classifier.json``; no pickle."""
-        from vaelab.applications.semi_supervised.saving import save_classifier
+    def _saved_state(self) -> dict[str, Any]:
+        """The classes, as JSON values with their numpy dtype, for ``classifier.json`` (:mod:`.saving`)."""
+        return {
+            "classes": self.classes_.tolist(),
+            "classes_dtype": self.classes_.dtype.str if self.classes_.dtype != object else "object",
+        }
 
-        save_classifier(self, directory)
-
-    @classmethod
-    def load(cls, directory: str | Path, device: str | None = None) -> VAEClassifier:
-        """A classifier written by :meth:`save`, reading JSON and safetensors only; ``device`` (None: the saved
-        ``device`` parameter) holds its model."""
-        from vaelab.applications.semi_supervised.saving import load_classifier
-
-        return load_classifier(cls, directory, device)
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.classes_ = np.array(state["classes"], dtype=np.dtype(state["classes_dtype"]))
+        if self.model_.num_classes != len(self.classes_):
+            raise ValueError(f"the model has {self.model_.num_classes} classes, classifier.json {len(self.classes_)}")
 
     # ------------------------------------------------------------- internals
     def _check_params(self) -> None:
-        for name in ("latent_dim", "epochs", "batch_size"):
-            if not _positive_int(getattr(self, name)):
-                raise InvalidInput(f"{name} must be a positive integer; got {getattr(self, name)!r}")
-        if self.threads is not None and not _positive_int(self.threads):
-            raise InvalidInput(f"threads must be a positive integer or None; got {self.threads!r}")
+        super()._check_params()
         per_batch = self.labelled_per_batch
         if not (isinstance(per_batch, Integral) and not isinstance(per_batch, bool) and per_batch >= 0):
             raise InvalidInput(f"labelled_per_batch must be an integer >= 0; got {self.labelled_per_batch!r}")
-        widths = self.hidden_dims
-        if isinstance(widths, str | bytes) or not np.iterable(widths) or not widths:
-            raise InvalidInput(f"hidden_dims must be a tuple of layer widths such as (500,); got {widths!r}")
-        if not all(_positive_int(width) for width in widths):
-            raise InvalidInput(f"hidden_dims must hold positive integers; got {widths!r}")
-        for name, value, optional in (("lr", self.lr, False), ("max_minutes", self.max_minutes, True)):
-            if not ((value is None and optional) or (_is_number(value) and value > 0)):
-                raise InvalidInput(f"{name} must be a positive number{' or None' if optional else ''}; got {value!r}")
-        if not (self.alpha is None or (_is_number(self.alpha) and self.alpha >= 0)):
+        if not (self.alpha is None or (is_number(self.alpha) and self.alpha >= 0)):
             raise InvalidInput(f"alpha must be a number >= 0 or None (the M2 default); got {self.alpha!r}")
-
-    def _array(self, X: Any, reset: bool) -> np.ndarray:
-        """``X`` as float64 ``(N, *row shape)``, checked as scikit-learn checks it (and against the fit's
-        feature count, names and row shape when not ``reset``)."""
-        if not reset:
-            check_is_fitted(self)
-        with _sklearn_errors():
-            x = X if is_frame(X) else check_array(X, allow_nd=True, dtype=np.float64)
-            if is_frame(x) or x.ndim == 2:
-                x = validate_data(self, x, reset=reset, dtype=np.float64)
-            else:
-                if x.ndim != 4:
-                    raise InvalidInput(f"X must be a table (N, D) or images (N, C, H, W), not shaped {x.shape}")
-                if reset:
-                    for name in ("n_features_in_", "feature_names_in_"):
-                        if hasattr(self, name):
-                            delattr(self, name)
-        if reset:
-            self.data_shape_ = tuple(int(s) for s in x.shape[1:])
-        elif tuple(x.shape[1:]) != self.data_shape_:
-            raise InvalidInput(
-                f"X has rows of shape {tuple(x.shape[1:])}; the classifier was fitted on {self.data_shape_}"
-            )
-        return x
-
-    def _model_space(self, x: np.ndarray) -> np.ndarray:
-        """Rows in the user's units -> float32 rows the model reads (standardised for a Gaussian model)."""
-        if self.loc_ is not None and self.scale_ is not None:
-            x = ((x.reshape(len(x), -1) - self.loc_) / self.scale_).reshape(x.shape)
-        return np.ascontiguousarray(x, dtype=np.float32)
-
-    def _tensor(self, X: Any) -> torch.Tensor:
-        return torch.from_numpy(self._model_space(self._array(X, reset=False))).to(self._device())
-
-    def _device(self) -> torch.device:
-        return next(self.model_.parameters()).device
-
-    def _inference(self, seed: int | None = None) -> AbstractContextManager[None]:
-        """Gradient-free evaluation mode on ``threads`` threads, leaving the caller's random state alone."""
-        return seeded_sampling(self.model_, self.seed_ if seed is None else seed, self.threads)
-
-    model_: VAE
-
-
-def _positive_int(value: Any) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool) and int(value) >= 1
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-@contextmanager
-def _sklearn_errors() -> Iterator[None]:
-    """scikit-learn's input checks' errors as one-line ``UserError`` s of the same type (``ValueError``,
-    ``TypeError``), which scikit-learn's conventions expect."""
-    try:
-        yield
-    except (InvalidInput, InvalidInputType):
-        raise
-    except ValueError as error:
-        raise InvalidInput(one_line(error)) from None
-    except TypeError as error:
-        raise InvalidInputType(one_line(error)) from None
