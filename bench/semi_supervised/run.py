@@ -57,6 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default=defaults.device)
     parser.add_argument("--baseline-unlabelled", type=int, default=None, help="label_spreading, self_training")
     parser.add_argument("--unlabelled-limit", type=int, default=None, help="every method (smoke tests)")
+    parser.add_argument("--m1-hidden", type=int, nargs="+", default=list(defaults.m1_hidden), help="m1_m2")
+    parser.add_argument("--m1-epochs", type=int, default=defaults.m1_epochs, help="m1_m2")
+    parser.add_argument("--stacked-alpha", type=float, default=defaults.stacked_alpha, help="m1_m2")
     return parser.parse_args(argv)
 
 
@@ -81,6 +84,9 @@ def main(argv: list[str] | None = None) -> None:
                 device=args.device,
                 supervised_steps=args.supervised_steps,
                 baseline_unlabelled=args.baseline_unlabelled,
+                m1_hidden=tuple(args.m1_hidden),
+                m1_epochs=args.m1_epochs,
+                stacked_alpha=args.stacked_alpha,
             )
             for method in todo:
                 result = METHODS[method](protocol, settings)

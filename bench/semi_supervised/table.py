@@ -29,11 +29,14 @@ NAMES = {
     "m1": "M1 (vaelab VAE) + logistic regression",
     "label_spreading": "LabelSpreading (kNN, 7)",
     "self_training": "SelfTrainingClassifier(LogisticRegression)",
+    "m1_m2": "M1+M2 (vaelab VAEEncoder + VAEClassifier), last epoch",
+    "m1@m1_m2": "M1 (the M1+M2 run's VAEEncoder codes) + logistic regression",
 }
 TRAINING_SETTINGS = {  # the settings that change a method's result, named in its row when not the defaults
     "m2": ("epochs", "max_minutes", "lr", "batch_size", "labelled_per_batch", "alpha", "hidden", "latent_dim"),
     "m1": ("epochs", "max_minutes", "lr", "batch_size", "hidden", "latent_dim"),
     "supervised": ("hidden", "supervised_steps"),
+    "m1_m2": ("epochs", "batch_size", "hidden", "latent_dim", "m1_hidden", "m1_epochs", "stacked_alpha"),
 }
 PUBLISHED = {
     "Pyro SS-VAE tutorial (grey-level MNIST; epoch of best accuracy on 10,000 labelled validation images)": (
@@ -43,6 +46,7 @@ PUBLISHED = {
         95.82,
     ),
     "Kingma et al. 2014, M2 (Table 1)": (88.0, 95.1, 96.4, 96.1),
+    "Kingma et al. 2014, M1+M2 (Table 1)": (96.67, 97.41, 97.60, 97.82),
 }
 
 
@@ -86,7 +90,8 @@ def row_name(result: dict[str, Any], method: str, varying: dict[str, tuple[str, 
 
 
 def accuracy_rows(results: list[dict[str, Any]]) -> dict[str, dict[int, list[dict[str, Any]]]]:
-    """Row name -> N -> results (``m2`` gives two rows: the last epoch and the best validation ELBO's)."""
+    """Row name -> N -> results (``m2`` gives two rows: the last epoch and the best validation ELBO's; ``m1_m2`` two:
+    M1+M2 and M1's logistic regression on the same codes)."""
     rows: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     order, varying = list(NAMES), varying_settings(results)
     for result in sorted(results, key=lambda r: (order.index(r["method"]), r["n"], r["draw"])):
@@ -94,6 +99,9 @@ def accuracy_rows(results: list[dict[str, Any]]) -> dict[str, dict[int, list[dic
         if result["method"] == "m2":
             at_elbo = {**result, "accuracy": result["accuracy_best_elbo"]}
             rows[row_name(result, "m2@elbo", varying)][result["n"]].append(at_elbo)
+        if result["method"] == "m1_m2":
+            logistic = {**result, "accuracy": result["m1_logistic_accuracy"]}
+            rows[row_name(result, "m1@m1_m2", varying)][result["n"]].append(logistic)
     return rows
 
 
@@ -130,14 +138,14 @@ def markdown(results: list[dict[str, Any]]) -> str:
 
 
 def difference_table(results: list[dict[str, Any]], num_labelled: int) -> list[str]:
-    """M2 (last epoch) minus the supervised-only classifier at ``num_labelled`` labels, per draw both ran; one
-    table per M2 row (setting), against the supervised results of the same data (``--unlabelled-limit``)."""
+    """M2 and M1+M2 (last epoch) minus the supervised-only classifier at ``num_labelled`` labels, per draw both
+    ran; one table per row (setting), against the supervised results of the same data (``--unlabelled-limit``)."""
     varying = varying_settings(results)
     at_n = [r for r in results if r["n"] == num_labelled]
-    lines = [f"## M2 minus the same classifier on the labels alone, N = {num_labelled} (accuracy points)", ""]
+    lines = [f"## M2 and M1+M2 minus the same classifier on the labels alone, N = {num_labelled} (points)", ""]
     m2_rows: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for result in (r for r in at_n if r["method"] == "m2"):
-        m2_rows[row_name(result, "m2", varying)][result["draw"]] = result
+    for result in (r for r in at_n if r["method"] in ("m2", "m1_m2")):
+        m2_rows[row_name(result, result["method"], varying)][result["draw"]] = result
     for name, m2_by_draw in m2_rows.items():
         limit = next(iter(m2_by_draw.values())).get("unlabelled_limit")
         supervised_at_n = (r for r in at_n if r["method"] == "supervised" and r.get("unlabelled_limit") == limit)
@@ -145,7 +153,7 @@ def difference_table(results: list[dict[str, Any]], num_labelled: int) -> list[s
         draws = sorted(m2_by_draw.keys() & alone.keys())
         if not draws:
             continue
-        lines += [f"{name}:", "", "| draw | M2, last epoch | supervised only | difference |", "|---:|---:|---:|---:|"]
+        lines += [f"{name}:", "", "| draw | last epoch | supervised only | difference |", "|---:|---:|---:|---:|"]
         differences = []
         for draw in draws:
             m2, supervised = 100 * m2_by_draw[draw]["accuracy"], 100 * alone[draw]["accuracy"]
