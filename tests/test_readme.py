@@ -242,6 +242,17 @@ def write_survey(path: Path) -> None:
     path.write_text("a,b,level\n" + "\n".join(rows) + "\n", encoding="utf-8")
 
 
+def write_labelled(path: Path) -> None:
+    """``labelled.csv``: two numeric columns and a class column ``kind`` left empty in most rows, for ``--model m2``."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(200):
+        kind = i % 2
+        a, b = rng.normal(loc=2.0 * kind, size=2)
+        rows.append(f"{a:.3f},{b:.3f},{['low', 'high'][kind] if i < 20 else ''}")
+    path.write_text("a,b,kind\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+
 def write_images(path: Path) -> None:
     """``images.npy``: 100 binary 8 x 8 images; ``holes.npy`` beside it marks a random quadrant of every other."""
     rng = np.random.default_rng(4)
@@ -282,6 +293,7 @@ USER_FILES: dict[str, Callable[[Path], None]] = {
     "survey.csv": write_survey,
     "new.csv": write_survey,
     "images.npy": write_images,
+    "labelled.csv": write_labelled,
     "edges.csv": write_graph,
 }
 """Files the README's commands name as the user's own -> writer of a small stand-in."""
