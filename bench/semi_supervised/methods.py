@@ -36,6 +36,7 @@ from torch.nn import functional as F
 from vaelab.config.build import model_spec
 from vaelab.data.batch import dataset_batches, dataset_rows
 from vaelab.data.dataset import ArrayDataset
+from vaelab.evaluation.classification import classification_figures
 from vaelab.models import VAE
 from vaelab.models.build import build_model
 from vaelab.models.spec import ModelConfig
@@ -107,12 +108,9 @@ def classifier_accuracy(model: VAE, data: ArrayDataset) -> float:
     """Share of ``data``'s rows whose label is argmax q(y|x), in eval mode."""
     was_training = model.training
     model.eval()
-    correct = 0
-    for batch in dataset_batches(data, EVAL_BATCH, model_device(model)):
-        assert batch.y is not None
-        correct += int((model.q_y(batch.x, batch.mask).logits.argmax(-1) == batch.y).sum())
+    accuracy = float(classification_figures(model, data)["accuracy"])
     model.train(was_training)
-    return correct / len(data)
+    return accuracy
 
 
 @torch.inference_mode()

@@ -261,7 +261,7 @@ def _label_values(column: TableColumn) -> np.ndarray:
     unlabelled row (``UNLABELLED``)."""
     missing = np.asarray(column.missing, dtype=bool)
     if not column.is_categorical:
-        return np.where(missing, UNLABELLED, np.nan_to_num(column.values, nan=UNLABELLED))
+        return np.where(missing, UNLABELLED, column.values)
     categories = column.feature.categories or ()
     return np.array(
         [UNLABELLED if m else categories.index(str(v)) for v, m in zip(column.values, missing, strict=True)], np.int64

@@ -54,9 +54,9 @@ def keep_labelled(y: np.ndarray, num_labelled: int, seed: int, num_classes: int 
     return out
 
 
-def check_class_labels(y: np.ndarray | None, what: str) -> int:
-    """The number of classes of labels ``y`` that a model learning to classify (``what`` names it) can learn from;
-    a one-line ``UserError`` when there are none, no row is labelled, or the labelled rows hold one class."""
+def check_class_labels(y: np.ndarray | None, what: str) -> None:
+    """A one-line ``UserError`` unless a model learning to classify (``what`` names it) can learn from labels ``y``:
+    there are none, no row is labelled, or the labelled rows hold one class."""
     if y is None:
         raise UserError(f"{what} learns from class labels: give the data a label column (--labels COLUMN)")
     y = np.asarray(y)
@@ -73,7 +73,6 @@ def check_class_labels(y: np.ndarray | None, what: str) -> int:
     classes = np.unique(known)
     if len(classes) < 2:
         raise UserError(f"the labelled rows hold only class {classes[0]}: {what} needs at least two classes")
-    return int(known.max()) + 1
 
 
 def labelled_count(y: np.ndarray | None, num_rows: int) -> int:

@@ -21,7 +21,7 @@ from vaelab.models import VAE
 def predicted_classes(model: VAE, data: ArrayDataset) -> np.ndarray:
     """``argmax_y q(y|x)`` for every row of ``data``, int64 ``(N,)`` in data order (observed entries only)."""
     batches = dataset_batches(data, EVAL_BATCH, model_device(model))
-    return np.concatenate([model.q_y(batch.x, batch.mask).probs.argmax(-1).cpu().numpy() for batch in batches])
+    return np.concatenate([model.predicted_classes(batch.x, batch.mask).cpu().numpy() for batch in batches])
 
 
 def classification_figures(model: VAE, data: ArrayDataset) -> dict[str, Any]:

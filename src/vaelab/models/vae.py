@@ -182,7 +182,7 @@ class VAE(nn.Module):
         missing ones filled, and the mask itself for a model built with ``mask_input``). A graph encoder
         (``takes_graph``) reads the node features ``x: (N, F)`` and the ``graph`` they belong to: q(Z | X, A)."""
         if y is None and self.classifier is not None:  # M2: the class q(y|x) finds most probable
-            y = self.q_y(x, mask).probs.argmax(-1)
+            y = self.predicted_classes(x, mask)
         return self.posterior_given(self.encoder_features(x, mask, graph), y)
 
     def encoder_features(
@@ -213,6 +213,17 @@ class VAE(nn.Module):
         q: Categorical = self.classifier(self.missing_input(x, mask))
         return q
 
+    def predicted_classes(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B,)`` int64: ``argmax_y q(y|x)`` of a model with a classifier."""
+        return self.q_y(x, mask).logits.argmax(-1)
+
+    def known_or_predicted_classes(self, batch: Batch) -> torch.Tensor:
+        """``(B,)`` classes: each row's label where it is known (``Batch.labelled``), else ``predicted_classes``."""
+        predicted = self.predicted_classes(batch.x, batch.mask)
+        if batch.y is None:
+            return predicted
+        return batch.y if batch.labelled is None else torch.where(batch.labelled, batch.y, predicted)
+
     def decoder_input(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         """Codes ``z: (..., B, D)`` with the condition's features of ``y: (B, ...)`` appended (broadcast over the
         leading dims); ``z`` itself for an unconditional model."""
@@ -233,15 +244,8 @@ class VAE(nn.Module):
         if self.training and draw is not None and batch.y is not None:
             batch = replace(batch, y=draw(batch.y))  # drawn once: the encoder and decoder see the same one
         if self.classifier is not None and (batch.y is None or batch.labelled is not None):
-            batch = replace(batch, y=self._known_or_predicted(batch), labelled=None)
+            batch = replace(batch, y=self.known_or_predicted_classes(batch), labelled=None)
         return self.pass_from(self.encode(batch.x, batch.y, batch.mask, batch.graph), batch, num_samples)
-
-    def _known_or_predicted(self, batch: Batch) -> torch.Tensor:
-        """``(B,)`` classes: each row's label where it is known, else the class q(y|x) finds most probable."""
-        predicted = self.q_y(batch.x, batch.mask).probs.argmax(-1)
-        if batch.y is None or batch.labelled is None:
-            return predicted
-        return torch.where(batch.labelled, batch.y, predicted)
 
     def pass_from(self, q_z: Distribution, batch: Batch, num_samples: int) -> ModelPass:
         """The pass with ``num_samples`` codes from a posterior ``q_z`` already computed for ``batch``;

@@ -33,10 +33,7 @@ def analogy_images(model: VAE, data: ArrayDataset, num_styles: int = NUM_STYLES)
     device = model_device(model)
     index = np.sort(np.random.default_rng(SEED).choice(len(data), size=min(num_styles, len(data)), replace=False))
     batch = dataset_rows(data, index, device)
-    y = model.q_y(batch.x, batch.mask).probs.argmax(-1)  # (M,)
-    if batch.y is not None and batch.y.dim() == 1 and not batch.y.is_floating_point():
-        known = torch.ones_like(y, dtype=torch.bool) if batch.labelled is None else batch.labelled
-        y = torch.where(known, batch.y, y)
+    y = model.known_or_predicted_classes(batch)  # (M,)
     z = model.encode(batch.x, y, batch.mask).mean  # (M, D)
     num_classes = min(model.num_classes or 0, MAX_CLASSES_SHOWN)
     classes = torch.arange(num_classes, device=device).repeat_interleave(len(z))  # (K' M,) class-major

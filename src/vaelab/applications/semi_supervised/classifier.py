@@ -152,9 +152,8 @@ class VAEClassifier(ClassifierMixin, TransformerMixin, ArrayVAE):
         x = self._tensor(X)
         with self._inference():
             chunks = []
-            for part in x.split(CHUNK_ROWS):
-                predicted = self.model_.q_y(part).logits.argmax(dim=-1)
-                chunks.append(self.model_.encode(part, predicted).mean.double())
+            for part in x.split(CHUNK_ROWS):  # encode reads each row at its predicted class
+                chunks.append(self.model_.encode(part).mean.double())
         return torch.cat(chunks).cpu().numpy()
 
     # --------------------------------------------------------------- sample
