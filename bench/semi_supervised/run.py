@@ -60,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--m1-hidden", type=int, nargs="+", default=list(defaults.m1_hidden), help="m1_m2")
     parser.add_argument("--m1-epochs", type=int, default=defaults.m1_epochs, help="m1_m2")
     parser.add_argument("--stacked-alpha", type=float, default=defaults.stacked_alpha, help="m1_m2")
+    parser.add_argument(
+        "--m1-active", type=float, default=defaults.m1_active, help="m1_m2: the units' variance threshold (0: keep all)"
+    )
     return parser.parse_args(argv)
 
 
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
                 m1_hidden=tuple(args.m1_hidden),
                 m1_epochs=args.m1_epochs,
                 stacked_alpha=args.stacked_alpha,
+                m1_active=args.m1_active or None,
             )
             for method in todo:
                 result = METHODS[method](protocol, settings)

@@ -36,7 +36,7 @@ TRAINING_SETTINGS = {  # the settings that change a method's result, named in it
     "m2": ("epochs", "max_minutes", "lr", "batch_size", "labelled_per_batch", "alpha", "hidden", "latent_dim"),
     "m1": ("epochs", "max_minutes", "lr", "batch_size", "hidden", "latent_dim"),
     "supervised": ("hidden", "supervised_steps"),
-    "m1_m2": ("epochs", "batch_size", "hidden", "latent_dim", "m1_hidden", "m1_epochs", "stacked_alpha"),
+    "m1_m2": ("epochs", "batch_size", "hidden", "latent_dim", "m1_hidden", "m1_epochs", "stacked_alpha", "m1_active"),
 }
 PUBLISHED = {
     "Pyro SS-VAE tutorial (grey-level MNIST; epoch of best accuracy on 10,000 labelled validation images)": (
