@@ -47,7 +47,8 @@ def evaluate(
     limit: Annotated[int | None, Opt(help="evaluate a seeded random subset of N examples")] = None,
     seed: Annotated[int, Opt(help="seed of the subset and of the estimates")] = 0,
     sample_mean: Annotated[
-        bool, Opt(help="quality: compare the decoder means E(x|z) instead of samples x ~ p(x|z)")
+        bool,
+        Opt(help="quality: compare the decoder means E(x|z) instead of samples x ~ p(x|z); molecules: greedy decoding"),
     ] = False,
     cache_dir: Annotated[Path | None, Opt(help="reference classifier cache (default: vaelab's cache)")] = None,
     classifier_steps: Annotated[

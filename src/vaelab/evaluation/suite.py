@@ -59,7 +59,7 @@ from vaelab.models import VAE
 class EvalSettings:
     num_samples: int = 1000  # importance samples K for the NLL
     seed: int = 0
-    sample_mean: bool = False  # quality: compare E[x|z] rather than draws x ~ p(x|z)
+    sample_mean: bool = False  # quality: compare E[x|z] rather than draws x ~ p(x|z); molecules: decode greedily
     cache_dir: Path | None = None  # reference classifiers (None: vaelab's cache folder)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     downstream_examples: int = 20_000  # training examples (seeded subset) for the latent probe
@@ -263,14 +263,18 @@ def _molecules(inputs: _Inputs, result: Evaluation) -> None:
         settings.molecule_samples,
         settings.cache_dir,
         settings.reconstructed_molecules,
+        greedy=settings.sample_mean,
     )
     result.figures.update({f"molecules/{name}": value for name, value in figures.items()})
-    result.figures["molecule_samples"] = inputs.settings.molecule_samples
+    result.figures["molecule_samples"] = settings.molecule_samples
+    result.figures["molecule_decoding"] = "greedy" if settings.sample_mean else "sampled"
 
 
 def _molecules_line(r: dict[str, Any]) -> str:
     names = [key.removeprefix("molecules/") for key in r if key.startswith("molecules/")]
-    return "  ".join(f"{name} {r[f'molecules/{name}']:.3f}" for name in names) + f" ({r['molecule_samples']} sampled)"
+    decoding = r.get("molecule_decoding", "sampled")  # eval files written before greedy decoding was offered
+    figures = "  ".join(f"{name} {r[f'molecules/{name}']:.3f}" for name in names)
+    return f"{figures} ({r['molecule_samples']} {decoding})"
 
 
 def _links(inputs: _Inputs, result: Evaluation) -> None:

@@ -33,7 +33,8 @@ def moses_table(evals: dict[str, dict[str, Any]]) -> Table | None:
     rows = []
     for split, result in evals.items():
         if "molecules/valid" in result:
-            name = f"this run, {split} ({result.get('molecule_samples', '?')} sampled)"
+            decoding = result.get("molecule_decoding", "sampled")
+            name = f"this run, {split} ({result.get('molecule_samples', '?')} {decoding})"
             rows.append([name, *(_figure(result.get(f"molecules/{key}")) for key in MOSES_COLUMNS)])
     if not rows:
         return None
