@@ -243,3 +243,26 @@ def test_fit_weighs_the_labels_by_the_training_data_s_share_of_labelled_rows() -
     data = _data(n=60, labelled=12)
     result = fit(_model(data), M2(), data, settings=TrainSettings(epochs=1, batch_size=20, progress=False))
     assert isinstance(result.objective, M2) and result.objective.rows_per_labelled_row == 5.0
+
+
+def test_the_models_own_bound_and_likelihood_sum_the_class_out_unless_it_is_given() -> None:
+    data = _data(n=20, labelled=20)
+    model, labelled = _model(data), _batch(data)
+    batch = replace(labelled, y=None, labelled=None)
+    x, y = batch.x, torch.arange(20) % K
+    torch.manual_seed(4)
+    expected = label_bounds(model, batch).terms["elbo"]  # U(x)
+    torch.manual_seed(4)
+    torch.testing.assert_close(model.elbo(x), expected)
+    torch.manual_seed(5)
+    given = label_bounds(model, replace(batch, y=y, labelled=None)).terms["elbo"]  # L(x, y)
+    torch.manual_seed(5)
+    torch.testing.assert_close(model.elbo(x, y), given)
+    assert not torch.allclose(expected, given)
+    torch.manual_seed(6)
+    log_p_x = marginal_log_likelihood(model, batch, num_samples=20)
+    torch.manual_seed(6)
+    torch.testing.assert_close(model.log_likelihood(x, num_samples=20), log_p_x)
+    torch.manual_seed(7)
+    bound = torch.stack([model.elbo(x, num_samples=4) for _ in range(25)]).mean(0)
+    assert float((model.log_likelihood(x, num_samples=200) - bound).mean()) > 0  # log p(x) above U(x)

@@ -24,6 +24,7 @@ decoder outputs held at once), so memory stays bounded whatever K and N are.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -33,8 +34,7 @@ from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.evaluation.bits import bits_per_dim
 from vaelab.evaluation.inputs import EVAL_BATCH, mean_and_stderr, model_device
-from vaelab.models import VAE, elbo_terms
-from vaelab.models.label_bounds import label_bounds, marginal_log_likelihood
+from vaelab.models import VAE
 from vaelab.posteriors.point import PointPosterior
 
 
@@ -46,10 +46,11 @@ def likelihood_per_example(model: VAE, data: ArrayDataset, num_samples: int = 10
     if isinstance(model.posterior, PointPosterior):
         chunks.pop("nll")
     for batch in dataset_batches(data, EVAL_BATCH, model_device(model)):
-        for name, value in _bound_terms(model, batch).items():  # (b,) each
+        batch = _label_free(model, batch)
+        for name, value in model.bound_terms(batch).items():  # (b,) each
             chunks[name].append(value.double().cpu().numpy())
         if "nll" in chunks:
-            chunks["nll"].append((-_log_p_x(model, batch, num_samples)).double().cpu().numpy())
+            chunks["nll"].append((-model.log_likelihood(batch, num_samples=num_samples)).double().cpu().numpy())
     values = {name: np.concatenate(parts) for name, parts in chunks.items()}
     if "nll" not in values:
         return values
@@ -61,19 +62,11 @@ def likelihood_per_example(model: VAE, data: ArrayDataset, num_samples: int = 10
     return values
 
 
-def _bound_terms(model: VAE, batch: Batch) -> dict[str, torch.Tensor]:
-    """The per-row ELBO, reconstruction and KL; for a model with a classifier q(y|x) (M2) the label-free bound
-    U(x) on log p(x) (Kingma et al. 2014, eq. 7), so no label of the evaluated data enters the figures."""
-    if model.classifier is not None:
-        return label_bounds(model, batch, use_labels=False).terms
-    return elbo_terms(model(batch))
-
-
-def _log_p_x(model: VAE, batch: Batch, num_samples: int) -> torch.Tensor:
-    """Importance-sampled log p(x), (b,); the class summed out exactly for a model with a classifier."""
-    if model.classifier is not None:
-        return marginal_log_likelihood(model, batch, num_samples)
-    return model.log_likelihood(batch, num_samples=num_samples)
+def _label_free(model: VAE, batch: Batch) -> Batch:
+    """``batch`` as evaluated: without its labels for a model with a classifier q(y|x) (M2), whose bound is then
+    U(x) on log p(x) (Kingma et al. 2014, eq. 7) and whose log p(x) sums the class out, so no label of the
+    evaluated data enters the figures."""
+    return replace(batch, y=None, labelled=None) if model.classifier is not None else batch
 
 
 def summarise(per_example: dict[str, np.ndarray]) -> dict[str, float]:

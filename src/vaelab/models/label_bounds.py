@@ -37,10 +37,10 @@ class LabelBounds:
     labelled: torch.Tensor
 
 
-def label_bounds(model: VAE, batch: Batch, use_labels: bool = True) -> LabelBounds:
+def label_bounds(model: VAE, batch: Batch, use_labels: bool = True, num_samples: int = 1) -> LabelBounds:
     """L(x, y) for the rows of ``batch`` whose class is known (``Batch.labelled``; all rows when it is None and
     ``y`` is set) and U(x) for the others; with ``use_labels=False`` U(x) for every row, a bound on log p(x)
-    that no label enters."""
+    that no label enters. The expectations over z are averages over ``num_samples`` codes."""
     num_classes = model.num_classes
     if model.classifier is None or num_classes is None:
         raise UserError("this model has no classifier q(y|x): build it with --model m2")
@@ -57,7 +57,7 @@ def label_bounds(model: VAE, batch: Batch, use_labels: bool = True) -> LabelBoun
     row_classes = torch.cat([known_classes, classes.repeat_interleave(len(unknown))])  # (L + K U,)
     h = model.encoder_features(batch.x, batch.mask)  # (B, H)
     expanded = replace(batch.take(rows), y=row_classes, labelled=None)
-    terms = elbo_terms(model.pass_from(model.posterior_given(h[rows], row_classes), expanded, 1))
+    terms = elbo_terms(model.pass_from(model.posterior_given(h[rows], row_classes), expanded, num_samples))
     log_p_y = -math.log(num_classes)
     terms["kl"] = terms["kl"] - log_p_y
     terms["elbo"] = terms["elbo"] + log_p_y

@@ -282,14 +282,27 @@ class VAE(nn.Module):
         """How many decoder outputs (examples x samples) one chunk of an estimator may hold."""
         return max(1, max_elements // max(1, math.prod(self.likelihood.param_shape)))
 
+    def bound_terms(self, batch: Batch, num_samples: int = 1) -> dict[str, torch.Tensor]:
+        """The per-example ``elbo``, ``reconstruction`` and ``kl``, each (B,), averaged over ``num_samples``
+        codes. A model with a classifier (M2) gives Kingma et al.'s bounds (:mod:`vaelab.models.label_bounds`):
+        L(x, y) on log p(x, y) for the rows whose class is given, U(x) on log p(x) for the others."""
+        if self.classifier is not None:
+            from vaelab.models.label_bounds import label_bounds  # it builds on this module
+
+            return label_bounds(self, batch, num_samples=num_samples).terms
+        return elbo_terms(self(batch, num_samples))
+
     @torch.inference_mode()
     def elbo(self, x: torch.Tensor | Batch, y: torch.Tensor | None = None, num_samples: int = 1) -> torch.Tensor:
-        """The evidence lower bound per example in nats, (B,): E_q[log p(x|z)] - KL(q(z|x) || p(z))."""
+        """The evidence lower bound per example in nats, (B,): E_q[log p(x|z)] - KL(q(z|x) || p(z)); for a model
+        with a classifier (M2), the bound of ``bound_terms`` (the class summed out where ``y`` is not given)."""
         batch = as_batch(x, y)
         values = []
         step = len(batch) if batch.graph is not None else max(1, self.rows_per_chunk() // num_samples)
+        if self.classifier is not None and self.num_classes:  # an unlabelled row is decoded once per class
+            step = max(1, step // self.num_classes)
         for start in range(0, len(batch), step):
-            values.append(elbo_terms(self(batch.rows(start, start + step), num_samples))["elbo"])
+            values.append(self.bound_terms(batch.rows(start, start + step), num_samples)["elbo"])
         return torch.cat(values)
 
     @torch.inference_mode()
@@ -299,10 +312,15 @@ class VAE(nn.Module):
         """Importance-sampled log p(x) per example in nats, (B,) (Burda et al. 2016, eq. 8 with q as the
         proposal): ``logsumexp_k log w_k - log K``. Chunked over examples and samples so memory stays
         bounded whatever K and B are; the running log-sum-exp is combined with ``logaddexp``. With a
-        mask, the estimate is of the observed entries' marginal likelihood."""
+        mask, the estimate is of the observed entries' marginal likelihood. A model with a classifier (M2)
+        given no ``y`` sums the class out exactly; given ``y``, it estimates log p(x|y)."""
         if num_samples < 1:
             raise UserError("num_samples must be at least 1")
         batch = as_batch(x, y)
+        if self.classifier is not None and batch.y is None:  # M2 without a class: log p(x), the class summed out
+            from vaelab.models.label_bounds import marginal_log_likelihood  # it builds on this module
+
+            return marginal_log_likelihood(self, batch, num_samples)
         rows = self.rows_per_chunk()
         size = len(batch) if batch.graph is not None else max(1, min(len(batch), rows))
         samples_per_chunk = max(1, rows // size)
