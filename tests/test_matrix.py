@@ -58,6 +58,18 @@ def _partly_labelled_npz(folder: Path) -> Source:
     return Source(str(path), "partly-labelled-image", ("--model", "m2"))
 
 
+def _partly_labelled_csv(folder: Path) -> Source:
+    """A numeric table whose text label column is filled for a third of the rows (empty cells for the rest), as M2."""
+    path = folder / "partly-labelled.csv"
+    rng = np.random.default_rng(8)
+    y = rng.integers(0, 2, 60)
+    columns = rng.normal(size=60) + 2 * y, rng.normal(size=60) - y, rng.integers(0, 2, 60)
+    kind = np.where(np.arange(60) % 3 == 0, np.where(y == 1, "big", "small"), "")
+    rows = [f"{a:.4f},{b:.4f},{c},{k}" for a, b, c, k in zip(*columns, kind, strict=True)]
+    path.write_text("a,b,c,kind\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return Source(str(path), "partly-labelled-table", ("--labels", "kind", "--model", "m2"))
+
+
 def _table_csv(folder: Path) -> Source:
     path = folder / "table.csv"  # float, integer and binary columns
     rng = np.random.default_rng(2)
@@ -179,6 +191,7 @@ SOURCES: dict[str, Callable[[Path], Source | None]] = {
     "idx": _idx,
     "binarized-mnist": _binarized_mnist,
     "table-csv": _table_csv,
+    "partly-labelled-csv": _partly_labelled_csv,
     "mixed-csv": _mixed_csv,
     "table-npy": _table_npy,
     "incomplete-npy": _incomplete_npy,
@@ -192,6 +205,7 @@ SHARED_DATA_SOURCES = {"binarized-mnist", "cora"}
 REPORTED = {
     "image-npy",
     "partly-labelled-npz",
+    "partly-labelled-csv",
     "table-npy",
     "mixed-csv",
     "incomplete-npy",
@@ -263,6 +277,7 @@ COMMANDS: dict[str, dict[str, Command]] = {
     # labels known for some rows (M2): the image commands that read a run (detect and denoise read files as
     # unconditional data)
     "partly-labelled-image": {name: command for name, command in commands("png").items() if name != "detect"},
+    "partly-labelled-table": {name: command for name, command in commands("npy").items() if name != "detect"},
     "mixed-table": MIXED_TABLE_COMMANDS,  # a .csv with text and missing cells: rows come back as .csv
     "sequence": SEQUENCE_COMMANDS,
     "graph": {
@@ -328,7 +343,7 @@ def test_every_source_through_every_command_of_its_kind(trained, source: str, co
     elif command == "eval":
         figures = json.loads(stdout)
         assert np.isfinite(figures["elbo"]) and np.isfinite(figures["nll"]) and (run / "eval-test.json").is_file()
-        if kind == "partly-labelled-image":  # the test split's rows that carry a label are classified
+        if kind.startswith("partly-labelled"):  # the test split's rows that carry a label are classified
             assert 0 <= figures["accuracy"] <= 1 and figures["accuracy_rows"] > 0
     elif command == "report":
         assert (run / "report.html").stat().st_size > 1000
