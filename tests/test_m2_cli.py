@@ -19,6 +19,7 @@ from vaelab.config.schema import ModelConfig
 from vaelab.data.registry import load_dataset
 from vaelab.data.semi_supervised import UNLABELLED
 from vaelab.evaluation.likelihood import likelihood_per_example
+from vaelab.models.load import load
 
 TINY = ["--hidden-dims", "32", "--latent-dim", "4", "--no-progress"]
 FAST_EVAL = ["--num-samples", "5"]
@@ -93,6 +94,33 @@ def test_m2_on_a_table_with_empty_label_cells(tmp_path: Path, capsys: Capture, m
     assert 0.0 <= result["accuracy"] <= 1.0 and len(result["accuracy_per_class"]) == 3
 
 
+def test_text_labels_name_the_classes_that_sample_and_traverse_take(
+    tmp_path: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ("cat", "dog", "eel")
+    labels = [names[k % 3] if k % 4 else "" for k in range(300)]
+    run_dir = tmp_path / "run"
+    args = ["train", "--data", str(_table(tmp_path / "t.csv", labels)), "--labels", "label", "--model", "m2"]
+    code, _, err = run_cli([*args, "--epochs", "1", *TINY, "--no-report", "--out", str(run_dir)], capsys, monkeypatch)
+    assert code == 0, err
+    assert load(run_dir).spec["class_names"] == list(names)  # sorted, in the order of their indices
+    drawn = {}
+    for label in ("dog", "1"):  # by name or by index: the same class, the same seed, the same rows
+        out = tmp_path / f"{label}.npy"
+        sample = ["sample", str(run_dir), "--label", label, "-n", "3", "--out", str(out)]
+        code, _, err = run_cli(sample, capsys, monkeypatch)
+        assert code == 0, err
+        drawn[label] = np.load(out)
+    np.testing.assert_array_equal(drawn["dog"], drawn["1"])
+    traverse = ["traverse", str(run_dir), "--base", "prior", "--label", "eel", "--steps", "3"]
+    code, _, err = run_cli([*traverse, "--out", str(tmp_path / "t.npy")], capsys, monkeypatch)
+    assert code == 0, err
+    sample = ["sample", str(run_dir), "--label", "cow", "--out", str(tmp_path / "x.npy")]
+    code, _, err = run_cli(sample, capsys, monkeypatch)
+    assert code == 1 and err.strip() == "error: --label cow is not a class of this model: use one of cat, dog, eel"
+    assert not (tmp_path / "x.npy").exists()
+
+
 def test_accuracy_does_not_apply_to_a_model_without_a_classifier(
     tmp_path: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -145,7 +173,7 @@ def test_a_label_outside_the_classes_is_one_line(
 ) -> None:
     args = ["sample", str(m2_run), "--label", label, "--out", str(m2_run / "bad.png")]
     code, _, err = run_cli(args, capsys, monkeypatch)
-    assert code == 1 and err.strip() == f"error: --label {label} is not a class of this model: use 0..9"
+    assert code == 1 and err.strip() == f"error: --label {label} is not a class of this model: use one of 0..9"
     assert not (m2_run / "bad.png").exists()
 
 

@@ -36,6 +36,24 @@ def load_run(run_dir: Path, device: str = "cpu", not_for_graphs: str | None = No
     return model
 
 
+def class_index(model: VAE, label: str | None) -> int | None:
+    """``--label``: a class of a class-conditional model by its name (a text label column's value) or its index
+    0..K-1; None when no label is given."""
+    if label is None:
+        return None
+    num_classes = model.num_classes
+    if not num_classes:
+        raise UserError("--label needs a class-conditional model (trained with --model cvae or --model m2)")
+    names = model.spec.get("class_names") or []
+    if label in names:
+        return int(names.index(label))
+    index = int(label) if label.strip().lstrip("-").isdigit() else -1
+    if not 0 <= index < num_classes:
+        classes = ", ".join(names) if names else f"0..{num_classes - 1}"
+        raise UserError(f"--label {label} is not a class of this model: use one of {classes}")
+    return index
+
+
 def run_data(
     run_dir: Path,
     model: VAE,

@@ -17,7 +17,9 @@ Opt = typer.Option
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="run directory")],
     n: Annotated[int, Opt("-n", help="number of samples")] = 64,
-    label: Annotated[int | None, Opt(help="class to generate (class-conditional models: cvae, m2)")] = None,
+    label: Annotated[
+        str | None, Opt(help="class to generate, by name or index (class-conditional models: cvae, m2)")
+    ] = None,
     out: Annotated[Path, Opt(help="output .png or .npy; .csv for a table's rows in its own units")] = Path(
         "samples.png"
     ),
@@ -27,22 +29,18 @@ def sample(
     """Draw samples from the prior through the decoder."""
     import torch
 
-    from vaelab.cli.common import load_run
+    from vaelab.cli.common import class_index, load_run
     from vaelab.cli.model_output import check_out, write_output
 
     check_out(out)
     if n < 1:
         raise UserError("-n must be at least 1")
     model = load_run(run_dir)
-    num_classes = model.num_classes
-    if label is not None and not num_classes:
-        raise UserError("--label needs a class-conditional model (trained with --model cvae or --model m2)")
-    if label is not None and num_classes and not 0 <= label < num_classes:
-        raise UserError(f"--label {label} is not a class of this model: use 0..{num_classes - 1}")
+    y = class_index(model, label)
     torch.manual_seed(seed)
     check_out(out, model)
     table = model.spec.get("columns") is not None and out.suffix == ".csv"  # rows drawn from p(x|z), not means
-    images = model.sample(n, y=label, mean=not table).numpy()
+    images = model.sample(n, y=y, mean=not table).numpy()
     write_output(out, images, 1 if model.vocabulary else min(n, 8), model)
     if as_json:
         emit_json({"out": str(out), "n": n})

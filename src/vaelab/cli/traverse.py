@@ -38,25 +38,24 @@ def _kl_order(model: VAE, dataset: ArrayDataset, limit: int, seed: int) -> tuple
 
 
 def _base_code(
-    model: VAE, dataset: ArrayDataset | None, index: int, label: int | None
+    model: VAE, dataset: ArrayDataset | None, index: int, label: str | None
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The base code ``(D,)`` and the condition ``(1, ...)``: the posterior mean of example ``index``,
     or the prior mean (with ``label`` for a class-conditional model) when there is no dataset."""
     import numpy as np
     import torch
 
-    from vaelab.cli.common import model_inputs
+    from vaelab.cli.common import class_index, model_inputs
 
-    if label is not None and not model.num_classes:
-        raise UserError("--label needs a class-conditional model (trained with --model cvae)")
+    y = class_index(model, label)
     if dataset is not None:
         if not 0 <= index < len(dataset):
             raise UserError(f"--index must be in 0..{len(dataset) - 1} for this split")
         x0, y0 = model_inputs(model, dataset.subset(np.array([index])))
         return model.embed(x0, y0)[0], y0
-    if model.is_conditional and label is None:
+    if model.is_conditional and y is None:
         raise UserError("a conditional model with --base prior needs --label (class-conditional models only)")
-    return model.p_z().mean.detach(), None if label is None else torch.tensor([label])
+    return model.p_z().mean.detach(), None if y is None else torch.tensor([y])
 
 
 def traverse_command(
@@ -68,7 +67,7 @@ def traverse_command(
         str, Opt(help="example: the posterior mean of example --index | prior: the prior mean")
     ] = "example",
     index: Annotated[int, Opt(help="which example of the split is the base code")] = 0,
-    label: Annotated[int | None, Opt(help="class of a conditional model with --base prior")] = None,
+    label: Annotated[str | None, Opt(help="class of a conditional model with --base prior, by name or index")] = None,
     dims: Annotated[str | None, Opt(help="latent dimensions to show, in order, e.g. 0,3,5 (default: all)")] = None,
     order: Annotated[str, Opt(help="kl: most informative dimensions first | index")] = "kl",
     max_dims: Annotated[int | None, Opt(help="show at most this many dimensions")] = 10,

@@ -61,6 +61,7 @@ class ArrayDataset:
     ``y`` holds class labels ``(N,)`` int64 or condition vectors ``(N, K)`` float32, or is None.
     A dataset whose generating factors are known also holds them, ``factors`` ``(N, K)`` int64 indices,
     and the ``oracle`` that renders any factor vector (for the disentanglement metrics).
+    ``class_names`` names the classes of text labels (index order), None for numeric labels.
     ``kind`` is the kind of data a user stated (None: detected from the shape) and ``features`` the
     per-column features of a table when known, ``vocabulary`` the tokens of a sequence dataset (whose kind is
     ``"sequence"``); :attr:`schema` gathers them. A graph's dataset holds one row per node (its features)
@@ -78,6 +79,7 @@ class ArrayDataset:
     features: tuple[Feature, ...] | None = None
     vocabulary: Vocabulary | None = None
     graph: GraphEdges | None = None
+    class_names: tuple[str, ...] | None = None
 
     def __len__(self) -> int:
         return int(self.x.shape[0])

@@ -68,6 +68,7 @@ class _Arrays:
     splits: dict[str, np.ndarray] | None = None
     columns: list[str] | None = None
     features: tuple[Feature, ...] | None = None
+    class_names: tuple[str, ...] | None = None  # a text label column's classes, in the order of their indices
 
 
 def load_file(path: Path, split: str, labels: str | None = None, kind: str | None = None) -> ArrayDataset:
@@ -252,20 +253,19 @@ def _read_csv(path: Path, labels: str | None) -> _Arrays:
         x = encode_columns(kept, features)
     except UserError as error:
         raise UserError(f"{path}: {error}") from None
-    y = None if labels is None else _label_values(table.column(labels))
-    return _Arrays(x, y, columns=list(kept), features=features)
+    y, class_names = (None, None) if labels is None else _label_values(table.column(labels))
+    return _Arrays(x, y, columns=list(kept), features=features, class_names=class_names)
 
 
-def _label_values(column: TableColumn) -> np.ndarray:
-    """A label column's values: numbers as read, text as the index of its category (sorted); an empty cell is an
-    unlabelled row (``UNLABELLED``)."""
+def _label_values(column: TableColumn) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """A label column's values: numbers as read, text as the index of its category (sorted), with the categories
+    as the class names; an empty cell is an unlabelled row (``UNLABELLED``)."""
     missing = np.asarray(column.missing, dtype=bool)
     if not column.is_categorical:
-        return np.where(missing, UNLABELLED, column.values)
-    categories = column.feature.categories or ()
-    return np.array(
-        [UNLABELLED if m else categories.index(str(v)) for v, m in zip(column.values, missing, strict=True)], np.int64
-    )
+        return np.where(missing, UNLABELLED, column.values), None
+    categories = tuple(column.feature.categories or ())
+    indices = [UNLABELLED if m else categories.index(str(v)) for v, m in zip(column.values, missing, strict=True)]
+    return np.array(indices, np.int64), categories
 
 
 def _to_dataset(arrays: _Arrays, path: Path, kind: str | None) -> ArrayDataset:
@@ -286,7 +286,10 @@ def _to_dataset(arrays: _Arrays, path: Path, kind: str | None) -> ArrayDataset:
     else:
         x, levels = _standardize_values(x, path, arrays.columns)
     y, num_classes = (None, None) if arrays.y is None else _standardize_labels(arrays.y, len(x), path)
-    return ArrayDataset(x, y, levels, path.stem, num_classes, kind=kind, features=arrays.features)
+    class_names = arrays.class_names if num_classes else None
+    return ArrayDataset(
+        x, y, levels, path.stem, num_classes, kind=kind, features=arrays.features, class_names=class_names
+    )
 
 
 def _standardize_values(x: np.ndarray, path: Path, columns: list[str] | None) -> tuple[np.ndarray, int | None]:

@@ -672,6 +672,7 @@ def resolve_spec(
         "kind": kind,
         "levels": data.levels,
         "num_classes": num_classes,
+        "class_names": list(data.class_names) if num_classes and data.class_names else None,
         "condition_dim": condition_dim,
         "vocabulary": None if data.vocabulary is None else data.vocabulary.to_dict(),
         "columns": None if features is None else [feature_dict(f) for f in features],
