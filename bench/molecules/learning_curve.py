@@ -1,13 +1,14 @@
 """MOSES metrics of each snapshot of ``train_moses.py`` against training time: the learning curve.
 
 Every snapshot ``OUT/snapshots/MINUTES/`` is scored by ``vaelab eval --metrics molecules`` on MOSES's test
-split (``--samples`` molecules sampled from the prior, ``--reconstructed`` test molecules for the JT-VAE
-reconstruction accuracy), and one table row per snapshot is printed in markdown, the training minutes first.
-A snapshot already scored (its ``eval-test.json`` holds the figures) is read, not scored again, so the script
-can run while training goes on.
+split (``--samples`` molecules sampled from the prior, decoded by sampling each token or, with ``--greedy``,
+greedily; ``--reconstructed`` test molecules for the JT-VAE reconstruction accuracy), and one table row per
+snapshot is printed in markdown, the training minutes first. The figures are kept in the snapshot as
+``molecules-sampled.json`` or ``molecules-greedy.json``; a snapshot already scored is read, not scored again, so
+the script can run while training goes on.
 
     .venv/bin/python bench/molecules/learning_curve.py runs/moses-selfies --data-dir ../shared/data \\
-        --samples 10000 --reconstructed 100
+        --samples 10000 --reconstructed 100 [--greedy]
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from vaelab.atomic import atomic_write_text
 
 COLUMNS = ("valid", "unique@1000", "unique@10000", "Novelty", "FCD/Test", "SNN/Test", "Frag/Test", "Scaf/Test",
            "IntDiv", "IntDiv2", "Filters", "logP", "SA", "QED", "weight", "reconstruction_accuracy")  # fmt: skip
@@ -28,35 +31,36 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--reconstructed", type=int, default=100)
+    parser.add_argument("--greedy", action="store_true", help="decode the most likely token at each step")
     args = parser.parse_args()
 
     snapshots = sorted((args.out / "snapshots").iterdir(), key=lambda path: float(path.name))
-    print("| minutes | samples | " + " | ".join(COLUMNS) + " |")
-    print("|---" * (len(COLUMNS) + 2) + "|")
+    print("| minutes | samples | decoding | " + " | ".join(COLUMNS) + " |")
+    print("|---" * (len(COLUMNS) + 3) + "|")
     for snapshot in snapshots:
         figures = _scored(snapshot, args)
         row = [_shown(figures.get(f"molecules/{name}")) for name in COLUMNS]
-        print(f"| {snapshot.name} | {figures['molecule_samples']} | " + " | ".join(row) + " |", flush=True)
+        head = f"| {snapshot.name} | {figures['molecule_samples']} | {figures['molecule_decoding']} | "
+        print(head + " | ".join(row) + " |", flush=True)
 
 
 def _scored(snapshot: Path, args: argparse.Namespace) -> dict[str, float]:
-    """The snapshot's molecule figures: read from its eval file, else measured by ``vaelab eval``."""
-    done_before = snapshot / "eval-test.json"
-    if done_before.is_file():
-        figures: dict[str, float] = json.loads(done_before.read_text())
-        if "molecules/valid" in figures:
-            return figures
+    """The snapshot's molecule figures: read from its figures file, else measured by ``vaelab eval``."""
+    kept = snapshot / f"molecules-{'greedy' if args.greedy else 'sampled'}.json"
+    if kept.is_file():
+        return dict(json.loads(kept.read_text()))
     metrics = [
         *("--metrics", "molecules", "--data-dir", args.data_dir, "--json"),
         *("--molecule-samples", str(args.samples), "--reconstructed-molecules", str(args.reconstructed)),
+        *(["--sample-mean"] if args.greedy else []),
     ]
     done = subprocess.run(
         [sys.executable, "-m", "vaelab", "eval", str(snapshot), *metrics], capture_output=True, text=True
     )
     if done.returncode:
         sys.exit(f"vaelab eval {snapshot} failed: {done.stderr.strip().splitlines()[-1]}")
-    figures = json.loads(done.stdout)
-    return figures
+    atomic_write_text(kept, done.stdout)
+    return dict(json.loads(done.stdout))
 
 
 def _shown(value: float | None) -> str:
