@@ -10,7 +10,15 @@ from torch.distributions import ContinuousBernoulli, Independent, Normal, kl_div
 
 from helpers import LinearGaussian, tiny_vae
 from vaelab.data.batch import Batch
-from vaelab.distributions import DiscretizedLogisticMixture, GridCategorical, kl_estimate
+from vaelab.distributions import (
+    DiscretizedLogisticMixture,
+    GridCategorical,
+    IndexCategorical,
+    SoftmaxCategorical,
+    kl_estimate,
+    padded_logits,
+    padded_positions,
+)
 from vaelab.objectives import ELBO, IWAE
 
 
@@ -152,6 +160,51 @@ def test_grid_categorical_reads_grid_values_as_classes() -> None:
     assert torch.allclose(dist.log_prob(torch.tensor([0.5])), log_probs[1:2])
     assert torch.allclose(dist.log_prob(torch.tensor([1.0])), log_probs[2:3])
     assert torch.allclose(dist.mean, (torch.softmax(logits, -1) * torch.tensor([0.0, 0.5, 1.0])).sum(-1))
+
+
+def test_softmax_categorical_is_torch_categorical_with_its_gradients() -> None:
+    torch.manual_seed(0)
+    raw = torch.randn(7, 4, 5, dtype=torch.float64) * 3
+    value = torch.randint(0, 5, (7, 4))
+    ours_logits, torch_logits = raw.clone().requires_grad_(), raw.clone().requires_grad_()
+    ours, reference = SoftmaxCategorical(ours_logits), torch.distributions.Categorical(logits=torch_logits)
+    assert ours.batch_shape == reference.batch_shape == (7, 4)
+    assert torch.allclose(ours.log_prob(value), reference.log_prob(value))
+    assert torch.allclose(ours.probs, reference.probs)
+    assert torch.allclose(ours.entropy(), reference.entropy())
+    assert torch.allclose(kl_divergence(ours, reference), torch.zeros(7, 4, dtype=torch.float64), atol=1e-12)
+    ours.log_prob(value).sum().backward()
+    reference.log_prob(value).sum().backward()
+    assert ours_logits.grad is not None and torch_logits.grad is not None
+    assert torch.allclose(ours_logits.grad, torch_logits.grad)
+    counts = torch.bincount(SoftmaxCategorical(raw[0, 0]).sample((40_000,)), minlength=5) / 40_000
+    assert torch.allclose(counts.double(), torch.softmax(raw[0, 0], -1), atol=0.01)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        SoftmaxCategorical(torch.tensor(1.0))
+
+
+def test_padded_logits_lay_each_column_before_minus_infinity() -> None:
+    sizes = [2, 4, 1]
+    flat = torch.arange(7.0).expand(3, 7).requires_grad_()  # (B, sum K_c)
+    padded = padded_logits(flat, padded_positions(sizes), len(sizes), max(sizes))
+    inf = float("-inf")
+    assert padded.shape == (3, 3, 4)
+    assert padded[0].tolist() == [[0, 1, inf, inf], [2, 3, 4, 5], [6, inf, inf, inf]]
+    distribution = IndexCategorical(padded)
+    log_p = distribution.log_prob(torch.tensor([[1.0, 3.0, 0.0]]))  # (3, C)
+    assert torch.allclose(
+        log_p[0],
+        torch.stack(
+            [
+                torch.log_softmax(torch.tensor([0.0, 1.0]), -1)[1],
+                torch.log_softmax(torch.tensor([2.0, 3.0, 4.0, 5.0]), -1)[3],
+                torch.tensor(0.0),
+            ]
+        ),
+    )
+    log_p.sum().backward()
+    assert flat.grad is not None and torch.isfinite(flat.grad).all()
+    assert torch.allclose(flat.grad[0, 6], torch.tensor(0.0))  # a one-category column: log p = 0 whatever its logit
 
 
 def test_continuous_bernoulli_integrates_to_one() -> None:

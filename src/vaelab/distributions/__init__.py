@@ -4,9 +4,10 @@ from vaelab.distributions.discretized_logistic import DiscretizedLogisticMixture
 from vaelab.distributions.flow import FlowDistribution
 from vaelab.distributions.gaussian_mixture import DiagonalGaussianMixture
 from vaelab.distributions.grid_categorical import GridCategorical
-from vaelab.distributions.index_categorical import IndexCategorical, padded_logits, ragged_index
+from vaelab.distributions.index_categorical import IndexCategorical, padded_logits, padded_positions
 from vaelab.distributions.kl import kl_estimate, kl_per_dim
 from vaelab.distributions.log_mean_exp import log_mean_exp
+from vaelab.distributions.softmax_categorical import SoftmaxCategorical
 from vaelab.distributions.top_down import TopDownChain
 
 __all__ = [
@@ -15,10 +16,11 @@ __all__ = [
     "FlowDistribution",
     "GridCategorical",
     "IndexCategorical",
+    "SoftmaxCategorical",
     "TopDownChain",
     "kl_estimate",
     "kl_per_dim",
     "log_mean_exp",
     "padded_logits",
-    "ragged_index",
+    "padded_positions",
 ]

@@ -8,7 +8,9 @@ every other likelihood.
 from __future__ import annotations
 
 import torch
-from torch.distributions import Categorical, Distribution, constraints
+from torch.distributions import Distribution, constraints
+
+from vaelab.distributions.softmax_categorical import SoftmaxCategorical
 
 
 class GridCategorical(Distribution):
@@ -19,7 +21,7 @@ class GridCategorical(Distribution):
     has_rsample = False
 
     def __init__(self, logits: torch.Tensor) -> None:
-        self.categorical = Categorical(logits=logits, validate_args=False)
+        self.categorical = SoftmaxCategorical(logits)
         self.levels = logits.shape[-1]
         super().__init__(batch_shape=logits.shape[:-1], validate_args=False)
 

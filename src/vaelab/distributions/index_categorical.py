@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch.distributions import Categorical
+
+from vaelab.distributions.softmax_categorical import SoftmaxCategorical
 
 
-class IndexCategorical(Categorical):
+class IndexCategorical(SoftmaxCategorical):
     """``Categorical`` whose values are float class indices; ``mean`` is the most probable class (a category
     has no mean: the mode is what ``reconstruct`` and ``sample(mean=True)`` show)."""
 
@@ -31,19 +32,15 @@ class IndexCategorical(Categorical):
         return super().sample(torch.Size(sample_shape)).to(self.logits.dtype)
 
 
-def ragged_index(sizes: Sequence[int]) -> torch.Tensor:
-    """``(C, K_max)`` positions into a flat vector of ``sum(sizes)`` logits followed by one ``-inf`` slot:
-    row ``c`` lists column c's logits, then points at the ``-inf`` slot."""
-    total, widest = sum(sizes), max(sizes)
-    index = torch.full((len(sizes), widest), total, dtype=torch.long)
-    start = 0
-    for c, size in enumerate(sizes):
-        index[c, :size] = torch.arange(start, start + size)
-        start += size
-    return index
+def padded_positions(sizes: Sequence[int]) -> torch.Tensor:
+    """``(sum(sizes),)`` where each of C columns' logits, laid side by side (column 0's first), go in the
+    flattened ``(C, K_max)`` padded layout: logit k of column c at ``c * K_max + k``."""
+    widest = max(sizes)
+    return torch.cat([c * widest + torch.arange(size) for c, size in enumerate(sizes)])
 
 
-def padded_logits(flat: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """Flat logits ``(..., sum K_c)`` -> ``(..., C, K_max)`` with ``-inf`` past each column's classes."""
-    pad = flat.new_full((*flat.shape[:-1], 1), float("-inf"))
-    return torch.cat([flat, pad], dim=-1)[..., index]
+def padded_logits(flat: torch.Tensor, positions: torch.Tensor, columns: int, widest: int) -> torch.Tensor:
+    """Flat logits ``(..., sum K_c)`` -> ``(..., C, K_max)`` with ``-inf`` past each column's classes.
+    ``positions`` from :func:`padded_positions`; one ``index_copy``, whose backward is one ``index_select``."""
+    padded = flat.new_full((*flat.shape[:-1], columns * widest), float("-inf"))
+    return padded.index_copy(-1, positions, flat).unflatten(-1, (columns, widest))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
-from vaelab.distributions import IndexCategorical, padded_logits, ragged_index
+from vaelab.distributions import IndexCategorical, padded_logits, padded_positions
 from vaelab.likelihoods.base import Likelihood
 
 
@@ -18,21 +18,22 @@ class CategoricalColumnsLikelihood(Likelihood):
     """
 
     name = "categorical-columns"
-    index: torch.Tensor  # (C, K_max) positions into the flat logits (see ragged_index)
+    positions: torch.Tensor  # (sum K_c,) where each flat logit goes in the padded layout (see padded_positions)
 
     def __init__(self, sizes: Sequence[int]) -> None:
         super().__init__((len(sizes),))
         if not sizes or min(sizes) < 1:
             raise ValueError("every categorical column needs at least one category")
         self.sizes = tuple(int(k) for k in sizes)
-        self.register_buffer("index", ragged_index(self.sizes), persistent=False)
+        self.register_buffer("positions", padded_positions(self.sizes), persistent=False)
 
     @property
     def param_shape(self) -> tuple[int, ...]:
         return (sum(self.sizes),)
 
     def element_distribution(self, eta: torch.Tensor) -> IndexCategorical:
-        return IndexCategorical(logits=padded_logits(eta, self.index), validate_args=False)  # (..., C, K_max)
+        logits = padded_logits(eta, self.positions, len(self.sizes), max(self.sizes))  # (..., C, K_max)
+        return IndexCategorical(logits)
 
     def support_problem(self, x: torch.Tensor) -> str | None:
         sizes = torch.tensor(self.sizes, device=x.device)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch
-from torch.distributions import Categorical, MixtureSameFamily, Normal
+from torch.distributions import MixtureSameFamily, Normal
 
+from vaelab.distributions import SoftmaxCategorical
 from vaelab.likelihoods.base import Likelihood
 from vaelab.likelihoods.gaussian import positive_scale
 
@@ -30,7 +31,7 @@ class GaussianMixtureLikelihood(Likelihood):
         params = self.params_last(eta)  # (..., *data_shape, 3K)
         logits, loc, raw_scale = params.split(self.components, dim=-1)
         component = Normal(loc, positive_scale(raw_scale, self.min_scale), validate_args=False)
-        return MixtureSameFamily(Categorical(logits=logits, validate_args=False), component, validate_args=False)
+        return MixtureSameFamily(SoftmaxCategorical(logits), component, validate_args=False)
 
     def support_problem(self, x: torch.Tensor) -> str | None:
         if not bool(torch.isfinite(x).all()):

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import torch
-from torch.distributions import Categorical, Distribution
+from torch.distributions import Distribution
 
+from vaelab.distributions import SoftmaxCategorical
 from vaelab.likelihoods.base import Likelihood
 from vaelab.nn.recurrent import PAD_ID
 
@@ -25,8 +26,8 @@ class TokensLikelihood(Likelihood):
     def param_shape(self) -> tuple[int, ...]:
         return (*self.data_shape, self.vocab_size)  # logits last, as a recurrent decoder emits them
 
-    def element_distribution(self, eta: torch.Tensor) -> Categorical:
-        return Categorical(logits=eta, validate_args=False)
+    def element_distribution(self, eta: torch.Tensor) -> SoftmaxCategorical:
+        return SoftmaxCategorical(eta)
 
     def log_prob(self, p_x: Distribution, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         tokens = x != PAD_ID

@@ -7,6 +7,8 @@ import torch
 from torch import nn
 from torch.distributions import Categorical
 
+from vaelab.distributions import SoftmaxCategorical
+
 
 class LabelPosterior(nn.Module):
     """Model-space inputs ``(B, *encoder_input_shape)`` -> ``Categorical`` over ``num_classes``, batch ``(B,)``."""
@@ -18,4 +20,4 @@ class LabelPosterior(nn.Module):
         self.num_classes = num_classes
 
     def forward(self, inputs: torch.Tensor) -> Categorical:
-        return Categorical(logits=self.logits(self.network(inputs)).float())
+        return SoftmaxCategorical(self.logits(self.network(inputs)).float())
