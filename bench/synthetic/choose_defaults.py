@@ -10,6 +10,13 @@ scores of the synthetic rows against the training rows (SDMetrics' definitions, 
 plus the held-out bound per row and that of per-column marginals. One JSON per (variant, table, seed) in OUT,
 skipped when it exists (resumable); At the end it prints the per-variant means over the tables that every variant has
 finished and the number of (table, seed) pairs each variant wins on shapes + trends.
+
+With ``--efficacy`` the table's anomaly flag joins it as a column, ``label``, and each record also holds SDGym's
+machine-learning efficacy (``vaelab.evaluation.synthetic.efficacy``: the mean binary F1 of four classifiers that
+learn ``label`` from the synthetic rows and predict the held-out 20 %, at most ``--max-test`` of them), and the
+same classifiers' F1 when they learn from the real training rows. The summary then adds the mean efficacy and its
+mean ratio to the real rows'. Tables whose held-out part has fewer than ``MIN_POSITIVES`` flagged rows are left
+out of an efficacy run: their F1 would be noise.
 """
 
 from __future__ import annotations
@@ -26,28 +33,35 @@ import pandas as pd
 import torch
 
 from vaelab import TabularVAE
+from vaelab.evaluation.synthetic.efficacy import ml_efficacy
 from vaelab.evaluation.synthetic.shapes import column_shapes
 from vaelab.evaluation.synthetic.trends import column_pair_trends
 
 MAX_COLUMNS = 60  # wider tables (images as rows: mnist, celeba, InternetAds) are left out: no one synthesises them
 SKIP = ("24_mnist", "8_celeba", "17_InternetAds", "1_ALOI")
+MIN_POSITIVES = 30  # flagged rows in the held-out 20 % that an efficacy run needs
+LABEL = "label"
 
 
-def tables(data_dir: Path, names: list[str]) -> list[Path]:
+def tables(data_dir: Path, names: list[str], efficacy: bool) -> list[Path]:
     found = []
     for path in sorted((data_dir / "adbench").glob("*.npz")):
         if path.stem in SKIP or (names and path.stem not in names):
             continue
         with np.load(path, allow_pickle=False) as archive:
-            if archive["X"].shape[1] <= MAX_COLUMNS:
+            positives = 0.2 * float(archive["y"].sum())
+            if archive["X"].shape[1] <= MAX_COLUMNS and (not efficacy or positives >= MIN_POSITIVES):
                 found.append(path)
     return found
 
 
-def frame_of(path: Path) -> pd.DataFrame:
+def frame_of(path: Path, with_label: bool) -> pd.DataFrame:
     with np.load(path, allow_pickle=False) as archive:
         x = archive["X"].astype(np.float64)
-    return pd.DataFrame(x, columns=[f"c{j}" for j in range(x.shape[1])])
+        frame = pd.DataFrame(x, columns=[f"c{j}" for j in range(x.shape[1])])
+        if with_label:
+            frame[LABEL] = archive["y"].astype(np.int64)
+    return frame
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
@@ -63,12 +77,14 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     return name, options
 
 
-def run_one(path: Path, seed: int, options: dict[str, Any], max_rows: int) -> dict[str, Any]:
-    frame = frame_of(path)
+def run_one(
+    path: Path, seed: int, options: dict[str, Any], max_rows: int, threads: int, max_test: int | None
+) -> dict[str, Any]:
+    frame = frame_of(path, with_label=max_test is not None)
     order = np.random.default_rng(seed).permutation(len(frame))
     cut = int(0.8 * len(frame))
     train = frame.iloc[np.sort(order[:cut][:max_rows])].reset_index(drop=True)
-    model = TabularVAE(random_state=seed, threads=2, **options)
+    model = TabularVAE(random_state=seed, threads=threads, **options)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -76,6 +92,13 @@ def run_one(path: Path, seed: int, options: dict[str, Any], max_rows: int) -> di
     fit_seconds = time.perf_counter() - start
     synthetic = model.sample(len(train), random_state=seed)
     categorical = [f.name for f in model.features_ if f.kind in ("categorical", "binary")]
+    efficacy = {}
+    if max_test is not None:
+        test = frame.iloc[np.sort(order[cut:][:max_test])].reset_index(drop=True)
+        efficacy = {
+            "ml_efficacy": ml_efficacy(synthetic, test, LABEL, 1, categorical, random_state=seed)["mean"],
+            "ml_efficacy_real": ml_efficacy(train, test, LABEL, 1, categorical, random_state=seed)["mean"],
+        }
     return {
         "table": path.stem,
         "seed": seed,
@@ -86,6 +109,7 @@ def run_one(path: Path, seed: int, options: dict[str, Any], max_rows: int) -> di
         "valid_bound": model.validation_bound_,
         "marginal_bound": model.marginal_bound_,
         "fit_seconds": fit_seconds,
+        **efficacy,
     }
 
 
@@ -96,7 +120,9 @@ def summary(out: Path) -> None:
         by_variant.setdefault(record["variant"], {})[(record["table"], record["seed"])] = record
     shared = set.intersection(*(set(v) for v in by_variant.values())) if by_variant else set()
     print(f"{len(shared)} (table, seed) pairs finished by every variant")
-    print(f"{'variant':<22}{'shapes':>8}{'trends':>8}{'bound-marg':>11}{'fit s (median)':>16}{'wins':>6}")
+    efficacy = bool(shared) and all("ml_efficacy" in runs[key] for runs in by_variant.values() for key in shared)
+    extra = f"{'efficacy':>10}{'/ real':>8}" if efficacy else ""
+    print(f"{'variant':<22}{'shapes':>8}{'trends':>8}{'bound-marg':>11}{'fit s (median)':>16}{'wins':>6}{extra}")
     scores = {
         name: {key: runs[key]["column_shapes"] + runs[key]["column_pair_trends"] for key in shared}
         for name, runs in by_variant.items()
@@ -108,8 +134,13 @@ def summary(out: Path) -> None:
         print(
             f"{name:<22}{np.mean([r['column_shapes'] for r in rows]):>8.3f}"
             f"{np.mean([r['column_pair_trends'] for r in rows]):>8.3f}{np.mean(gap):>11.2f}"
-            f"{np.median([r['fit_seconds'] for r in rows]):>16.1f}{wins:>6}"
+            f"{np.median([r['fit_seconds'] for r in rows]):>16.1f}{wins:>6}",
+            end="",
         )
+        if efficacy:
+            ratio = [r["ml_efficacy"] / r["ml_efficacy_real"] for r in rows if r["ml_efficacy_real"] > 0]
+            print(f"{np.mean([r['ml_efficacy'] for r in rows]):>10.3f}{np.mean(ratio):>8.3f}", end="")
+        print()
 
 
 def main() -> None:
@@ -120,17 +151,28 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--max-rows", type=int, default=5000)
     parser.add_argument("--tables", nargs="*", default=[], help="ADBench stems (default: every table that fits)")
+    parser.add_argument(
+        "--efficacy", action="store_true", help="add the anomaly flag as a column and score ML efficacy"
+    )
+    parser.add_argument("--max-test", type=int, default=20_000, help="held-out rows the efficacy classifiers predict")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--summary", action="store_true", help="only print the summary of OUT")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(2)
-    for variant in args.variant:
+    torch.set_num_threads(args.threads)
+    max_test = args.max_test if args.efficacy else None
+    for variant in [] if args.summary else args.variant:
         name, options = parse_variant(variant)
         for seed in args.seeds:
-            for path in tables(args.data_dir, args.tables):
+            for path in tables(args.data_dir, args.tables, args.efficacy):
                 target = args.out / f"{name}--{path.stem}--{seed}.json"
                 if target.exists():
                     continue
-                record = {"variant": name, "options": options, **run_one(path, seed, options, args.max_rows)}
+                record = {
+                    "variant": name,
+                    "options": options,
+                    **run_one(path, seed, options, args.max_rows, args.threads, max_test),
+                }
                 target.write_text(json.dumps(record, indent=2))
                 print(
                     name,
