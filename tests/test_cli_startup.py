@@ -69,6 +69,7 @@ def test_help_names_are_the_registries() -> None:
     from vaelab.evaluation.reference_classifier import ClassifierSettings
     from vaelab.models.build import REGISTRIES
     from vaelab.models.latent_paths import PATHS
+    from vaelab.nn.sequence_decoding import DECODING_METHODS
     from vaelab.report.build import MAX_EXAMPLES
     from vaelab.training.hardware import PRECISIONS
 
@@ -79,6 +80,7 @@ def test_help_names_are_the_registries() -> None:
     assert tuple(PRECISIONS) == choices.PRECISIONS
     assert tuple(SCORES) == choices.SCORES
     assert tuple(PATHS) == choices.LATENT_PATHS
+    assert DECODING_METHODS == choices.DECODINGS
     assert tuple(FILE_SPLITS) == choices.FILE_SPLITS
     assert tuple(suite.METRICS) == choices.METRICS
     assert suite.EvalSettings.votes == choices.DISENTANGLEMENT_VOTES

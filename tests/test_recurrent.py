@@ -9,6 +9,7 @@ from torch import nn
 
 from vaelab.nn.recurrent import PAD_ID, ConvSequenceEncoder, GRUDecoder, GRUEncoder, sequence_lengths
 from vaelab.nn.sequence_decoding import decode_tokens
+from vaelab.nn.smiles_syntax import SmilesSyntax
 
 VOCAB, START, END, UNKNOWN = 12, 1, 2, 3
 
@@ -111,6 +112,48 @@ def test_sampling_is_seeded_and_ends_with_padding() -> None:
             assert all(t == PAD_ID for t in row[row.index(END) + 1 :])
     cold = decode_tokens(model, z, END, 9, "sample", temperature=1e-4, generator=torch.Generator().manual_seed(2))
     assert torch.equal(cold, decode_tokens(model, z, END, 9, "greedy"))
+
+
+SMILES_TOKENS = ("<pad>", "<bos>", "<eos>", "<unk>", "(", ")", "1", "2", "C", "O", "N", "=")  # VOCAB of them
+
+
+def well_formed(row: list[int]) -> bool:
+    """Every ``)`` closes an open branch, and nothing is open at the end token."""
+    depth, rings = 0, set()
+    for token in row:
+        if token == END:
+            return depth == 0 and not rings
+        depth += (token == 4) - (token == 5)
+        if depth < 0:
+            return False
+        if token in (6, 7):
+            rings ^= {token}
+    return True  # no end token within the length: the syntax cannot force one
+
+
+@pytest.mark.parametrize("method", ["greedy", "sample", "beam"])
+def test_the_smiles_syntax_closes_branches_and_rings_before_the_end(method: str) -> None:
+    assert len(SMILES_TOKENS) == VOCAB
+    model, z = decoder(seed=0), torch.randn(64, 3)
+    with torch.no_grad():  # push the decoder towards ")" and the end token, which it would emit anywhere
+        model.logits.bias[5] += 3.0
+        model.logits.bias[[END, 4, 6, 7]] += 1.5
+    syntax = SmilesSyntax(SMILES_TOKENS)
+    free = decode_tokens(model, z, END, 12, method, beam_width=3, generator=torch.Generator().manual_seed(0))
+    held = decode_tokens(model, z, END, 12, method, beam_width=3, generator=torch.Generator().manual_seed(0),
+                         syntax=syntax)  # fmt: skip
+    assert not all(well_formed(row) for row in free.tolist())  # the case the constraint exists for
+    assert all(well_formed(row) for row in held.tolist())
+    assert (held == END).any()  # the end token stays reachable
+
+
+def test_the_smiles_syntax_changes_nothing_a_well_formed_decoding_would_emit() -> None:
+    model, z = decoder(seed=1), torch.randn(32, 3)
+    greedy = decode_tokens(model, z, END, 10, "greedy")
+    held = decode_tokens(model, z, END, 10, "greedy", syntax=SmilesSyntax(SMILES_TOKENS))
+    for free_row, held_row in zip(greedy.tolist(), held.tolist(), strict=True):
+        if well_formed(free_row) and END in free_row:
+            assert free_row == held_row
 
 
 def test_the_tokens_likelihood_scores_each_real_token_once_and_never_padding() -> None:

@@ -166,19 +166,24 @@ def test_eval_molecules_scores_sampled_molecules_with_the_moses_figures(
     assert list((tmp_path / "cache" / "molecule-references").glob("*.safetensors"))  # the reference, cached
     assert list((tmp_path / "cache" / "molecule-references").glob("training-*.txt.gz"))  # and the training set
     assert figures["molecule_decoding"] == "sampled"
-    code, out, err = run_cli([*eval_args, "--sample-mean", "--cache-dir", str(tmp_path / "cache")], capsys, monkeypatch)
-    assert code == 0, err
-    assert json.loads(out)["molecule_decoding"] == "greedy" and 0 <= json.loads(out)["molecules/valid"] <= 1
+    for options, decoding in ((["--decoding", "greedy"], "greedy"), (["--decoding", "beam", "--beam-width", "2",
+                               "--smiles-syntax"], "beam of 2, SMILES syntax")):  # fmt: skip
+        code, out, err = run_cli([*eval_args, *options, "--cache-dir", str(tmp_path / "cache")], capsys, monkeypatch)
+        assert code == 0, err
+        assert json.loads(out)["molecule_decoding"] == decoding and 0 <= json.loads(out)["molecules/valid"] <= 1
+    code, _, err = run_cli([*eval_args, "--decoding", "best"], capsys, monkeypatch)
+    assert code == 1 and "unknown --decoding 'best'" in err
     code, _, err = run_cli(["eval", str(run), "--molecules", "--molecule-samples", "0"], capsys, monkeypatch)
     assert code == 1 and "--molecule-samples and --reconstructed-molecules must be at least 1" in err
 
 
 def test_greedy_molecule_samples_are_the_most_likely_tokens_of_prior_codes(molecules: Path) -> None:
     from vaelab.evaluation.molecule_samples import sampled_texts
+    from vaelab.nn.sequence_decoding import TokenDecoding
 
     model = sequence_vae(load_dataset(str(molecules), "all", sequences=SequenceOptions())).eval()
     torch.manual_seed(3)
     z = model.prior_sample(6)  # (6, D): the codes sampled_texts draws under the same seed
     expected = model.vocabulary.texts(model.examples(z, mean=True).numpy())
     torch.manual_seed(3)
-    assert sampled_texts(model, 6, greedy=True) == ["" if text is None else text for text in expected]
+    assert sampled_texts(model, 6, TokenDecoding("greedy")) == ["" if text is None else text for text in expected]

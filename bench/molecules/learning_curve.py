@@ -1,14 +1,15 @@
 """MOSES metrics of each snapshot of ``train_moses.py`` against training time: the learning curve.
 
 Every snapshot ``OUT/snapshots/MINUTES/`` is scored by ``vaelab eval --metrics molecules`` on MOSES's test
-split (``--samples`` molecules sampled from the prior, decoded by sampling each token or, with ``--greedy``,
-greedily; ``--reconstructed`` test molecules for the JT-VAE reconstruction accuracy), and one table row per
-snapshot is printed in markdown, the training minutes first. The figures are kept in the snapshot as
-``molecules-sampled.json`` or ``molecules-greedy.json``; a snapshot already scored is read, not scored again, so
-the script can run while training goes on.
+split (``--samples`` codes drawn from the prior and decoded as ``--decoding`` says: sampled token by token,
+greedily, or by a beam, with ``--smiles-syntax`` under the SMILES syntax constraint; ``--reconstructed`` test
+molecules for the JT-VAE reconstruction accuracy), and one table row per snapshot is printed in markdown, the
+training minutes first. The figures are kept in the snapshot as ``molecules-sampled.json``,
+``molecules-greedy.json`` or ``molecules-beam5.json`` (``-syntax`` added when constrained); a snapshot already
+scored is read, not scored again, so the script can run while training goes on.
 
     .venv/bin/python bench/molecules/learning_curve.py runs/moses-selfies --data-dir ../shared/data \\
-        --samples 10000 --reconstructed 100 [--greedy]
+        --samples 10000 --reconstructed 100 [--decoding greedy] [--smiles-syntax]
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def main() -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--reconstructed", type=int, default=100)
-    parser.add_argument("--greedy", action="store_true", help="decode the most likely token at each step")
+    parser.add_argument("--decoding", choices=("sample", "greedy", "beam"), default="sample")
+    parser.add_argument("--beam-width", type=int, default=5)
+    parser.add_argument("--smiles-syntax", action="store_true", help="close branches and rings before the end")
     args = parser.parse_args()
 
     snapshots = sorted((args.out / "snapshots").iterdir(), key=lambda path: float(path.name))
@@ -46,13 +49,15 @@ def main() -> None:
 
 def _scored(snapshot: Path, args: argparse.Namespace) -> dict[str, float]:
     """The snapshot's molecule figures: read from its figures file, else measured by ``vaelab eval``."""
-    kept = snapshot / f"molecules-{'greedy' if args.greedy else 'sampled'}.json"
+    name = {"sample": "sampled", "greedy": "greedy", "beam": f"beam{args.beam_width}"}[args.decoding]
+    kept = snapshot / f"molecules-{name}{'-syntax' if args.smiles_syntax else ''}.json"
     if kept.is_file():
         return dict(json.loads(kept.read_text()))
     metrics = [
         *("--metrics", "molecules", "--data-dir", args.data_dir, "--json"),
         *("--molecule-samples", str(args.samples), "--reconstructed-molecules", str(args.reconstructed)),
-        *(["--sample-mean"] if args.greedy else []),
+        *("--decoding", args.decoding, "--beam-width", str(args.beam_width)),
+        *(["--smiles-syntax"] if args.smiles_syntax else []),
     ]
     done = subprocess.run(
         [sys.executable, "-m", "vaelab", "eval", str(snapshot), *metrics], capture_output=True, text=True

@@ -11,6 +11,7 @@ KL_SCHEDULES = ("constant", "linear", "cyclical")
 PRECISIONS = ("fp32", "bf16", "fp16")
 SCORES = ("rate-weighted", "beta-elbo", "elbo", "iwae", "reconstruction", "kl", "latent-density")
 LATENT_PATHS = ("lerp", "slerp")
+DECODINGS = ("sample", "greedy", "beam")  # vaelab.nn.sequence_decoding.DECODING_METHODS
 FILE_SPLITS = ("train", "valid", "test", "all")
 METRICS = ("likelihood", "latent", "quality", "downstream", "accuracy", "disentanglement", "molecules", "links")
 DISENTANGLEMENT_VOTES = 800  # vaelab.evaluation.suite.EvalSettings.votes

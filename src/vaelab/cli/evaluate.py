@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vaelab.cli.choices import CLASSIFIER_STEPS, DISENTANGLEMENT_VOTES, FILE_SPLITS, METRICS, listed
+from vaelab.cli.choices import CLASSIFIER_STEPS, DECODINGS, DISENTANGLEMENT_VOTES, FILE_SPLITS, METRICS, listed
 from vaelab.cli.output import emit_json, say
 from vaelab.errors import UserError
 
@@ -48,7 +48,14 @@ def evaluate(
     seed: Annotated[int, Opt(help="seed of the subset and of the estimates")] = 0,
     sample_mean: Annotated[
         bool,
-        Opt(help="quality: compare the decoder means E(x|z) instead of samples x ~ p(x|z); molecules: greedy decoding"),
+        Opt(help="quality: compare the decoder means E(x|z) instead of samples x ~ p(x|z)"),
+    ] = False,
+    decoding: Annotated[
+        str, Opt(help=f"molecules: how prior codes become tokens: {listed(DECODINGS)} (MOSES: sample)")
+    ] = "sample",
+    beam_width: Annotated[int, Opt(help="molecules: the beam's width with --decoding beam")] = 5,
+    smiles_syntax: Annotated[
+        bool, Opt("--smiles-syntax", help="molecules: close every branch and ring bond before the end (SMILES models)")
     ] = False,
     cache_dir: Annotated[Path | None, Opt(help="reference classifier cache (default: vaelab's cache)")] = None,
     classifier_steps: Annotated[
@@ -72,6 +79,7 @@ def evaluate(
     from vaelab.evaluation import suite
     from vaelab.evaluation.bits import density_note
     from vaelab.evaluation.reference_classifier import ClassifierSettings
+    from vaelab.nn.sequence_decoding import TokenDecoding
 
     if synthetic:
         from vaelab.cli.evaluate_synthetic import evaluate_synthetic
@@ -93,6 +101,10 @@ def evaluate(
         raise UserError("--classifier-steps must be at least 1")
     if votes < 1 or molecule_samples < 1 or reconstructed_molecules < 1:
         raise UserError("--votes, --molecule-samples and --reconstructed-molecules must be at least 1")
+    if decoding not in DECODINGS:
+        raise UserError(f"unknown --decoding {decoding!r}; use one of: {', '.join(DECODINGS)}")
+    if beam_width < 1:
+        raise UserError("--beam-width must be at least 1")
     settings = suite.EvalSettings(
         num_samples=num_samples,
         seed=seed,
@@ -102,6 +114,7 @@ def evaluate(
         votes=votes,
         molecule_samples=molecule_samples,
         reconstructed_molecules=reconstructed_molecules,
+        molecule_decoding=TokenDecoding(decoding, beam_width, smiles_syntax),  # type: ignore[arg-type]
     )
     result = suite.evaluate(model, dataset, names, train, settings)
     figures = {"split": split, "dataset": dataset.name, **result.figures, "warnings": result.warnings}

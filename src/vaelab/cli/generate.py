@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vaelab.cli.choices import FILE_SPLITS, LATENT_PATHS, listed
+from vaelab.cli.choices import DECODINGS, FILE_SPLITS, LATENT_PATHS, listed
 from vaelab.cli.output import emit_json, say
 from vaelab.errors import UserError
 
@@ -24,6 +24,11 @@ def sample(
         "samples.png"
     ),
     seed: Annotated[int, Opt()] = 0,
+    decoding: Annotated[str, Opt(help=f"token models: {listed(DECODINGS)}")] = "greedy",
+    beam_width: Annotated[int, Opt(help="token models: the beam's width with --decoding beam")] = 5,
+    smiles_syntax: Annotated[
+        bool, Opt("--smiles-syntax", help="SMILES models: close every branch and ring bond before the end")
+    ] = False,
     as_json: Annotated[bool, Opt("--json")] = False,
 ) -> None:
     """Draw samples from the prior through the decoder."""
@@ -31,16 +36,22 @@ def sample(
 
     from vaelab.cli.common import class_index, load_run
     from vaelab.cli.model_output import check_out, write_output
+    from vaelab.nn.sequence_decoding import TokenDecoding
 
     check_out(out)
     if n < 1:
         raise UserError("-n must be at least 1")
+    if decoding not in DECODINGS:
+        raise UserError(f"unknown --decoding {decoding!r}; use one of: {', '.join(DECODINGS)}")
+    if beam_width < 1:
+        raise UserError("--beam-width must be at least 1")
     model = load_run(run_dir)
     y = class_index(model, label)
     torch.manual_seed(seed)
     check_out(out, model)
     table = model.spec.get("columns") is not None and out.suffix == ".csv"  # rows drawn from p(x|z), not means
-    images = model.sample(n, y=y, mean=not table).numpy()
+    tokens = TokenDecoding(decoding, beam_width, smiles_syntax)  # type: ignore[arg-type]
+    images = model.sample(n, y=y, mean=not table, decoding=tokens if model.vocabulary else None).numpy()
     write_output(out, images, 1 if model.vocabulary else min(n, 8), model)
     if as_json:
         emit_json({"out": str(out), "n": n})

@@ -1,7 +1,8 @@
 """The ``molecules`` metric of ``vaelab eval``: MOSES's figures of molecules sampled from a sequence model.
 
 ``molecule_samples`` codes are drawn from the prior and decoded token by token: sampled, as MOSES's models
-generate, or greedily (the most likely token at each step, as ``vaelab sample`` writes them). Their texts are
+generate, greedily (the most likely token at each step, as ``vaelab sample`` writes them by default) or by a
+beam search, optionally under the SMILES syntax constraint (``vaelab.nn.smiles_syntax``). Their texts are
 scored by :func:`vaelab.evaluation.molecules.molecule_metrics` against the evaluated split as the reference (its
 statistics cached by its canonical SMILES, so SMILES and SELFIES models share them) and the training split for
 novelty (its canonical set cached by the stored ids). Polykovskiy et al. 2020 sample 30,000 molecules; the
@@ -26,6 +27,7 @@ from vaelab.data.dataset import ArrayDataset
 from vaelab.data.download import default_cache_dir
 from vaelab.data.tokens import TOKENIZERS
 from vaelab.models import VAE
+from vaelab.nn.sequence_decoding import TokenDecoding
 
 if TYPE_CHECKING:
     from vaelab.evaluation.molecules.reference import ReferenceStatistics
@@ -47,13 +49,12 @@ def dataset_texts(data: ArrayDataset) -> list[str]:
     return [text for text in texts if text]
 
 
-def sampled_texts(model: VAE, n: int, greedy: bool = False) -> list[str]:
-    """``n`` molecules from the prior, decoded by sampling each token (``greedy``: taking the most likely one);
-    "" where no molecule decodes."""
+def sampled_texts(model: VAE, n: int, decoding: TokenDecoding) -> list[str]:
+    """``n`` molecules from the prior, decoded as ``decoding`` says; "" where no molecule decodes."""
     assert model.vocabulary is not None
     texts: list[str] = []
     for start in range(0, n, SAMPLE_BATCH):
-        ids = model.sample(min(SAMPLE_BATCH, n - start), mean=greedy).cpu().numpy()
+        ids = model.sample(min(SAMPLE_BATCH, n - start), decoding=decoding).cpu().numpy()
         texts += ["" if text is None else text for text in model.vocabulary.texts(ids)]
     return texts
 
@@ -90,16 +91,16 @@ def molecule_figures(
     n: int,
     cache_dir: Path | None,
     reconstructed: int,
-    greedy: bool = False,
+    decoding: TokenDecoding,
 ) -> dict[str, float]:
-    """MOSES's figures of ``n`` sampled molecules (``greedy``: decoded greedily) against ``reference`` (novelty
-    against ``train``), and the reconstruction accuracy of ``reconstructed`` reference molecules."""
+    """MOSES's figures of ``n`` molecules from the prior, decoded as ``decoding`` says, against ``reference``
+    (novelty against ``train``), and the reconstruction accuracy of ``reconstructed`` reference molecules."""
     from vaelab.evaluation.molecules import molecule_metrics
 
     folder = (cache_dir or default_cache_dir()) / "molecule-references"
     statistics = dataclasses.replace(reference_of(reference, folder), training=training_set(train, folder))
     torch.manual_seed(0)
-    figures = molecule_metrics(sampled_texts(model, n, greedy), statistics)
+    figures = molecule_metrics(sampled_texts(model, n, decoding), statistics)
     return {**figures, "reconstruction_accuracy": reconstruction_accuracy(model, reference, reconstructed)}
 
 

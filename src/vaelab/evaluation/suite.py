@@ -53,13 +53,14 @@ from vaelab.evaluation.molecule_samples import molecule_figures, not_molecules
 from vaelab.evaluation.reference_classifier import ClassifierSettings, reference_classifier
 from vaelab.evaluation.sample_quality import frechet_distance, precision_recall
 from vaelab.models import VAE
+from vaelab.nn.sequence_decoding import TokenDecoding
 
 
 @dataclass(frozen=True)
 class EvalSettings:
     num_samples: int = 1000  # importance samples K for the NLL
     seed: int = 0
-    sample_mean: bool = False  # quality: compare E[x|z] rather than draws x ~ p(x|z); molecules: decode greedily
+    sample_mean: bool = False  # quality: compare E[x|z] rather than draws x ~ p(x|z)
     cache_dir: Path | None = None  # reference classifiers (None: vaelab's cache folder)
     classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
     downstream_examples: int = 20_000  # training examples (seeded subset) for the latent probe
@@ -67,6 +68,7 @@ class EvalSettings:
     votes: int = 800  # BetaVAE / FactorVAE training groups of 64 (disentanglement_lib: 10,000)
     molecule_samples: int = 30_000  # molecules: sampled molecules scored (MOSES: 30,000)
     reconstructed_molecules: int = 1000  # molecules: test molecules of the reconstruction accuracy (JT-VAE: 1,000)
+    molecule_decoding: TokenDecoding = field(default_factory=lambda: TokenDecoding("sample"))  # MOSES: sampled
 
 
 @dataclass
@@ -263,11 +265,11 @@ def _molecules(inputs: _Inputs, result: Evaluation) -> None:
         settings.molecule_samples,
         settings.cache_dir,
         settings.reconstructed_molecules,
-        greedy=settings.sample_mean,
+        settings.molecule_decoding,
     )
     result.figures.update({f"molecules/{name}": value for name, value in figures.items()})
     result.figures["molecule_samples"] = settings.molecule_samples
-    result.figures["molecule_decoding"] = "greedy" if settings.sample_mean else "sampled"
+    result.figures["molecule_decoding"] = settings.molecule_decoding.describe()
 
 
 def _molecules_line(r: dict[str, Any]) -> str:

@@ -31,7 +31,8 @@ from vaelab.likelihoods import Likelihood
 from vaelab.likelihoods.edges import EdgeDistribution
 from vaelab.models.latent_paths import PATHS
 from vaelab.nn.missing_input import MissingInput
-from vaelab.nn.sequence_decoding import DecodingMethod, StepDecoder, decode_tokens
+from vaelab.nn.sequence_decoding import StepDecoder, TokenDecoding, decode_tokens
+from vaelab.nn.smiles_syntax import SmilesSyntax
 
 CHECK_ROWS = 4096  # rows of data checked at a time
 
@@ -339,15 +340,18 @@ class VAE(nn.Module):
 
     # ---------------------------------------------------------- applications
     @torch.inference_mode()
-    def sample(self, n: int, y: torch.Tensor | int | None = None, mean: bool = True) -> torch.Tensor:
-        """Draw ``n`` examples x ~ p(x|z), z ~ p(z); with ``mean=True`` return E[x|z] (sharper pictures). A model
-        with a classifier (M2) given no class draws each from p(y), uniform over its classes."""
+    def sample(
+        self, n: int, y: torch.Tensor | int | None = None, mean: bool = True, decoding: TokenDecoding | None = None
+    ) -> torch.Tensor:
+        """Draw ``n`` examples x ~ p(x|z), z ~ p(z); with ``mean=True`` return E[x|z] (sharper pictures); token
+        models decode as ``decoding`` says (:meth:`examples`). A model with a classifier (M2) given no class draws
+        each from p(y), uniform over its classes."""
         if isinstance(y, int):
             y = torch.full((n,), y, dtype=torch.long)
         if y is None and self.classifier is not None and self.num_classes:  # y ~ p(y), uniform (M2)
             y = torch.randint(self.num_classes, (n,), device=self._device())
         z = self.prior_sample(n, y)  # (n, D)
-        return self.examples(z, y, mean)
+        return self.examples(z, y, mean, decoding)
 
     @torch.inference_mode()
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -382,17 +386,30 @@ class VAE(nn.Module):
 
     @torch.inference_mode()
     def examples(
-        self, z: torch.Tensor, y: torch.Tensor | None = None, mean: bool = True, decoding: DecodingMethod = "greedy"
+        self, z: torch.Tensor, y: torch.Tensor | None = None, mean: bool = True, decoding: TokenDecoding | None = None
     ) -> torch.Tensor:
         """The examples codes ``z: (N, D)`` stand for: E[x|z] (``mean``) or a draw from p(x|z). An
-        autoregressive decoder (one with ``step``) is run token by token instead: ``decoding`` greedy or beam
-        for ``mean``, sampled otherwise; the result is token ids ``(N, T)`` in the stored layout."""
+        autoregressive decoder (one with ``step``) is run token by token instead, as ``decoding`` says (default:
+        greedy for ``mean``, sampled otherwise); the result is token ids ``(N, T)`` in the stored layout."""
         if not hasattr(self.decoder, "step"):
             p_x = self.decode(z, y)
             return p_x.mean if mean else p_x.sample()
+        decoding = decoding or TokenDecoding("greedy" if mean else "sample")
+        syntax = None
+        if decoding.smiles_syntax:
+            if self.vocabulary is None or self.vocabulary.tokenizer != "smiles":
+                raise UserError("the SMILES syntax constraint needs a model of SMILES tokens (--tokens smiles)")
+            syntax = SmilesSyntax(self.vocabulary.tokens)
         z = self.decoder_input(z, y)
-        method: DecodingMethod = decoding if mean else "sample"
-        return decode_tokens(cast(StepDecoder, self.decoder), z, EOS, self.data_shape[0], method)
+        return decode_tokens(
+            cast(StepDecoder, self.decoder),
+            z,
+            EOS,
+            self.data_shape[0],
+            decoding.method,
+            beam_width=decoding.width,
+            syntax=syntax,
+        )
 
     # ----------------------------------------------------------- persistence
     def save(self, directory: str | Path) -> None:
