@@ -92,14 +92,16 @@ def molecule_figures(
     cache_dir: Path | None,
     reconstructed: int,
     decoding: TokenDecoding,
+    seed: int = 0,
 ) -> dict[str, float]:
     """MOSES's figures of ``n`` molecules from the prior, decoded as ``decoding`` says, against ``reference``
-    (novelty against ``train``), and the reconstruction accuracy of ``reconstructed`` reference molecules."""
+    (novelty against ``train``), and the reconstruction accuracy of ``reconstructed`` reference molecules; the
+    codes and the sampled decodings are drawn under ``seed``."""
     from vaelab.evaluation.molecules import molecule_metrics
 
     folder = (cache_dir or default_cache_dir()) / "molecule-references"
     statistics = dataclasses.replace(reference_of(reference, folder), training=training_set(train, folder))
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     figures = molecule_metrics(sampled_texts(model, n, decoding), statistics)
     return {**figures, "reconstruction_accuracy": reconstruction_accuracy(model, reference, reconstructed)}
 

@@ -266,6 +266,7 @@ def _molecules(inputs: _Inputs, result: Evaluation) -> None:
         settings.cache_dir,
         settings.reconstructed_molecules,
         settings.molecule_decoding,
+        settings.seed,
     )
     result.figures.update({f"molecules/{name}": value for name, value in figures.items()})
     result.figures["molecule_samples"] = settings.molecule_samples

@@ -144,13 +144,15 @@ def evaluate_objective(
     batches: Any,
     processes: Distributed = Distributed(),  # noqa: B008
 ) -> dict[str, float]:
-    """Mean loss and per-example terms of ``objective`` over all ``batches`` (of all processes)."""
+    """Mean loss and per-example terms of ``objective`` over all ``batches`` (of all processes), without
+    recording a graph (an objective that needs gradients inside, as the Hamiltonian VAE's flow, turns them on)."""
     was_training = model.training
     model.eval()
     sums = _TermSums()
-    for batch in batches:
-        out = objective(model, batch)
-        sums.add(out.loss, out.terms)
+    with torch.inference_mode():
+        for batch in batches:
+            out = objective(model, batch)
+            sums.add(out.loss, out.terms)
     model.train(was_training)
     return sums.means(processes)
 
