@@ -72,11 +72,13 @@ NOT_RUN_HERE: dict[str, str] = {
 
 MOSES_SUBSET = "vaelab train --data moses --limit 20000 --epochs 2 --data-dir ../shared/data --out runs/moses"
 MOLECULE_EVAL = "vaelab eval runs/molecules --molecules --molecule-samples 30000"
+MOSES_BEAM = "vaelab sample runs/moses -n 100 --decoding beam --smiles-syntax --out mols.smi"
 
 SLOW_ONLY: dict[str, str] = {
     TWO_GLOO_PROCESSES: "two torchrun processes on gloo, each importing torch: about 15 s on 2 cores",
     MOSES_SUBSET: "reads MOSES's 1.6M-line training file and canonicalises a 20,000-molecule subset with RDKit",
     MOLECULE_EVAL: "30,000 sampled molecules through RDKit and ChemNet: minutes on 2 cores",
+    MOSES_BEAM: "decodes from the MOSES subset's model, which only the slow suite trains",
 }
 """Command -> why it runs only in the ``slow`` suite (as written)."""
 
