@@ -20,8 +20,18 @@ from vaelab.data.table_columns import recode_columns
 from vaelab.errors import UserError
 from vaelab.models import VAE
 from vaelab.models.load import load
+from vaelab.nn.sequence_decoding import DECODING_METHODS, TokenDecoding
 
 GRAPH_COMMANDS = "eval --links, encode, sample and report"
+
+
+def token_decoding(method: str, beam_width: int, smiles_syntax: bool) -> TokenDecoding:
+    """The ``--decoding``, ``--beam-width`` and ``--smiles-syntax`` options, checked with one line each."""
+    if method not in DECODING_METHODS:
+        raise UserError(f"unknown --decoding {method!r}; use one of: {', '.join(DECODING_METHODS)}")
+    if beam_width < 1:
+        raise UserError("--beam-width must be at least 1")
+    return TokenDecoding(method, beam_width, smiles_syntax)
 
 
 def load_run(run_dir: Path, device: str = "cpu", not_for_graphs: str | None = None) -> VAE:

@@ -75,11 +75,10 @@ def evaluate(
     per-example values to eval-SPLIT-per-example.npz. With --synthetic (table models): column shapes, column-pair
     trends, ML efficacy and distance to closest record of sampled rows, written to eval-synthetic.json."""
     from vaelab.atomic import atomic_save_npz, atomic_write_text
-    from vaelab.cli.common import load_run, run_data
+    from vaelab.cli.common import load_run, run_data, token_decoding
     from vaelab.evaluation import suite
     from vaelab.evaluation.bits import density_note
     from vaelab.evaluation.reference_classifier import ClassifierSettings
-    from vaelab.nn.sequence_decoding import TokenDecoding
 
     if synthetic:
         from vaelab.cli.evaluate_synthetic import evaluate_synthetic
@@ -101,10 +100,7 @@ def evaluate(
         raise UserError("--classifier-steps must be at least 1")
     if votes < 1 or molecule_samples < 1 or reconstructed_molecules < 1:
         raise UserError("--votes, --molecule-samples and --reconstructed-molecules must be at least 1")
-    if decoding not in DECODINGS:
-        raise UserError(f"unknown --decoding {decoding!r}; use one of: {', '.join(DECODINGS)}")
-    if beam_width < 1:
-        raise UserError("--beam-width must be at least 1")
+    molecule_decoding = token_decoding(decoding, beam_width, smiles_syntax)
     settings = suite.EvalSettings(
         num_samples=num_samples,
         seed=seed,
@@ -114,7 +110,7 @@ def evaluate(
         votes=votes,
         molecule_samples=molecule_samples,
         reconstructed_molecules=reconstructed_molecules,
-        molecule_decoding=TokenDecoding(decoding, beam_width, smiles_syntax),  # type: ignore[arg-type]
+        molecule_decoding=molecule_decoding,
     )
     result = suite.evaluate(model, dataset, names, train, settings)
     figures = {"split": split, "dataset": dataset.name, **result.figures, "warnings": result.warnings}

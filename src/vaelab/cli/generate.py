@@ -34,23 +34,18 @@ def sample(
     """Draw samples from the prior through the decoder."""
     import torch
 
-    from vaelab.cli.common import class_index, load_run
+    from vaelab.cli.common import class_index, load_run, token_decoding
     from vaelab.cli.model_output import check_out, write_output
-    from vaelab.nn.sequence_decoding import TokenDecoding
 
     check_out(out)
     if n < 1:
         raise UserError("-n must be at least 1")
-    if decoding not in DECODINGS:
-        raise UserError(f"unknown --decoding {decoding!r}; use one of: {', '.join(DECODINGS)}")
-    if beam_width < 1:
-        raise UserError("--beam-width must be at least 1")
+    tokens = token_decoding(decoding, beam_width, smiles_syntax)
     model = load_run(run_dir)
     y = class_index(model, label)
     torch.manual_seed(seed)
     check_out(out, model)
     table = model.spec.get("columns") is not None and out.suffix == ".csv"  # rows drawn from p(x|z), not means
-    tokens = TokenDecoding(decoding, beam_width, smiles_syntax)  # type: ignore[arg-type]
     images = model.sample(n, y=y, mean=not table, decoding=tokens if model.vocabulary else None).numpy()
     write_output(out, images, 1 if model.vocabulary else min(n, 8), model)
     if as_json:

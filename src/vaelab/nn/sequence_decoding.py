@@ -74,16 +74,16 @@ def decode_tokens(
     for t in range(max_length):
         logits, state = decoder.step(previous, z, state)
         logits = _never_padding_or_start(logits[:, -1], decoder.start_id)  # (N, V)
-        if syntax is not None and rules is not None:
-            logits = syntax.allowed(rules, logits)
+        if rules is not None:
+            logits = rules.allowed(logits)
         if method == "greedy":
             chosen = logits.argmax(dim=-1)
         else:
             probabilities = torch.softmax(logits / temperature, dim=-1)
             chosen = torch.multinomial(probabilities, 1, generator=generator).squeeze(1)
         tokens[:, t] = chosen.masked_fill(ended, PAD_ID)
-        if syntax is not None and rules is not None:
-            rules = syntax.advance(rules, chosen)
+        if rules is not None:
+            rules = rules.advanced(chosen)
         ended |= chosen == end_id
         if bool(ended.all()):
             break
@@ -113,8 +113,8 @@ def _beam(
     for _ in range(max_length):
         logits, state = decoder.step(previous, z_beams, state)
         logits = _never_padding_or_start(logits[:, -1].float(), decoder.start_id)
-        if syntax is not None and rules is not None:
-            logits = syntax.allowed(rules, logits)
+        if rules is not None:
+            logits = rules.allowed(logits)
         log_p = torch.log_softmax(logits, dim=-1)
         vocab = log_p.shape[-1]
         log_p = log_p.reshape(rows, width, vocab)
@@ -134,9 +134,9 @@ def _beam(
             .reshape(state.shape[0], rows * width, -1)
         )
         previous = token.reshape(rows * width, 1)
-        if syntax is not None and rules is not None:
+        if rules is not None:
             kept = (beam + torch.arange(rows, device=z.device).unsqueeze(-1) * width).reshape(-1)  # (N * W,)
-            rules = syntax.advance(syntax.select(rules, kept), previous.squeeze(1))
+            rules = rules.selected(kept).advanced(previous.squeeze(1))
         if bool(ended.all()):
             break
     best = history[torch.arange(rows, device=z.device), scores.argmax(dim=-1)]  # (N, steps)

@@ -18,14 +18,6 @@ import torch
 from vaelab.data.vocabulary import EOS
 
 
-@dataclass
-class SyntaxState:
-    """Per row: ``depth (N,)`` open branches; ``rings (N, R)`` which of the R ring-bond labels are open."""
-
-    depth: torch.Tensor
-    rings: torch.Tensor
-
-
 class SmilesSyntax:
     """Built from a vocabulary's tokens (SMILES tokenizer: ``(``, ``)``, ring labels ``1``-``9`` and ``%nn``)."""
 
@@ -38,27 +30,40 @@ class SmilesSyntax:
         self.labels = len(ring_ids)
 
     def start(self, rows: int, device: torch.device) -> SyntaxState:
+        """The state of ``rows`` sequences before their first token: nothing open."""
         return SyntaxState(
+            self,
             torch.zeros(rows, dtype=torch.long, device=device),
             torch.zeros(rows, self.labels, dtype=torch.bool, device=device),
         )
 
-    def allowed(self, state: SyntaxState, logits: torch.Tensor) -> torch.Tensor:
+
+@dataclass(frozen=True)
+class SyntaxState:
+    """Per row: ``depth (N,)`` open branches; ``rings (N, R)`` which of the R ring-bond labels are open."""
+
+    syntax: SmilesSyntax
+    depth: torch.Tensor
+    rings: torch.Tensor
+
+    def allowed(self, logits: torch.Tensor) -> torch.Tensor:
         """``logits (N, V)`` with ``)`` ruled out outside a branch and the end token while anything is open."""
         logits = logits.clone()
-        if self.close_id >= 0:
-            logits[:, self.close_id] = logits[:, self.close_id].masked_fill(state.depth == 0, float("-inf"))
-        still_open = (state.depth > 0) | state.rings.any(-1)
+        close = self.syntax.close_id
+        if close >= 0:
+            logits[:, close] = logits[:, close].masked_fill(self.depth == 0, float("-inf"))
+        still_open = (self.depth > 0) | self.rings.any(-1)
         logits[:, EOS] = logits[:, EOS].masked_fill(still_open, float("-inf"))
         return logits
 
-    def advance(self, state: SyntaxState, chosen: torch.Tensor) -> SyntaxState:
+    def advanced(self, chosen: torch.Tensor) -> SyntaxState:
         """The state after each row's token ``chosen (N,)``: a ring label opens its ring bond or closes it."""
-        depth = state.depth + (chosen == self.open_id).long() - (chosen == self.close_id).long()
-        label = self.ring_label.to(chosen.device)[chosen]  # (N,)
-        toggled = torch.nn.functional.one_hot(label.clamp_min(0), max(self.labels, 1))[:, : self.labels].bool()
-        return SyntaxState(depth, state.rings ^ (toggled & (label >= 0).unsqueeze(-1)))
+        syntax = self.syntax
+        depth = self.depth + (chosen == syntax.open_id).long() - (chosen == syntax.close_id).long()
+        label = syntax.ring_label.to(chosen.device)[chosen]  # (N,), -1 for a token that is no ring label
+        toggled = label.unsqueeze(-1) == torch.arange(syntax.labels, device=chosen.device)  # (N, R)
+        return SyntaxState(syntax, depth, self.rings ^ toggled)
 
-    def select(self, state: SyntaxState, rows: torch.Tensor) -> SyntaxState:
+    def selected(self, rows: torch.Tensor) -> SyntaxState:
         """The states of ``rows`` (a beam search keeping its best hypotheses)."""
-        return SyntaxState(state.depth[rows], state.rings[rows])
+        return SyntaxState(self.syntax, self.depth[rows], self.rings[rows])
