@@ -113,34 +113,57 @@ def run_one(
     }
 
 
-def summary(out: Path) -> None:
+def summary(out: Path, names: list[str]) -> None:
+    """Per-variant means over the (table, seed) pairs every variant of ``names`` (all in OUT when empty) has
+    finished, and on how many pairs each variant scores highest; with efficacy records, also per table."""
     records = [json.loads(p.read_text()) for p in out.glob("*.json")]
     by_variant: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
     for record in records:
-        by_variant.setdefault(record["variant"], {})[(record["table"], record["seed"])] = record
-    shared = set.intersection(*(set(v) for v in by_variant.values())) if by_variant else set()
+        if not names or record["variant"] in names:
+            by_variant.setdefault(record["variant"], {})[(record["table"], record["seed"])] = record
+    shared = sorted(set.intersection(*(set(v) for v in by_variant.values()))) if by_variant else []
     print(f"{len(shared)} (table, seed) pairs finished by every variant")
     efficacy = bool(shared) and all("ml_efficacy" in runs[key] for runs in by_variant.values() for key in shared)
-    extra = f"{'efficacy':>10}{'/ real':>8}" if efficacy else ""
+
+    def wins(score: Any) -> dict[str, int]:
+        """Per variant: the pairs where ``score(record)`` is highest among the variants."""
+        scores = {name: {key: score(runs[key]) for key in shared} for name, runs in by_variant.items()}
+        best = {key: max(s[key] for s in scores.values()) for key in shared}
+        return {name: sum(s[key] == best[key] for key in shared) for name, s in scores.items()}
+
+    quality_wins = wins(lambda r: r["column_shapes"] + r["column_pair_trends"])
+    extra = f"{'efficacy':>10}{'/ real':>8}{'wins':>6}" if efficacy else ""
     print(f"{'variant':<22}{'shapes':>8}{'trends':>8}{'bound-marg':>11}{'fit s (median)':>16}{'wins':>6}{extra}")
-    scores = {
-        name: {key: runs[key]["column_shapes"] + runs[key]["column_pair_trends"] for key in shared}
-        for name, runs in by_variant.items()
-    }
     for name, runs in sorted(by_variant.items()):
         rows = [runs[key] for key in shared]
-        wins = sum(scores[name][key] == max(s[key] for s in scores.values()) for key in shared)
         gap = [r["valid_bound"] - r["marginal_bound"] for r in rows if r["valid_bound"] is not None]
         print(
             f"{name:<22}{np.mean([r['column_shapes'] for r in rows]):>8.3f}"
             f"{np.mean([r['column_pair_trends'] for r in rows]):>8.3f}{np.mean(gap):>11.2f}"
-            f"{np.median([r['fit_seconds'] for r in rows]):>16.1f}{wins:>6}",
+            f"{np.median([r['fit_seconds'] for r in rows]):>16.1f}{quality_wins[name]:>6}",
             end="",
         )
         if efficacy:
             ratio = [r["ml_efficacy"] / r["ml_efficacy_real"] for r in rows if r["ml_efficacy_real"] > 0]
-            print(f"{np.mean([r['ml_efficacy'] for r in rows]):>10.3f}{np.mean(ratio):>8.3f}", end="")
+            efficacy_wins = wins(lambda r: r["ml_efficacy"])[name]
+            print(f"{np.mean([r['ml_efficacy'] for r in rows]):>10.3f}{np.mean(ratio):>8.3f}{efficacy_wins:>6}", end="")
         print()
+    if efficacy:  # per table, the seeds' means: efficacy of the real rows and each variant's efficacy, shapes, trends
+        print(
+            "\ntable: real rows' efficacy | "
+            + " | ".join(f"{name}: efficacy shapes / trends" for name in sorted(by_variant))
+        )
+        for table in sorted({key[0] for key in shared}, key=lambda stem: int(stem.split("_")[0])):
+            keys = [key for key in shared if key[0] == table]
+            first = next(iter(by_variant.values()))
+            cells = [f"{np.mean([first[key]['ml_efficacy_real'] for key in keys]):.3f}"]
+            for _, runs in sorted(by_variant.items()):
+                mean = {m: np.mean([runs[key][m] for key in keys]) for m in ("ml_efficacy", "column_shapes",
+                                                                             "column_pair_trends")}  # fmt: skip
+                cells.append(
+                    f"{mean['ml_efficacy']:.3f} {mean['column_shapes']:.3f} / {mean['column_pair_trends']:.3f}"
+                )
+            print(f"{table}: " + " | ".join(cells))
 
 
 def main() -> None:
@@ -156,7 +179,7 @@ def main() -> None:
     )
     parser.add_argument("--max-test", type=int, default=20_000, help="held-out rows the efficacy classifiers predict")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--summary", action="store_true", help="only print the summary of OUT")
+    parser.add_argument("--summary", action="store_true", help="only print the summary of OUT (of the --variant names)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -181,7 +204,7 @@ def main() -> None:
                     f"{record['column_shapes']:.3f} {record['column_pair_trends']:.3f}",
                     flush=True,
                 )
-    summary(args.out)
+    summary(args.out, [parse_variant(variant)[0] for variant in args.variant])
 
 
 if __name__ == "__main__":
