@@ -238,3 +238,22 @@ def test_length_buckets_cover_every_row_once_with_rows_of_similar_length() -> No
     assert [b.tolist() for b in shard_batches(len(lengths), 8, None, lengths=lengths)] == [
         b.tolist() for b in torch.arange(len(lengths)).split(8)
     ]  # no generator (validation): stored order, no buckets
+
+
+def test_length_buckets_leave_an_epoch_of_few_batches_as_it_is() -> None:
+    from vaelab.training.batches import MIN_CHUNKS, shard_batches
+
+    torch.manual_seed(0)
+    lengths = torch.randint(1, 60, (8 * (2 * MIN_CHUNKS - 1),))  # too few batches for chunks of two
+    bucketed = shard_batches(len(lengths), 8, torch.Generator().manual_seed(0), lengths=lengths)
+    plain = shard_batches(len(lengths), 8, torch.Generator().manual_seed(0))
+    assert [b.tolist() for b in bucketed] == [b.tolist() for b in plain]
+    lengths = torch.randint(1, 60, (8 * 2 * MIN_CHUNKS,))  # chunks of two batches: each pair sorted by length
+    batches = list(shard_batches(len(lengths), 8, torch.Generator().manual_seed(0), lengths=lengths))
+    assert torch.equal(torch.cat(batches).sort().values, torch.arange(len(lengths)))
+    spread = sum(int(lengths[b].max() - lengths[b].min()) for b in batches) / len(batches)
+    plain_spread = sum(
+        int(lengths[b].max() - lengths[b].min())
+        for b in shard_batches(len(lengths), 8, torch.Generator().manual_seed(0))
+    ) / len(batches)
+    assert spread < 0.7 * plain_spread

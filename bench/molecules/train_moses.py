@@ -2,7 +2,9 @@
 
 The run trains through the command line in ``--segments`` stretches: the first a plain ``vaelab train``, each
 next one ``vaelab train --resume`` with a longer ``train.max_minutes`` (the budget counts training and
-validation, summed over resumes; a resumed stretch starts a new pass over a fresh permutation). After each
+validation, summed over resumes; a resumed stretch starts a new pass over a fresh permutation). A stretch whose
+snapshot exists is skipped, so the same command with a larger ``--minutes`` and as many more ``--segments``
+trains an earlier run on (20-minute stretches: ``--minutes 200 --segments 10`` after 120 and 6). After each
 stretch the model as trained so far (the checkpoint's weights: the run's ``model.safetensors`` holds the
 epoch of the best β = 1 bound, which a β < 1 run can pass early) is saved, with the run's config, into
 ``OUT/snapshots/MINUTES/``, a folder that
@@ -53,12 +55,14 @@ def main() -> None:
     machine = [] if args.threads is None else ["--set", f"train.threads={args.threads}"]
     for segment in range(1, args.segments + 1):
         minutes = args.minutes * segment / args.segments
+        snapshot = args.out / "snapshots" / f"{minutes:g}"
+        if snapshot.exists():  # an earlier call of this script trained this stretch: go on from its checkpoint
+            continue
         length = ["--epochs", "1000", "--set", f"train.max_minutes={minutes:g}", "--no-report", "--no-progress"]
         resume = ["--resume"] if segment > 1 else [*TRAINING, *machine]
         command = [sys.executable, "-m", "vaelab", "train", *common, *length, *resume]
         print(f"[{time.strftime('%H:%M:%S')}] {' '.join(command)}", file=log, flush=True)
         subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, check=True)
-        snapshot = args.out / "snapshots" / f"{minutes:g}"
         save_snapshot(run, snapshot)
         print(f"[{time.strftime('%H:%M:%S')}] snapshot {snapshot}", file=log, flush=True)
     log.close()

@@ -86,7 +86,7 @@ class TrainConfig(_Strict):
     seed: int = 0
     device: str = "cpu"
     in_memory: bool = True
-    length_buckets: bool = False  # token sequences: batches of rows of similar length (vaelab.training.batches)
+    length_buckets: bool = True  # token sequences: batches of rows of similar length (vaelab.training.batches)
     # The validation term whose best epoch is saved; "-loss": the lowest objective (β ≠ 1). None: "elbo", or for
     # a graph "reconstruction", the held-out pairs' log-likelihood (the KL is over the same nodes in every split).
     monitor: str | None = None

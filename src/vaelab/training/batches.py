@@ -9,7 +9,9 @@ A batch of token sequences is trimmed to its longest row (``Batch.trimmed``). Wi
 ``train.length_buckets``) rows of similar length share a batch, so little of it is padding: the epoch's
 permutation is cut into chunks of :data:`BUCKET_BATCHES` batches, each chunk sorted by length and cut into
 batches, and the batches are shuffled, as in Sutskever et al. 2014 and torchtext's ``BucketIterator``. It is
-off by default: on a small dataset, whose epoch is one chunk, every epoch repeats nearly the same batches.
+on by default. An epoch holds at least :data:`MIN_CHUNKS` chunks (shorter ones on small data), so a chunk is
+a fresh random part of the data every epoch and the batches change between epochs; an epoch too short for
+chunks of two batches is not bucketed.
 
 On semi-supervised data (a few labelled rows among many unlabelled ones) a model that learns from the labels
 can get ``labelled_per_batch`` labelled rows added to every batch (:class:`LabelledRows`), so each step sees some
@@ -34,6 +36,10 @@ from vaelab.data.vocabulary import sequence_lengths
 BUCKET_BATCHES = 64
 """Batches per chunk of the permutation that is sorted by length: rows of similar length share a batch
 while a chunk still mixes a wide sample of the data."""
+
+MIN_CHUNKS = 4
+"""Chunks per epoch at the least: with one chunk, sorting by length would give nearly the same batches every
+epoch, which made a 96-molecule model learn worse (bench/molecules/results-speed.md)."""
 
 
 class LabelledRows:
@@ -74,11 +80,12 @@ def shard_batches(
     With ``lengths: (n,)`` and a generator the batches hold rows of similar length (module docstring); with
     ``labelled``, each global batch also holds its draw of labelled rows, shuffled in."""
     order = torch.arange(n) if generator is None else torch.randperm(n, generator=generator)
-    if lengths is None or generator is None:
+    chunk_batches = min(BUCKET_BATCHES, num_batches(n, batch_size) // MIN_CHUNKS)
+    if lengths is None or generator is None or chunk_batches < 2:
         batches = list(order.split(batch_size))
     else:
         by_length = [
-            chunk[torch.argsort(lengths[chunk], stable=True)] for chunk in order.split(BUCKET_BATCHES * batch_size)
+            chunk[torch.argsort(lengths[chunk], stable=True)] for chunk in order.split(chunk_batches * batch_size)
         ]
         batches = [batch for chunk in by_length for batch in chunk.split(batch_size)]
         batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]

@@ -65,7 +65,7 @@ class TrainSettings:
     seed: int = 0
     device: str = "cpu"
     in_memory: bool = True
-    length_buckets: bool = False  # token sequences: batches of rows of similar length (vaelab.training.batches)
+    length_buckets: bool = True  # token sequences: batches of rows of similar length (vaelab.training.batches)
     num_workers: int = 0
     log_every: int = 50
     progress: bool = True  # report progress on stderr: one line per epoch (and every LINE_SECONDS within one)
