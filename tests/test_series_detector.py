@@ -14,8 +14,13 @@ from vaelab.applications.series.calibration import TailCalibration
 from vaelab.applications.series.detector import DetectorSettings, detect, onsets
 from vaelab.applications.series.scores import point_scores
 from vaelab.applications.series.window_vae import WindowVAE, WindowVAESettings
+from vaelab.data.dataset import ArrayDataset
+from vaelab.data.series import sliding_windows
 from vaelab.errors import UserError
-from vaelab.nn.recurrent import GRUEncoder, GRUWindowDecoder
+from vaelab.models.build import build_model, resolve_spec
+from vaelab.models.spec import ModelConfig
+from vaelab.nn.recurrent import GRUEncoder, GRUStepDecoder, GRUStepEncoder, GRUWindowDecoder
+from vaelab.posteriors.gaussian import DiagonalGaussianPosterior
 
 FAST = WindowVAESettings(window=24, latent_dim=3, hidden=16, steps=150, batch_size=64, num_samples=4)
 
@@ -38,6 +43,62 @@ def test_gru_networks_over_real_windows() -> None:
     first = decoder(z)[0]
     z[1] += 1.0
     torch.testing.assert_close(decoder(z)[0], first)
+
+
+def test_latents_per_step_are_read_from_their_own_steps_and_decoded_causally() -> None:
+    torch.manual_seed(0)
+    steps, latent = 10, 2
+    encoder = GRUStepEncoder(nn.Linear(3, 8), hidden_dim=5, steps=steps)
+    posterior = DiagonalGaussianPosterior(encoder.features, steps * latent, steps=steps)
+    h = encoder(torch.randn(4, steps, 3))
+    assert h.shape == (4, encoder.features) == (4, steps * 10)
+    # z_t's location and scale depend on step t's features alone (one head shared across steps)
+    features = torch.randn(steps * 10, requires_grad=True)
+    q = posterior(features)
+    rows = torch.autograd.functional.jacobian(lambda f: posterior(f).base_dist.loc, features)  # (T * D, T * F)
+    own_step = torch.block_diag(*[torch.ones(latent, 10)] * steps).bool()
+    assert rows[~own_step].abs().max() == 0 and rows[own_step].abs().min() > 0
+    assert q.base_dist.scale.shape == (steps * latent,)
+    # the decoder's step t depends on z_1 .. z_t only
+    decoder = GRUStepDecoder(latent, steps, channels=3, params=2, hidden_dim=7)
+    z = torch.randn(5, 4, steps * latent)
+    eta = decoder(z)
+    assert eta.shape == (5, 4, 2, steps, 3)
+    later = z.clone()
+    later[..., 6 * latent :] += 1.0  # z_7 .. z_10 changed
+    moved = (decoder(later) - eta).abs().amax(dim=(0, 1, 2, 4))  # (T,)
+    assert moved[:6].max() == 0 and moved[6:].min() > 0
+
+
+def test_a_window_vae_with_latents_per_step_learns_and_scores_a_spike() -> None:
+    settings = dataclasses.replace(FAST, network="gru", latents="step", latent_dim=2, steps=200)
+    values = seasonal(800, seed=1)
+    model = WindowVAE(settings).fit(values[:600])
+    assert model.model is not None and model.model.latent_dim == 2 * FAST.window
+    assert isinstance(model.model.posterior, DiagonalGaussianPosterior)
+    spiked = values.copy()
+    spiked[700, 0] += 4.0
+    scores = model.scores(spiked, "last")
+    assert int(np.nanargmax(scores)) == 700
+
+
+@pytest.mark.parametrize(
+    ("posterior", "latent_dim", "needle"),
+    [("planar", 20, "latents per step take the gaussian posterior"), ("gaussian", 21, "a multiple of the window")],
+)
+def test_latents_per_step_refuse_what_they_cannot_build(posterior: str, latent_dim: int, needle: str) -> None:
+    windows = ArrayDataset(sliding_windows(seasonal(100), 10), None, None, "windows", kind="series")
+    config = ModelConfig.model_validate(
+        {
+            "latent_dim": latent_dim,
+            "network": {"name": "gru", "latents": "step", "embedding_dim": 4, "encoder_hidden": 4},
+            "likelihood": {"name": "gaussian", "scale": "decoder"},
+            "posterior": posterior,
+            "prior": "standard-normal",
+        }
+    )
+    with pytest.raises(UserError, match=needle):
+        build_model(resolve_spec(config, windows))
 
 
 @pytest.mark.parametrize("network", ["donut", "gru"])
@@ -102,6 +163,17 @@ def test_a_spike_scores_highest_and_is_flagged() -> None:
     assert result.anomaly.min() >= 0 and result.anomaly.max() <= 1
 
 
+def test_spot_flags_a_spike_and_its_threshold_moves_with_earlier_points_only() -> None:
+    values = seasonal(1200, seed=3)
+    values[1000:1003, 0] += 4.0
+    settings = DetectorSettings(model=FAST, refit_every=None, threshold="spot")
+    result = detect(values, settings)
+    assert result.outlier[1000:1003].any() and result.outlier.sum() <= 15
+    later_changed = values.copy()
+    later_changed[1100:] += 5.0
+    np.testing.assert_array_equal(detect(later_changed, settings).outlier[:1100], result.outlier[:1100])
+
+
 def test_a_short_probationary_period_gets_shorter_windows() -> None:
     values = seasonal(400)  # 60 probationary points: 48 to learn from, room for windows of 17
     with pytest.warns(UserWarning, match="using windows of 17 points"):
@@ -146,6 +218,7 @@ def test_batch_mode_trains_on_the_whole_series() -> None:
         (lambda: DetectorSettings(mode="online"), "unknown mode"),
         (lambda: DetectorSettings(risk=1.5), "risk must lie strictly between 0 and 1"),
         (lambda: WindowVAESettings(network="lstm"), "unknown series network"),
+        (lambda: WindowVAESettings(latents="step"), "latents per step need the gru network"),
     ],
 )
 def test_bad_settings_and_short_series(make, needle: str) -> None:  # type: ignore[no-untyped-def]

@@ -109,6 +109,9 @@ def detect(
         ),
     ] = True,
     network: Annotated[str, Opt(help="series: donut (MLP over the window) | gru (recurrent)")] = "donut",
+    latents: Annotated[
+        str, Opt(help="series: window (one latent per window) | step (gru: one per step, as OmniAnomaly)")
+    ] = "window",
     refit_every: Annotated[int, Opt(help="series, causal: points between refits on all seen so far (0: never)")] = 2000,
     steps: Annotated[int, Opt(help="series: optimisation steps per fit")] = 1500,
     series_score: Annotated[
@@ -123,6 +126,13 @@ def detect(
         int, Opt(help="series: keep a score only where it tops the scores of this many points before it (0: off)")
     ] = 480,
     risk: Annotated[float, Opt(help="series: probability that a normal point is flagged (POT threshold)")] = 1e-3,
+    threshold: Annotated[
+        str,
+        Opt(
+            help="series: pot (fixed per fit, from the held-out scores) | spot (the same, then updated by each "
+            "normal point in turn, Siffer et al. 2017) | quantile (the 0.99 quantile of the held-out scores)"
+        ),
+    ] = "pot",
     windows: Annotated[Path | None, Opt(help="series: JSON of labelled [start, end] windows (NAB's format)")] = None,
     report: Annotated[Path | None, Opt(help="series: HTML page to write with the series, scores and metrics")] = None,
     as_json: Annotated[bool, Opt("--json", help="print the summary as JSON on stdout")] = False,
@@ -149,8 +159,8 @@ def detect(
         from vaelab.cli.detect_series import SeriesOptions, detect_series
 
         options = SeriesOptions(
-            time_column, value_columns, time_order, window, "causal" if causal else "batch", network, refit_every,
-            steps, series_score, onset_span, risk, label_column, windows, report, seed,
+            time_column, value_columns, time_order, window, "causal" if causal else "batch", network, latents,
+            refit_every, steps, series_score, onset_span, risk, threshold, label_column, windows, report, seed,
         )  # fmt: skip
         detect_series(series, out, options, as_json)
         return

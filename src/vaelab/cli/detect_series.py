@@ -24,11 +24,13 @@ class SeriesOptions:
     window: int
     mode: str
     network: str
+    latents: str
     refit_every: int
     steps: int
     score: str
     onset_span: int
     risk: float
+    threshold: str
     label_column: str | None
     windows: Path | None
     report: Path | None
@@ -49,12 +51,18 @@ def detect_series(series_file: Path, out: Path, options: SeriesOptions, as_json:
         value_columns = [*value_columns, options.label_column]
     settings = DetectorSettings(
         model=WindowVAESettings(
-            network=options.network, window=options.window, steps=options.steps, score=options.score, seed=options.seed
+            network=options.network,
+            latents=options.latents,
+            window=options.window,
+            steps=options.steps,
+            score=options.score,
+            seed=options.seed,
         ),
         mode=options.mode,
         refit_every=options.refit_every or None,
         onset_span=options.onset_span,
         risk=options.risk,
+        threshold=options.threshold,
     )
     series = read_series_csv(series_file, options.time_column, value_columns, options.time_order)
     series, labels = _split_labels(series_file, series, options.label_column)

@@ -45,7 +45,14 @@ from vaelab.nn import conv_pair, mlp_pair
 from vaelab.nn.columns import ColumnEncoding
 from vaelab.nn.graph import GCNEncoder, InnerProductDecoder
 from vaelab.nn.missing_input import MissingInput, encoder_input_shape
-from vaelab.nn.recurrent import ConvSequenceEncoder, GRUDecoder, GRUEncoder, GRUWindowDecoder
+from vaelab.nn.recurrent import (
+    ConvSequenceEncoder,
+    GRUDecoder,
+    GRUEncoder,
+    GRUStepDecoder,
+    GRUStepEncoder,
+    GRUWindowDecoder,
+)
 from vaelab.posteriors import (
     DiagonalGaussianPosterior,
     FlowPosterior,
@@ -91,6 +98,7 @@ class BuildContext:
     columns: tuple[Feature, ...] | None = None  # mixed tables: each column's kind and model-space scaling
     mask_input: bool = False  # the encoder reads the observation mask behind the values (MissingInput)
     features: int = 0  # the encoder's output width
+    feature_steps: int = 1  # the features are this many blocks, one per step, and so is z (one latent per step)
     encoder: nn.Module | None = None
     posterior: Callable[[torch.Tensor], Distribution] | None = None  # q of the variable the prior is over
     prior_dim: int = 0  # size of the variable the prior is over (z, or the top layer z_L)
@@ -98,11 +106,13 @@ class BuildContext:
 
 @dataclass(frozen=True)
 class Networks:
-    """An encoder ``x -> h (features,)`` and a decoder ``z -> eta (*param_shape)``, built as a pair."""
+    """An encoder ``x -> h (features,)`` and a decoder ``z -> eta (*param_shape)``, built as a pair; with
+    ``feature_steps`` > 1, h and z are that many blocks, one per step of a sequence."""
 
     encoder: nn.Module
     decoder: nn.Module
     features: int
+    feature_steps: int = 1
 
 
 class Options(BaseModel):
@@ -243,6 +253,8 @@ class GRUOptions(Options):
     decoder_hidden: Width = 512
     decoder_layers: Annotated[int, Field(ge=1, le=8)] = 1
     word_dropout: Annotated[float, Field(ge=0, lt=1)] = 0.0  # Bowman et al. 2016, §3.2
+    # series windows: one latent for the window, or latent_dim / T for each of its T steps (OmniAnomaly's)
+    latents: Literal["window", "step"] = "window"
 
 
 class Conv1dOptions(GRUOptions):
@@ -270,6 +282,8 @@ def _gru(options: GRUOptions, context: BuildContext) -> Networks:
     _no_mask_input(context, "gru")
     if context.kind == SERIES_KIND:
         return _gru_windows(options, context)
+    if options.latents != "window":
+        raise UserError("latents per step are for series windows; token sequences take one latent per sequence")
     decoder = _sequence_decoder(options, context)
     vocabulary = _need_vocabulary(context, "gru")
     encoder = GRUEncoder(nn.Embedding(len(vocabulary), options.embedding_dim, padding_idx=PAD), options.encoder_hidden)
@@ -283,7 +297,19 @@ def _gru_windows(options: GRUOptions, context: BuildContext) -> Networks:
     params = context.param_shape[0]
     if context.param_shape != (params, steps, channels):
         raise UserError("a series network decodes a distribution per value: use --likelihood gaussian (or auto)")
-    encoder = GRUEncoder(nn.Linear(channels, options.embedding_dim), options.encoder_hidden)
+    embedding = nn.Linear(channels, options.embedding_dim)
+    if options.latents == "step":
+        if context.latent_dim % steps or context.condition_dim:
+            raise UserError(
+                f"latents per step need a latent_dim that is a multiple of the window's {steps} steps (not "
+                f"{context.latent_dim}) and no condition"
+            )
+        step_encoder = GRUStepEncoder(embedding, options.encoder_hidden, steps)
+        step_decoder = GRUStepDecoder(
+            context.latent_dim // steps, steps, channels, params, options.decoder_hidden, options.decoder_layers
+        )
+        return Networks(step_encoder, step_decoder, step_encoder.features, feature_steps=steps)
+    encoder = GRUEncoder(embedding, options.encoder_hidden)
     decoder_in = context.latent_dim + context.condition_dim
     decoder = GRUWindowDecoder(decoder_in, steps, channels, params, options.decoder_hidden, options.decoder_layers)
     return Networks(encoder, decoder, encoder.features)
@@ -425,7 +451,7 @@ def _joint_posterior(options: JointOptions, context: BuildContext) -> JointPoste
 POSTERIORS: dict[str, Part[Any, nn.Module]] = {
     "gaussian": Part(
         PosteriorOptions,
-        lambda o, ctx: DiagonalGaussianPosterior(_posterior_input(ctx), ctx.latent_dim, o.min_scale),
+        lambda o, ctx: DiagonalGaussianPosterior(_posterior_input(ctx), ctx.latent_dim, o.min_scale, ctx.feature_steps),
     ),
     "planar": Part(
         FlowOptions, lambda o, ctx: PlanarPosterior(_posterior_input(ctx), ctx.latent_dim, o.steps, o.min_scale)
@@ -733,8 +759,12 @@ def build_model(spec: dict[str, Any]) -> VAE:
     likelihood: Likelihood = _build("likelihood", config.likelihood, context)
     context = dataclasses.replace(context, param_shape=likelihood.param_shape)
     networks: Networks = _build("network", config.network, context)
-    context = dataclasses.replace(context, features=networks.features, encoder=networks.encoder)
+    context = dataclasses.replace(
+        context, features=networks.features, feature_steps=networks.feature_steps, encoder=networks.encoder
+    )
     _check_pairing(config.posterior.name, config.prior.name)
+    if networks.feature_steps > 1 and config.posterior.name != "gaussian":
+        raise UserError(f"latents per step take the gaussian posterior, not {config.posterior.name!r}")
     posterior: nn.Module = _build("posterior", config.posterior, context)
     if isinstance(posterior, LadderPosterior):  # the prior is over the top layer, completed by the top-down chain
         if config.prior.name == "conditional-gaussian":

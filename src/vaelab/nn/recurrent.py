@@ -171,3 +171,47 @@ class GRUWindowDecoder(nn.Module):
         h, _ = self.gru(inputs, state.transpose(0, 1).contiguous())  # (N, T, H)
         eta = self.out(h).reshape(-1, self.steps, self.channels, self.params)  # (N, T, C, P)
         return eta.movedim(-1, 1).reshape(*lead, self.params, self.steps, self.channels)
+
+
+class GRUStepEncoder(GRUEncoder):
+    """``(B, T, C)`` values -> ``(B, T * 2H)``: the bidirectional GRU's outputs at every step, so each step's
+    latent can be read from its own features (one latent per step, as OmniAnomaly's; Su et al. 2019).
+    ``steps`` tells the posterior that its input is ``steps`` blocks of ``features // steps``."""
+
+    def __init__(self, embedding: nn.Linear, hidden_dim: int, steps: int, num_layers: int = 1) -> None:
+        super().__init__(embedding, hidden_dim, num_layers)
+        self.steps = steps
+        self.features = steps * 2 * hidden_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.embedding(x)  # (B, T, E); real-valued rows are all of full length
+        for forward_gru, backward_gru in zip(self.forward_layers, self.backward_layers, strict=True):
+            ahead, _ = forward_gru(h)  # (B, T, H)
+            back, _ = backward_gru(h.flip(1))
+            h = torch.cat([ahead, back.flip(1)], dim=-1)  # (B, T, 2H)
+        return h.flatten(1)
+
+
+class GRUStepDecoder(nn.Module):
+    """``z: (..., B, T * D)``, one latent ``z_t`` of D per step -> decoder output ``(..., B, P, T, C)``.
+
+    A GRU reads ``z_1 .. z_T`` from a zero state, and step t's distribution comes from its state
+    ``d_t = GRU(z_t, d_{t-1})``, so it depends on ``z_1 .. z_t`` only: OmniAnomaly's generative network
+    (Su et al. 2019, §3.2, eq. 2), without its linear Gaussian state-space prior (each ``z_t`` is given the
+    model's prior, a standard normal by default).
+    """
+
+    def __init__(
+        self, step_latent_dim: int, steps: int, channels: int, params: int, hidden_dim: int, num_layers: int = 1
+    ):
+        super().__init__()
+        self.gru = nn.GRU(step_latent_dim, hidden_dim, num_layers, batch_first=True)
+        self.out = nn.Linear(hidden_dim, channels * params)
+        self.steps, self.channels, self.params, self.step_latent_dim = steps, channels, params, step_latent_dim
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        lead = z.shape[:-1]
+        z_steps = z.reshape(-1, self.steps, self.step_latent_dim)  # (N, T, D)
+        h, _ = self.gru(z_steps)  # (N, T, H)
+        eta = self.out(h).reshape(-1, self.steps, self.channels, self.params)  # (N, T, C, P)
+        return eta.movedim(-1, 1).reshape(*lead, self.params, self.steps, self.channels)

@@ -22,8 +22,10 @@ of masking them.
 
 Each model's raw scores are turned into probabilities in [0, 1] by the scores of the points it held out
 (:class:`TailCalibration`); a point is an outlier when that probability reaches ``1 - risk`` (the POT
-threshold, Siffer et al. 2017) or, with ``threshold="quantile"``, when its raw score exceeds the ``quantile``
-of the training scores.
+threshold, Siffer et al. 2017, fixed for the segment); with ``threshold="spot"``, when its raw score tops
+SPOT's threshold (the same POT, then updated by every normal score of the segment in turn: Siffer et al. 2017's
+streaming algorithm); with ``threshold="quantile"``, when its raw score exceeds the ``quantile`` of the
+training scores.
 """
 
 from __future__ import annotations
@@ -38,13 +40,13 @@ from typing import Protocol
 import numpy as np
 
 from vaelab.applications.series.calibration import TailCalibration
-from vaelab.applications.series.thresholds import quantile_threshold
+from vaelab.applications.series.thresholds import DEFAULT_LEVEL, MIN_EXCESSES, quantile_threshold, spot
 from vaelab.applications.series.window_vae import WindowVAE, WindowVAESettings
 from vaelab.errors import UserError
 from vaelab.evaluation.series.nab import probationary_length
 
 MODES = ("causal", "batch")
-THRESHOLDS = ("pot", "quantile")
+THRESHOLDS = ("pot", "spot", "quantile")
 MIN_TRAINING_WINDOWS = 32
 MIN_WINDOW = 8  # a shorter window than asked, for a short probationary period, is never shorter than this
 CALIBRATION_FRACTION, CALIBRATION_POINTS = 0.2, 5000
@@ -193,6 +195,9 @@ def _segments(
             anomaly[begin:end] = np.nan_to_num(calibration.probability(segment), nan=0.0)
             if settings.threshold == "pot":
                 outlier[begin:end] = anomaly[begin:end] >= 1.0 - settings.risk
+            elif settings.threshold == "spot":
+                pot_alarms = anomaly[begin:end] >= 1.0 - settings.risk
+                outlier[begin:end] = _spot_alarms(training_scores, segment, settings.risk, pot_alarms)
             else:
                 outlier[begin:end] = np.nan_to_num(segment, nan=-np.inf) > cut
         changed = _lasting_change(outlier, begin, end, window) if causal and settings.adapt else None
@@ -202,6 +207,24 @@ def _segments(
         score_seconds += time.perf_counter() - began
         begin = end
     return SeriesScores(raw, anomaly, outlier, start, fits, fit_seconds, score_seconds)
+
+
+def _spot_alarms(
+    calibration_scores: np.ndarray, segment: np.ndarray, risk: float, pot_alarms: np.ndarray
+) -> np.ndarray:
+    """(len(segment),) SPOT's alarms over the segment's raw scores in order, calibrated on the held-out
+    scores, its initial level lowered for few of them as :class:`TailCalibration` does; points without a score
+    (NaN) are neither alarms nor seen by the stream. Where the held-out scores have no tail to fit (too few,
+    or all equal), the segment keeps ``pot_alarms``, the flags of the calibrated probabilities."""
+    calibration_scores = calibration_scores[np.isfinite(calibration_scores)]
+    level = min(DEFAULT_LEVEL, 1.0 - 2 * MIN_EXCESSES / max(calibration_scores.size, 1))
+    scored = np.isfinite(segment)
+    alarms = np.zeros(len(segment), dtype=bool)
+    try:
+        alarms[scored] = spot(calibration_scores, segment[scored], risk, max(level, 0.0)).alarms
+    except UserError:
+        return pot_alarms
+    return alarms
 
 
 def _lasting_change(outlier: np.ndarray, begin: int, end: int, window: int) -> int | None:

@@ -15,7 +15,9 @@ AGGREGATIONS = ("last", "mean")
 """How a point's score is read from the windows: at the window that ends at it (causal), or the mean over
 every window that covers it (uses later points: batch mode only)."""
 
-WINDOWS_PER_CHUNK = 2048
+ROWS_PER_CHUNK = 1024
+"""Windows × posterior samples decoded at once: larger chunks fall out of the CPU's caches (a GRU decoder over
+32,768 rows ran 3× slower per row than over 1,024)."""
 
 
 @torch.inference_mode()
@@ -40,13 +42,14 @@ def window_log_likelihoods(
     probability of a new point given the window before it, which the point itself cannot pull towards it.
     Draws come from torch's global generator: seed it (or fork it) around the call for reproducible scores."""
     scores = []
-    for start in range(0, len(windows), WINDOWS_PER_CHUNK):
-        batch = stored_batch(windows[start : start + WINDOWS_PER_CHUNK], None, None, model._device())
+    per_chunk = max(1, ROWS_PER_CHUNK // num_samples)
+    for start in range(0, len(windows), per_chunk):
+        batch = stored_batch(windows[start : start + per_chunk], None, None, model._device())
         x = batch.x
         present = torch.ones_like(x, dtype=torch.bool) if batch.mask is None else batch.mask  # (B, T, C)
         known = present.clone()  # what the encoder may read
         if hidden is not None:
-            hide = torch.from_numpy(np.array(hidden[start : start + WINDOWS_PER_CHUNK])).to(x.device)  # (B, T)
+            hide = torch.from_numpy(np.array(hidden[start : start + per_chunk])).to(x.device)  # (B, T)
             hide[:, -1] = False
             known &= ~hide.unsqueeze(-1)
         scored = known.clone()

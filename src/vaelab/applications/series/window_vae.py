@@ -28,6 +28,10 @@ NETWORKS = ("donut", "gru")
 window's steps and a GRU decoder of every step's Gaussian, one latent per window."""
 
 SCORES = ("reconstruction", "prediction")
+LATENTS = ("window", "step")
+"""``window``: one latent of ``latent_dim`` per window; ``step`` (``gru`` only): one of ``latent_dim`` per step
+of the window, read from that step's encoder features, the decoder's GRU reading them in turn (OmniAnomaly's
+design, Su et al. 2019)."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,9 @@ class WindowVAESettings:
     refit on a longer history costs the same."""
 
     network: str = "donut"
+    latents: str = "window"
     window: int = 60  # chosen on NAB's corpus, leaving each category out in turn (bench/series/results.md)
-    latent_dim: int = 8
+    latent_dim: int = 8  # per window, or per step with latents="step"
     hidden: int = 100
     steps: int = 1500
     batch_size: int = 128
@@ -55,6 +60,10 @@ class WindowVAESettings:
         for name in ("window", "latent_dim", "hidden", "steps", "batch_size", "num_samples"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.latents not in LATENTS:
+            raise UserError(f"unknown series latents {self.latents!r}; use one of: {', '.join(LATENTS)}")
+        if self.latents == "step" and self.network != "gru":
+            raise UserError("latents per step need the gru network: set network=gru")
         if self.score not in SCORES:
             raise UserError(f"unknown series score {self.score!r}; use one of: {', '.join(SCORES)}")
         if self.window < 2:
@@ -99,10 +108,16 @@ class WindowVAE:
         network: dict[str, Any] = (
             {"name": "mlp", "hidden_dims": [s.hidden, s.hidden]}
             if s.network == "donut"
-            else {"name": "gru", "embedding_dim": s.hidden, "encoder_hidden": s.hidden, "decoder_hidden": s.hidden}
+            else {
+                "name": "gru",
+                "embedding_dim": s.hidden,
+                "encoder_hidden": s.hidden,
+                "decoder_hidden": s.hidden,
+                "latents": s.latents,
+            }
         )
         return {
-            "latent_dim": s.latent_dim,
+            "latent_dim": s.latent_dim * (s.window if s.latents == "step" else 1),
             "network": network,
             "likelihood": {"name": "gaussian", "scale": "decoder", "min_scale": s.min_scale},
             "prior": "standard-normal",
