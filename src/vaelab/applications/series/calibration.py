@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vaelab.applications.series.thresholds import DEFAULT_LEVEL, MIN_EXCESSES, GPDFit, fit_gpd
+from vaelab.applications.series.thresholds import DEFAULT_LEVEL, GPDFit, fit_gpd, tail_level
 from vaelab.errors import UserError
 
 
@@ -32,8 +32,8 @@ class TailCalibration:
         scores = np.sort(scores[np.isfinite(scores)])
         if scores.size == 0:
             raise UserError("no training window could be scored; give a longer training part")
-        level = min(level, 1.0 - 2 * MIN_EXCESSES / scores.size)  # few scores: a lower level keeps a tail to fit
-        initial = float(scores[min(max(int(level * scores.size), 0), scores.size - 1)])
+        level = tail_level(scores.size, level)  # few scores: a lower level keeps a tail to fit
+        initial = float(scores[min(int(level * scores.size), scores.size - 1)])
         excesses = scores[scores > initial] - initial
         try:
             fit: GPDFit | None = fit_gpd(excesses)

@@ -40,7 +40,7 @@ from typing import Protocol
 import numpy as np
 
 from vaelab.applications.series.calibration import TailCalibration
-from vaelab.applications.series.thresholds import DEFAULT_LEVEL, MIN_EXCESSES, quantile_threshold, spot
+from vaelab.applications.series.thresholds import quantile_threshold, spot, tail_level
 from vaelab.applications.series.window_vae import WindowVAE, WindowVAESettings
 from vaelab.errors import UserError
 from vaelab.evaluation.series.nab import probationary_length
@@ -217,11 +217,10 @@ def _spot_alarms(
     (NaN) are neither alarms nor seen by the stream. Where the held-out scores have no tail to fit (too few,
     or all equal), the segment keeps ``pot_alarms``, the flags of the calibrated probabilities."""
     calibration_scores = calibration_scores[np.isfinite(calibration_scores)]
-    level = min(DEFAULT_LEVEL, 1.0 - 2 * MIN_EXCESSES / max(calibration_scores.size, 1))
     scored = np.isfinite(segment)
     alarms = np.zeros(len(segment), dtype=bool)
     try:
-        alarms[scored] = spot(calibration_scores, segment[scored], risk, max(level, 0.0)).alarms
+        alarms[scored] = spot(calibration_scores, segment[scored], risk, tail_level(calibration_scores.size)).alarms
     except UserError:
         return pot_alarms
     return alarms

@@ -85,6 +85,12 @@ def _checked_probability(value: float, name: str, example: float) -> float:
     return value
 
 
+def tail_level(num_scores: int, level: float = DEFAULT_LEVEL) -> float:
+    """The initial threshold's quantile level for ``num_scores`` scores: ``level``, lowered for few scores so
+    that at least ``2 * MIN_EXCESSES`` lie above it and a tail can be fitted (never below 0)."""
+    return max(min(level, 1.0 - 2 * MIN_EXCESSES / max(num_scores, 1)), 0.0)
+
+
 def quantile_threshold(train_scores: np.ndarray, q: float) -> float:
     """The empirical ``q``-quantile of the scores of normal data (linear interpolation): about a fraction
     ``1 - q`` of new normal scores will exceed it."""
