@@ -10,7 +10,9 @@ smoke tests), samples as many rows as it was fitted on, and writes ``OUT/<method
 
 Methods: ``vaelab`` (``vaelab.TabularVAE``), ``tvae`` (``ctgan.TVAE`` at its defaults, 300 epochs unless
 ``--epochs``), ``copula`` (copula.py), ``real`` (the training table itself: the reference row, fit time 0).
-``--method vaelab`` also samples ``conditions={"income": ">50K"}`` from the same fit into ``OUT/vaelab-cond/``.
+``--method vaelab`` also samples ``conditions={"income": ">50K"}`` from the same fit into ``OUT/vaelab-cond/``;
+``--sampling log-frequency`` fits it with training-by-sampling instead, into ``OUT/vaelab-log-frequency/`` and
+``OUT/vaelab-log-frequency-cond/``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ THREADS = 2  # the machine's cores
 CONDITIONS = {TARGET: POSITIVE}
 
 
-def fit_and_sample(method: str, train: pd.DataFrame, seed: int, epochs: int | None):
+def fit_and_sample(method: str, train: pd.DataFrame, seed: int, epochs: int | None, sampling: str = "uniform"):
     """Fit ``method`` on ``train`` and sample ``len(train)`` rows; returns (table, fit_s, sample_s, epochs), where
     vaelab's table is a pair: the unconditional rows and the rows sampled with ``CONDITIONS``."""
     import torch
@@ -72,7 +74,7 @@ def fit_and_sample(method: str, train: pd.DataFrame, seed: int, epochs: int | No
     if method == "vaelab":
         from vaelab import TabularVAE
 
-        model = TabularVAE(random_state=seed, threads=THREADS, epochs=epochs)
+        model = TabularVAE(random_state=seed, threads=THREADS, epochs=epochs, sampling=sampling)
         start = time.perf_counter()
         model.fit(train)
         fit_s = time.perf_counter() - start
@@ -107,9 +109,15 @@ def write_table(table: pd.DataFrame, csv_path: Path) -> None:
     os.replace(tmp, csv_path)
 
 
+def folder_name(method: str, sampling: str) -> str:
+    """The method's output folder: its name, and for vaelab the sampling when it is not the default."""
+    return method if method != "vaelab" or sampling == "uniform" else f"vaelab-{sampling}"
+
+
 def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     """One seed: skip it if done, else fit, sample and write the CSV(s), then the JSON (written last = done)."""
-    folder = args.out / args.method
+    name = folder_name(args.method, args.sampling)
+    folder = args.out / name
     csv_path, json_path = folder / f"seed{seed}.csv", folder / f"seed{seed}.json"
     if csv_path.exists() and json_path.exists():
         print(f"{args.method} seed {seed}: done already, skipped", flush=True)
@@ -117,13 +125,14 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     train = full if args.rows is None else full.sample(n=args.rows, random_state=seed).reset_index(drop=True)
     print(f"{args.method} seed {seed}: fitting on {len(train)} rows", flush=True)
     found_versions = versions(args.method)  # before the fit: the repository's HEAD may move during a long run
-    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs)
+    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, args.sampling)
     if args.method == "vaelab":
         synth, conditioned = synth
-        write_table(conditioned, args.out / "vaelab-cond" / f"seed{seed}.csv")
+        write_table(conditioned, args.out / f"{name}-cond" / f"seed{seed}.csv")
     write_table(pd.DataFrame(synth), csv_path)
     record = {
         "method": args.method,
+        "sampling": args.sampling if args.method == "vaelab" else None,
         "seed": seed,
         "fit_seconds": round(fit_s, 3),
         "sample_seconds": round(sample_s, 3),
@@ -147,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, help="training epochs (default: the method's own default)")
     parser.add_argument("--rows", type=int, help="fit on a seeded subsample of this many rows (smoke tests)")
+    parser.add_argument("--sampling", default="uniform", help="vaelab: TabularVAE's training rows (sampling=)")
     parser.add_argument("--busy", action="store_true", help="record that other jobs shared the machine (timings)")
     parser.add_argument("--data", type=Path, default=data_dir() / "adult.data", help="adult.data")
     args = parser.parse_args(argv)

@@ -7,8 +7,9 @@ held-out rows) by ``vaelab.evaluation.synthetic.quality_report``: column shapes,
 and the pairs related in the real table, as SDMetrics >= 0.27 averages), SDGym's ML efficacy (binary F1 of
 ``>50K``, mean of four classifiers) and the distance to the closest training record. The table gives, per method,
 the mean and standard deviation over its seeds and the median fit time. ``vaelab-cond`` rows (sampled with
-income = ">50K") are checked for the condition and scored against the real ``>50K`` rows, next to the
-unconditional rows of the same seed against all real rows. Scores are cached in ``OUT/<method>/seed<k>.score.json``.
+income = ">50K"; ``vaelab-log-frequency-cond`` likewise) are checked for the condition and scored against the
+real ``>50K`` rows, next to the unconditional rows of the same seed against all real rows. Scores are cached in
+``OUT/<method>/seed<k>.score.json``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from adult import CATEGORICAL, POSITIVE, TARGET, data_dir, read_adult
 from vaelab.evaluation.synthetic.report import quality_report
 from vaelab.evaluation.synthetic.shapes import column_shapes
 
-ORDER = ("real", "vaelab", "tvae", "copula")
+ORDER = ("real", "vaelab", "vaelab-log-frequency", "tvae", "copula")
 FIGURES = (
     ("ml_efficacy_f1", "ML efficacy F1"),
     ("column_shapes", "shapes"),
@@ -83,22 +84,23 @@ def main() -> None:
         f"| real held-out rows (adult.test) | – | – | – | – | – | {holdout['dcr_holdout_p5']:.3f} | "
         f"{holdout['dcr_holdout_median']:.3f} | {holdout['exact_copies_holdout']:.3f} | – |"
     )
-    conditional(args.out, train)
+    for method in ("vaelab", "vaelab-log-frequency"):
+        conditional(args.out, method, train)
 
 
-def conditional(out: Path, train: pd.DataFrame) -> None:
+def conditional(out: Path, method: str, train: pd.DataFrame) -> None:
     """The rows sampled with income = >50K: the share that holds it, and their column shapes against the real
     >50K rows next to the unconditional rows' shapes against all real rows (same seed)."""
-    paths = sorted((out / "vaelab-cond").glob("seed*.csv"))
+    paths = sorted((out / f"{method}-cond").glob("seed*.csv"))
     if not paths:
         return
     positive = train[train[TARGET] == POSITIVE]
-    print(f"\nConditional synthesis, income = {POSITIVE} ({len(positive)} real rows hold it)")
+    print(f"\n{method}: conditional synthesis, income = {POSITIVE} ({len(positive)} real rows hold it)")
     print("| seed | rows holding it | shapes vs real >50K rows | unconditional shapes vs all rows | difference |")
     print("|---|---|---|---|---|")
     for path in paths:
         rows = read_synthetic(path)
-        unconditional = read_synthetic(out / "vaelab" / path.name)
+        unconditional = read_synthetic(out / method / path.name)
         kept = (rows[TARGET] == POSITIVE).mean()
         others = [c for c in CATEGORICAL if c != TARGET]
         conditioned = column_shapes(positive.drop(columns=TARGET), rows.drop(columns=TARGET), others).mean

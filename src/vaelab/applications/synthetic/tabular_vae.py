@@ -26,6 +26,13 @@ import torch
 
 from vaelab.applications.anomaly.training import isolated_global_rng, torch_threads
 from vaelab.applications.synthetic.frames import column_dtypes, columns_frame, frame_columns
+from vaelab.applications.synthetic.training_sampling import (
+    CATEGORY_PROBABILITIES,
+    SAMPLINGS,
+    category_counts,
+    sampling_conditions,
+    training_rows,
+)
 from vaelab.atomic import atomic_write_text
 from vaelab.data.batch import Batch, stored_batch
 from vaelab.data.dataset import ArrayDataset
@@ -72,6 +79,10 @@ class TabularSettings:
     mask_input: bool = False  # the encoder also reads which cells are observed
     validation: float = 0.1  # share of rows held out to measure the bound against the marginals (0: none)
     conditional: bool = True  # condition on the categorical columns (any of them fillable at sampling)
+    # "log-frequency": training-by-sampling (Xu et al. 2019 §4.3; training_sampling.py), with 0/1 columns read as
+    # two-category columns so that they join the condition; "frequency": the same with categories drawn as often
+    # as they occur (CTGAN's log_frequency=False); "uniform": each training row as often as it occurs
+    sampling: str = "uniform"
     clip: bool = True  # keep sampled numbers within the training range of their column
     kinds: Mapping[str, str] = field(default_factory=dict)  # column -> kind, overriding the inferred one
     random_state: int = 0
@@ -92,6 +103,10 @@ class TabularSettings:
             raise UserError(f"validation must be in [0, 1), not {self.validation}")
         if self.continuous not in ("gaussian", "mixture"):
             raise UserError(f"continuous must be 'gaussian' or 'mixture', not {self.continuous!r}")
+        if self.sampling not in SAMPLINGS:
+            raise UserError(f"sampling must be one of {', '.join(map(repr, SAMPLINGS))}, not {self.sampling!r}")
+        if self.sampling != "uniform" and not self.conditional:
+            raise UserError(f"sampling={self.sampling!r} conditions on the drawn column: it needs conditional=True")
 
 
 class TabularVAE:
@@ -111,6 +126,7 @@ class TabularVAE:
         self.features_: tuple[Feature, ...] = ()
         self.dtypes_: dict[str, str] = {}
         self.condition_columns_: list[int] = []
+        self.condition_counts_: list[list[int]] = []
         self.validation_bound_: float | None = None
         self.marginal_bound_: float | None = None
         self.fit_seconds_: float | None = None
@@ -124,13 +140,19 @@ class TabularVAE:
         if len(frame) < 2:
             raise UserError(f"the table has {len(frame)} row(s); give at least 2 to fit a model")
         split = self.split_rows(len(frame))
-        self.features_ = fit_features(columns, split["train"], s.kinds)
+        self.features_ = fit_features(columns, split["train"], self._kinds(columns, split["train"]))
         self.dtypes_ = column_dtypes(frame)
         x = encode_columns(columns, self.features_)
         self.condition_columns_ = (
             [j for j, f in enumerate(self.features_) if f.kind == "categorical"] if s.conditional else []
         )
-        train = self._dataset(x[split["train"]], given=True)
+        rows = self._dataset(x[split["train"]], given=True)
+        self.condition_counts_ = (
+            category_counts(rows.y, [len(self.features_[j].categories or ()) for j in self.condition_columns_])
+            if rows.y is not None
+            else []
+        )
+        train = self._training_set(rows)
         valid = self._dataset(x[split["valid"]], given=False) if "valid" in split else None
         with torch_threads(s.threads), isolated_global_rng(torch.device(s.device)):
             torch.manual_seed(s.random_state)
@@ -141,7 +163,7 @@ class TabularVAE:
             )
             fit(self.model, self._objective(), train, valid, self._train_settings(len(train)), callbacks=callbacks)
         if valid is not None:
-            self._compare_with_marginals(train, valid)
+            self._compare_with_marginals(rows, valid)
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
@@ -151,6 +173,25 @@ class TabularVAE:
         if self.settings.validation > 0 and n >= 20:
             return hold_out(n, self.settings.validation)
         return {"train": np.arange(n)}
+
+    def _kinds(self, columns: Mapping[str, np.ndarray], train: np.ndarray) -> dict[str, str]:
+        """The columns' kinds as stated; with training-by-sampling, also every inferred 0/1 column read as a
+        categorical one (categories "0" and "1"), so that it joins the condition: CTGAN's discrete columns."""
+        kinds = dict(self.settings.kinds)
+        if self.settings.sampling == "uniform":
+            return kinds
+        binary = [f.name for f in fit_features(columns, train, kinds) if f.kind == "binary" and f.name not in kinds]
+        return {**kinds, **dict.fromkeys(binary, "categorical")}
+
+    def _training_set(self, rows: ArrayDataset) -> ArrayDataset:
+        """The rows a fit trains on: ``rows`` themselves, or as many drawn from them by training-by-sampling,
+        each with only its drawn (column, category) given (seeded by ``random_state``)."""
+        if self.settings.sampling == "uniform" or rows.y is None or not any(map(sum, self.condition_counts_)):
+            return rows
+        rng = np.random.default_rng(self.settings.random_state)
+        probabilities = CATEGORY_PROBABILITIES[self.settings.sampling]
+        drawn, y = training_rows(rows.y, self.condition_counts_, len(rows), rng, probabilities)
+        return ArrayDataset(np.asarray(rows.x)[drawn], y, None, "table", kind="table", features=self.features_)
 
     def _model_config(self) -> dict[str, Any]:
         s = self.settings
@@ -246,12 +287,14 @@ class TabularVAE:
     ) -> pd.DataFrame:
         """``n`` synthetic rows as a DataFrame with the fitted columns, order and dtypes: z ~ p(z), then each
         cell drawn from p(x | z, conditions). ``conditions`` maps categorical columns to the value every row
-        must take; the other columns follow the model's conditional distribution given them."""
+        must take; the other columns follow the model's conditional distribution given them. After training-by-
+        sampling, rows without ``conditions`` are each conditioned on one column's category drawn with the real
+        frequencies (Xu et al. 2019 §4.3)."""
         model = self._fitted()
         if n < 1:
             raise UserError(f"n must be at least 1, not {n}")
-        y, fixed = self._condition_rows(n, conditions or {})
         seed = self.settings.random_state if random_state is None else random_state
+        y = self._condition_rows(n, conditions or {}, np.random.default_rng(seed))
         with torch_threads(self.settings.threads), isolated_global_rng(next(model.parameters()).device):
             torch.manual_seed(seed)
             model.eval()
@@ -263,13 +306,15 @@ class TabularVAE:
                     z = model.prior_sample(size, part)
                     chunks.append(model.decode(z, part).sample().cpu().numpy())
         x = np.concatenate(chunks).astype(np.float64)
-        for column, index in fixed.items():
-            x[:, column] = index
+        if y is not None:  # a given category is written as given
+            given = y.cpu().numpy()
+            x[:, self.condition_columns_] = np.where(np.isnan(given), x[:, self.condition_columns_], given)
         decoded = decode_columns(x, self.features_, clip=self.settings.clip)
         return columns_frame(decoded, self.dtypes_, [f.name for f in self.features_])
 
-    def _condition_rows(self, n: int, conditions: Mapping[str, Any]) -> tuple[torch.Tensor | None, dict[int, int]]:
-        """The condition tensor ``(n, C)`` (NaN for columns not given) and the column -> category index fixed."""
+    def _condition_rows(self, n: int, conditions: Mapping[str, Any], rng: np.random.Generator) -> torch.Tensor | None:
+        """The condition tensor ``(n, C)`` (NaN for columns not given): ``conditions`` in every row, or after
+        training-by-sampling and without ``conditions`` one column per row drawn with the real frequencies."""
         names = [f.name for f in self.features_]
         fixed: dict[int, int] = {}
         for name, value in conditions.items():
@@ -285,11 +330,13 @@ class TabularVAE:
                 )
             fixed[column] = category_index(self.features_[column], value)
         if not self.condition_columns_:
-            return None, fixed
+            return None
         y = torch.full((n, len(self.condition_columns_)), float("nan"))
         for column, index in fixed.items():
             y[:, self.condition_columns_.index(column)] = float(index)
-        return y.to(next(self._fitted().parameters()).device), fixed
+        if not fixed and self.settings.sampling != "uniform" and any(map(sum, self.condition_counts_)):
+            y = torch.from_numpy(sampling_conditions(self.condition_counts_, n, rng))
+        return y.to(next(self._fitted().parameters()).device)
 
     # ----------------------------------------------------- transform, score
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
@@ -323,6 +370,7 @@ class TabularVAE:
             "settings": settings,
             "dtypes": self.dtypes_,
             "condition_columns": self.condition_columns_,
+            "condition_counts": self.condition_counts_,
             "validation_bound": self.validation_bound_,
             "marginal_bound": self.marginal_bound_,
         }
@@ -348,6 +396,7 @@ class TabularVAE:
         estimator.features_ = tuple(feature_from_dict(f) for f in estimator.model.spec["columns"])
         estimator.dtypes_ = {str(k): str(v) for k, v in state["dtypes"].items()}
         estimator.condition_columns_ = [int(c) for c in state["condition_columns"]]
+        estimator.condition_counts_ = [[int(n) for n in counts] for counts in state.get("condition_counts", [])]
         estimator.validation_bound_ = state.get("validation_bound")
         estimator.marginal_bound_ = state.get("marginal_bound")
         return estimator

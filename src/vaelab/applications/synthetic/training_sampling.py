@@ -1,0 +1,109 @@
+"""Training-by-sampling (Xu et al. 2019, "Modeling Tabular Data using Conditional GAN", §4.3) for ``TabularVAE``.
+
+A rare category of a discrete column is seen in training about as often as it occurs, so the model learns
+little of the rows that carry it. Training-by-sampling draws each training row as follows: a discrete column
+uniformly, one of its categories with probability proportional to the log of its frequency, then a row holding
+that category uniformly; the row is conditioned on that one (column, category). At sampling time the condition
+is drawn with the real frequencies (a column uniformly, a category as often as it occurs), so that
+p(x) = sum over conditions of p(condition) p(x | condition) keeps the real distribution.
+``TabularVAE(sampling="frequency")`` draws the categories as often as they occur instead (CTGAN's
+``log_frequency=False``): the same conditioning without showing rare categories more often, to tell the two apart.
+
+Conditions here are the ``(N, C)`` arrays of :class:`~vaelab.conditions.ColumnsCondition`: category indices of
+the C conditionable columns, NaN where a column is not given. The condition still hides given entries at random
+in training (its ``draw``), so a quarter of the drawn rows train with their (column, category) given and the rest
+with nothing given: the model's nothing-given mode (its held-out bound, ``score_samples``) learns the drawn rows'
+distribution, which over-represents rare categories; sampling always gives one column and so does not use it.
+Unlike CTGAN, which draws afresh for every batch, a fit draws its rows (as many as the table has) once and trains
+its epochs on them, since the training loop takes a fixed dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+
+def category_counts(y: np.ndarray, sizes: Sequence[int]) -> list[list[int]]:
+    """Per conditionable column, how many rows hold each of its ``sizes[c]`` categories (missing cells: none)."""
+    counts = []
+    for c, size in enumerate(sizes):
+        column = y[:, c]
+        counts.append(np.bincount(column[~np.isnan(column)].astype(np.int64), minlength=size).tolist())
+    return counts
+
+
+def log_frequency(counts: Sequence[int]) -> np.ndarray:
+    """A column's category probabilities for training-by-sampling, Xu et al. 2019 §4.3 (as CTGAN computes them):
+    P(k) = log(1 + n_k) / sum_j log(1 + n_j), with n_k the rows holding category k; an absent category gets 0."""
+    weights = np.log1p(np.asarray(counts, dtype=np.float64))
+    return weights / weights.sum()
+
+
+def real_frequency(counts: Sequence[int]) -> np.ndarray:
+    """A column's category probabilities as the training rows hold them: P(k) = n_k / sum_j n_j."""
+    weights = np.asarray(counts, dtype=np.float64)
+    return weights / weights.sum()
+
+
+Probabilities = Callable[[Sequence[int]], np.ndarray]  # a column's category counts -> their probabilities
+
+# How a fit draws its training rows: "uniform" each row as often as it occurs, with the condition of
+# ColumnsCondition (no training-by-sampling); otherwise training-by-sampling with the category probabilities
+# named (CTGAN's ``log_frequency`` switch): "log-frequency" as the paper, "frequency" as the rows hold them.
+CATEGORY_PROBABILITIES: dict[str, Probabilities] = {"frequency": real_frequency, "log-frequency": log_frequency}
+SAMPLINGS = ("uniform", *CATEGORY_PROBABILITIES)
+
+
+def one_column_conditions(columns: np.ndarray, categories: np.ndarray, width: int) -> np.ndarray:
+    """``(n, width)`` conditions that give, in row i, column ``columns[i]`` as category ``categories[i]`` only."""
+    y = np.full((len(columns), width), np.nan, dtype=np.float32)
+    y[np.arange(len(columns)), columns] = categories
+    return y
+
+
+def draw_columns(counts: Sequence[Sequence[int]], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n,)`` conditionable columns, each drawn uniformly among those with an observed category."""
+    usable = np.flatnonzero([sum(c) > 0 for c in counts])
+    return rng.choice(usable, size=n)
+
+
+def draw_categories(
+    columns: np.ndarray,
+    counts: Sequence[Sequence[int]],
+    probabilities: Probabilities,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``(n,)`` categories, row i's drawn in column ``columns[i]`` with ``probabilities(counts[column])``."""
+    categories = np.empty(len(columns), dtype=np.int64)
+    for c in np.unique(columns):
+        rows = np.flatnonzero(columns == c)
+        p = probabilities(counts[c])
+        categories[rows] = rng.choice(len(p), size=len(rows), p=p)
+    return categories
+
+
+def training_rows(
+    y: np.ndarray,
+    counts: Sequence[Sequence[int]],
+    n: int,
+    rng: np.random.Generator,
+    probabilities: Probabilities = log_frequency,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training-by-sampling of ``n`` rows from rows whose conditionable columns are ``y: (N, C)``: the drawn
+    row indices ``(n,)`` and their conditions ``(n, C)``, each giving only the drawn (column, category)."""
+    columns = draw_columns(counts, n, rng)
+    categories = draw_categories(columns, counts, probabilities, rng)
+    rows = np.empty(n, dtype=np.int64)
+    for c, k in {(int(c), int(k)) for c, k in zip(columns, categories, strict=True)}:  # ints: a fixed order
+        slots = np.flatnonzero((columns == c) & (categories == k))
+        rows[slots] = rng.choice(np.flatnonzero(y[:, c] == k), size=len(slots))
+    return rows, one_column_conditions(columns, categories, y.shape[1])
+
+
+def sampling_conditions(counts: Sequence[Sequence[int]], n: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n, C)`` conditions for unconditional sampling after training-by-sampling: a column uniformly and its
+    category with the real frequencies (Xu et al. 2019 §4.3), so the samples keep the table's distribution."""
+    columns = draw_columns(counts, n, rng)
+    return one_column_conditions(columns, draw_categories(columns, counts, real_frequency, rng), len(counts))

@@ -1,0 +1,133 @@
+"""Training-by-sampling (Xu et al. 2019 §4.3) in TabularVAE: the training rows' draw, the sampling-time
+conditions, the effect on a fitted model and the setting's round trip."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vaelab import TabularVAE
+from vaelab.applications.synthetic.training_sampling import (
+    category_counts,
+    log_frequency,
+    real_frequency,
+    sampling_conditions,
+    training_rows,
+)
+from vaelab.errors import UserError
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_log_frequency_is_ctgans_formula():
+    p = log_frequency([99, 1, 0])
+    assert p == pytest.approx([math.log(100) / math.log(200), math.log(2) / math.log(200), 0.0])
+
+
+def conditions_table() -> np.ndarray:
+    """Two conditionable columns: one with a 1 % category, one balanced with a few missing cells."""
+    y = np.zeros((1000, 2), dtype=np.float32)
+    y[:10, 0] = 1  # the rare category
+    y[::2, 1] = 1
+    y[::97, 1] = np.nan
+    return y
+
+
+def test_training_rows_follow_log_frequency():
+    y = conditions_table()
+    counts = category_counts(y, [2, 2])
+    assert counts == [[990, 10], [495, 494]]  # missing cells count for no category
+    rows, given = training_rows(y, counts, 40_000, np.random.default_rng(0))
+    shown = ~np.isnan(given)
+    assert (shown.sum(axis=1) == 1).all()  # one (column, category) per row
+    column = shown.argmax(axis=1)
+    category = given[np.arange(len(rows)), column]
+    assert (y[rows, column] == category).all()  # the drawn row holds the drawn category
+    assert np.mean(column == 0) == pytest.approx(0.5, abs=0.015)  # columns uniformly
+    rare = np.mean(category[column == 0] == 1)
+    assert rare == pytest.approx(log_frequency(counts[0])[1], abs=0.015)  # 0.25, not the rows' 0.01
+    assert np.mean(y[rows, 0] == 1) > 0.1  # the rare category's rows are trained on far more often
+
+
+def test_frequency_sampling_draws_categories_as_they_occur():
+    y = conditions_table()
+    counts = category_counts(y, [2, 2])
+    _, given = training_rows(y, counts, 40_000, np.random.default_rng(2), real_frequency)
+    first = given[~np.isnan(given[:, 0]), 0]
+    assert np.mean(first == 1) == pytest.approx(0.01, abs=0.003)
+
+
+def test_sampling_conditions_follow_real_frequency():
+    y = conditions_table()
+    given = sampling_conditions(category_counts(y, [2, 2]), 40_000, np.random.default_rng(1))
+    first = given[~np.isnan(given[:, 0]), 0]
+    assert len(first) / len(given) == pytest.approx(0.5, abs=0.015)
+    assert np.mean(first == 1) == pytest.approx(0.01, abs=0.003)
+
+
+def rare_label_table(n: int = 1500) -> pd.DataFrame:
+    """A numeric table (as ADBench's) whose 0/1 ``label`` is 4 % ones, set apart by a shifted column ``a``."""
+    rng = np.random.default_rng(0)
+    label = (rng.random(n) < 0.04).astype(np.int64)
+    return pd.DataFrame({"a": rng.normal(size=n) + 4.0 * label, "b": rng.normal(size=n), "label": label})
+
+
+def short_fit(frame: pd.DataFrame, sampling: str) -> TabularVAE:
+    model = TabularVAE(sampling=sampling, epochs=120, hidden_dims=(32, 32), latent_dim=4, components=2, threads=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short fit may trail the marginals
+        return model.fit(frame)
+
+
+def test_log_frequency_keeps_the_real_frequencies_and_the_rare_rows():
+    frame = rare_label_table()
+    model = short_fit(frame, "log-frequency")
+    label = next(f for f in model.features_ if f.name == "label")
+    assert label.kind == "categorical" and label.categories == ("0", "1")  # a 0/1 column joins the condition
+    assert model.condition_columns_ == [2]
+    synthetic = model.sample(6000, random_state=3)
+    assert synthetic["label"].dtype == frame["label"].dtype
+    assert synthetic["label"].mean() == pytest.approx(frame["label"].mean(), abs=0.02)
+    shift = synthetic.loc[synthetic["label"] == 1, "a"].mean() - synthetic.loc[synthetic["label"] == 0, "a"].mean()
+    assert shift > 2.5  # the rare rows carry the feature that sets them apart (4 in the data)
+    conditioned = model.sample(500, conditions={"label": 1}, random_state=4)
+    assert (conditioned["label"] == 1).all() and conditioned["a"].mean() > 2.5
+
+
+def test_uniform_is_the_default_and_leaves_binary_columns_alone():
+    model = TabularVAE(epochs=1, hidden_dims=(8,), latent_dim=2, threads=1)
+    assert model.settings.sampling == "uniform"
+    short = rare_label_table(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(short)
+    assert [f.kind for f in model.features_] == ["continuous", "continuous", "binary"]
+    assert model.condition_columns_ == []
+
+
+def test_sampling_round_trips_through_save_and_load(tmp_path):
+    model = short_fit(rare_label_table(300), "log-frequency")
+    model.save(tmp_path)
+    loaded = TabularVAE.load(tmp_path)
+    assert loaded.settings.sampling == "log-frequency"
+    assert loaded.condition_counts_ == model.condition_counts_
+    pd.testing.assert_frame_equal(loaded.sample(50, random_state=5), model.sample(50, random_state=5))
+
+
+def test_bad_settings_are_user_errors():
+    with pytest.raises(UserError, match="sampling must be one of"):
+        TabularVAE(sampling="log")
+    assert TabularVAE(sampling="frequency").settings.sampling == "frequency"
+    with pytest.raises(UserError, match="conditional=True"):
+        TabularVAE(sampling="log-frequency", conditional=False)
