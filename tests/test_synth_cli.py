@@ -62,6 +62,17 @@ def test_synth_writes_rows_in_the_files_columns(saved: tuple[Path, Path]) -> Non
     assert (folder / "model" / "tabular.json").is_file() and (folder / "model" / "model.safetensors").is_file()
 
 
+def test_synth_with_training_by_sampling_keeps_the_files_columns(tmp_path: Path) -> None:
+    data, out = write_people(tmp_path / "people.csv"), tmp_path / "s.csv"
+    args = ["synth", "--data", str(data), *FAST, "--sampling", "log-frequency", "--out", str(out)]
+    code, _, err = vaelab([*args, "--save", str(tmp_path / "m")])
+    assert code == 0, err
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == ["age", "income", "colour", "answer"] and len(rows) == 120
+    assert set(rows["answer"]) <= {"yes", "no"}
+    assert json.loads((tmp_path / "m" / "tabular.json").read_text())["settings"]["sampling"] == "log-frequency"
+
+
 def test_synth_from_a_saved_model_with_a_condition(saved: tuple[Path, Path], tmp_path: Path) -> None:
     _, folder = saved
     out = tmp_path / "red.csv"
@@ -103,6 +114,7 @@ def one_line(code: int, err: str, needle: str) -> None:
         (["--condition", "colour=purple"], "column 'colour' never holds 'purple'"),
         (["--condition", "colour"], "is not COLUMN=VALUE"),
         (["--kind", "age=weird"], "column 'age': unknown kind 'weird'"),
+        (["--sampling", "rare"], "sampling must be one of"),
     ],
 )
 def test_synth_refuses_bad_options_before_fitting_and_writes_nothing(

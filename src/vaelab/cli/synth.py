@@ -54,6 +54,14 @@ def synth(
     ] = None,
     continuous: Annotated[str, Opt(help="continuous columns: mixture (of Gaussians) | gaussian")] = "mixture",
     no_clip: Annotated[bool, Opt("--no-clip", help="let numbers leave their column's training range")] = False,
+    sampling: Annotated[
+        str,
+        Opt(
+            help="training rows: uniform (each as often as it occurs) | log-frequency (CTGAN's training-by-sampling: "
+            "rare categories, 0/1 columns included, drawn more often; better classifiers on rare classes, "
+            "slightly worse column shapes) | frequency"
+        ),
+    ] = "uniform",
     seed: Annotated[int, Opt(help="seed of training and sampling")] = 0,
     as_json: Annotated[bool, Opt("--json", help="print a summary as JSON on stdout")] = False,
 ) -> None:
@@ -84,6 +92,7 @@ def synth(
             epochs=epochs,
             continuous=continuous,
             clip=not no_clip,
+            sampling=sampling,
             kinds=parse_pairs(kind or [], "--kind", "visits=count"),
             random_state=seed,
         )
