@@ -41,6 +41,14 @@ class GRUEncoder(nn.Module):
         self.features = 2 * hidden_dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, lengths = self.step_outputs(x)
+        ahead, back = h.chunk(2, dim=-1)  # the last layer's two directions, (B, T, H) each
+        last = ahead.gather(1, (lengths - 1).view(-1, 1, 1).expand(-1, 1, ahead.shape[-1])).squeeze(1)
+        return torch.cat([last, back[:, 0]], dim=-1)  # the backward state after reading a whole row sits at 0
+
+    def step_outputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last layer's outputs at every step, both directions in reading order ``(B, T, 2H)``, and the
+        rows' lengths ``(B,)``."""
         if x.is_floating_point():
             lengths = torch.full(x.shape[:1], x.shape[1], device=x.device)  # (B,)
         else:
@@ -52,8 +60,7 @@ class GRUEncoder(nn.Module):
             back, _ = backward_gru(_gather_steps(h, reverse))
             back = _gather_steps(back, reverse)  # in reading order again: the reversal is its own inverse
             h = torch.cat([ahead, back], dim=-1)
-        last = ahead.gather(1, (lengths - 1).view(-1, 1, 1).expand(-1, 1, ahead.shape[-1])).squeeze(1)
-        return torch.cat([last, back[:, 0]], dim=-1)  # the backward state after reading a whole row sits at 0
+        return h, lengths
 
 
 def _reversal_index(lengths: torch.Tensor, steps: int) -> torch.Tensor:
@@ -184,12 +191,7 @@ class GRUStepEncoder(GRUEncoder):
         self.features = steps * 2 * hidden_dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.embedding(x)  # (B, T, E); real-valued rows are all of full length
-        for forward_gru, backward_gru in zip(self.forward_layers, self.backward_layers, strict=True):
-            ahead, _ = forward_gru(h)  # (B, T, H)
-            back, _ = backward_gru(h.flip(1))
-            h = torch.cat([ahead, back.flip(1)], dim=-1)  # (B, T, 2H)
-        return h.flatten(1)
+        return self.step_outputs(x)[0].flatten(1)
 
 
 class GRUStepDecoder(nn.Module):
