@@ -38,7 +38,14 @@ from vaelab.data.batch import Batch, stored_batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.schema import Feature, feature_from_dict
 from vaelab.data.splits import hold_out
-from vaelab.data.table_columns import category_index, decode_columns, encode_columns, fit_features
+from vaelab.data.table_columns import (
+    category_index,
+    decode_columns,
+    encode_columns,
+    fit_features,
+    infer_column_kind,
+    missing_cells,
+)
 from vaelab.errors import UserError
 from vaelab.evaluation.table_marginals import compare_with_marginals
 from vaelab.models import VAE
@@ -140,7 +147,7 @@ class TabularVAE:
         if len(frame) < 2:
             raise UserError(f"the table has {len(frame)} row(s); give at least 2 to fit a model")
         split = self.split_rows(len(frame))
-        self.features_ = fit_features(columns, split["train"], self._kinds(columns, split["train"]))
+        self.features_ = fit_features(columns, split["train"], self._kinds(columns))
         self.dtypes_ = column_dtypes(frame)
         x = encode_columns(columns, self.features_)
         self.condition_columns_ = (
@@ -174,13 +181,17 @@ class TabularVAE:
             return hold_out(n, self.settings.validation)
         return {"train": np.arange(n)}
 
-    def _kinds(self, columns: Mapping[str, np.ndarray], train: np.ndarray) -> dict[str, str]:
+    def _kinds(self, columns: Mapping[str, np.ndarray]) -> dict[str, str]:
         """The columns' kinds as stated; with training-by-sampling, also every inferred 0/1 column read as a
         categorical one (categories "0" and "1"), so that it joins the condition: CTGAN's discrete columns."""
         kinds = dict(self.settings.kinds)
         if self.settings.sampling == "uniform":
             return kinds
-        binary = [f.name for f in fit_features(columns, train, kinds) if f.kind == "binary" and f.name not in kinds]
+        binary = [
+            name
+            for name, values in columns.items()
+            if name not in kinds and not missing_cells(values).all() and infer_column_kind(name, values) == "binary"
+        ]  # an empty column is left to fit_features, which names it
         return {**kinds, **dict.fromkeys(binary, "categorical")}
 
     def _training_set(self, rows: ArrayDataset) -> ArrayDataset:
