@@ -103,8 +103,10 @@ def num_batches(n: int, batch_size: int) -> int:
 def row_lengths(data: ArrayDataset, buckets: bool) -> torch.Tensor | None:
     """``(N,)`` lengths of token sequences to bucket by, read a chunk of rows at a time; None for other data
     or without ``buckets``."""
+    if not buckets:
+        return None
     first_row = torch.from_numpy(np.array(data.x[:1]))  # a copy: x may be a read-only view
-    if not buckets or not holds_token_ids(first_row, data.levels):
+    if not holds_token_ids(first_row, data.levels):
         return None
     return torch.cat([sequence_lengths(torch.from_numpy(chunk)) for chunk in data.row_chunks(1 << 16)])
 

@@ -193,10 +193,10 @@ def _segments(
             segment = detector.scores(values[first:end], aggregation, hidden)[begin - first :]
             raw[begin:end] = segment
             anomaly[begin:end] = np.nan_to_num(calibration.probability(segment), nan=0.0)
+            pot_alarms = anomaly[begin:end] >= 1.0 - settings.risk
             if settings.threshold == "pot":
-                outlier[begin:end] = anomaly[begin:end] >= 1.0 - settings.risk
+                outlier[begin:end] = pot_alarms
             elif settings.threshold == "spot":
-                pot_alarms = anomaly[begin:end] >= 1.0 - settings.risk
                 outlier[begin:end] = _spot_alarms(training_scores, segment, settings.risk, pot_alarms)
             else:
                 outlier[begin:end] = np.nan_to_num(segment, nan=-np.inf) > cut
@@ -214,8 +214,9 @@ def _spot_alarms(
 ) -> np.ndarray:
     """(len(segment),) SPOT's alarms over the segment's raw scores in order, calibrated on the held-out
     scores, its initial level lowered for few of them as :class:`TailCalibration` does; points without a score
-    (NaN) are neither alarms nor seen by the stream. Where the held-out scores have no tail to fit (too few,
-    or all equal), the segment keeps ``pot_alarms``, the flags of the calibrated probabilities."""
+    (NaN) are neither alarms nor seen by the stream. Where SPOT cannot be calibrated on the held-out scores
+    (too few or all equal over the initial threshold, or a risk not below their share), the segment keeps
+    ``pot_alarms``, the flags of the calibrated probabilities."""
     calibration_scores = calibration_scores[np.isfinite(calibration_scores)]
     scored = np.isfinite(segment)
     alarms = np.zeros(len(segment), dtype=bool)
