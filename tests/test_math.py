@@ -11,13 +11,12 @@ from torch.distributions import ContinuousBernoulli, Independent, Normal, kl_div
 from helpers import LinearGaussian, tiny_vae
 from vaelab.data.batch import Batch
 from vaelab.distributions import (
+    CategoryLayout,
+    ColumnCategoricals,
     DiscretizedLogisticMixture,
     GridCategorical,
-    IndexCategorical,
     SoftmaxCategorical,
     kl_estimate,
-    padded_logits,
-    padded_positions,
 )
 from vaelab.objectives import ELBO, IWAE
 
@@ -183,28 +182,37 @@ def test_softmax_categorical_is_torch_categorical_with_its_gradients() -> None:
         SoftmaxCategorical(torch.tensor(1.0))
 
 
-def test_padded_logits_lay_each_column_before_minus_infinity() -> None:
+def test_column_categoricals_normalise_each_column_over_its_own_logits() -> None:
     sizes = [2, 4, 1]
-    flat = torch.arange(7.0).expand(3, 7).requires_grad_()  # (B, sum K_c)
-    padded = padded_logits(flat, padded_positions(sizes), len(sizes), max(sizes))
-    inf = float("-inf")
-    assert padded.shape == (3, 3, 4)
-    assert padded[0].tolist() == [[0, 1, inf, inf], [2, 3, 4, 5], [6, inf, inf, inf]]
-    distribution = IndexCategorical(padded)
-    log_p = distribution.log_prob(torch.tensor([[1.0, 3.0, 0.0]]))  # (3, C)
-    assert torch.allclose(
-        log_p[0],
-        torch.stack(
-            [
-                torch.log_softmax(torch.tensor([0.0, 1.0]), -1)[1],
-                torch.log_softmax(torch.tensor([2.0, 3.0, 4.0, 5.0]), -1)[3],
-                torch.tensor(0.0),
-            ]
-        ),
+    flat = torch.arange(7.0).expand(3, 7).clone().requires_grad_()  # (B, sum K_c)
+    distribution = ColumnCategoricals(flat, CategoryLayout(sizes))
+    assert distribution.batch_shape == (3, 3)
+    log_p = distribution.log_prob(torch.tensor([[1.0, 3.0, 0.0]]))  # (B, C)
+    expected = torch.stack(
+        [
+            torch.log_softmax(torch.tensor([0.0, 1.0]), -1)[1],
+            torch.log_softmax(torch.tensor([2.0, 3.0, 4.0, 5.0]), -1)[3],
+            torch.tensor(0.0),
+        ]
     )
+    torch.testing.assert_close(log_p[0], expected)
     log_p.sum().backward()
     assert flat.grad is not None and torch.isfinite(flat.grad).all()
     assert torch.allclose(flat.grad[0, 6], torch.tensor(0.0))  # a one-category column: log p = 0 whatever its logit
+    assert distribution.mean[0].tolist() == [1.0, 3.0, 0.0]  # each column's most probable category
+    draws = distribution.sample((500,))  # (500, B, C): never past a column's own categories
+    assert draws.shape == (500, 3, 3) and draws[..., 0].max() == 1 and draws[..., 2].max() == 0
+
+
+def test_column_categoricals_stay_finite_when_columns_sit_far_apart() -> None:
+    """Each column is shifted by its own maximum: a column whose logits lie 1,000 below another's (or above
+    float32's exp range) still gets its exact log-probabilities."""
+    flat = torch.tensor([[1000.0, 999.0, -1000.0, -1001.0, -1002.0]])
+    log_p = ColumnCategoricals(flat, CategoryLayout([2, 3])).log_prob(torch.tensor([[1.0, 2.0]]))
+    expected = torch.stack(
+        [torch.log_softmax(torch.tensor([1.0, 0.0]), -1)[1], torch.log_softmax(torch.tensor([2.0, 1.0, 0.0]), -1)[2]]
+    )
+    torch.testing.assert_close(log_p[0], expected, atol=1e-4, rtol=0)  # float32's spacing at 1,000 is 6e-5
 
 
 def test_continuous_bernoulli_integrates_to_one() -> None:

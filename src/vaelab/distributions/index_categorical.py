@@ -1,8 +1,8 @@
 """Categorical distributions over class indices stored as floats, with a different number of classes per element.
 
 Table columns hold a category as its index ``k`` in model space (a float tensor, like every other column);
-these classes read it back as an integer. Elements with fewer classes than the widest pad their logits with
-``-inf``, so one ``(..., C, K_max)`` tensor serves every column at once.
+these classes read it back as an integer (ordinal columns; categorical columns with many sizes of category
+sets use :mod:`vaelab.distributions.column_categoricals`).
 """
 
 from __future__ import annotations
@@ -30,17 +30,3 @@ class IndexCategorical(SoftmaxCategorical):
 
     def sample(self, sample_shape: torch.Size | Sequence[int] = ()) -> torch.Tensor:
         return super().sample(torch.Size(sample_shape)).to(self.logits.dtype)
-
-
-def padded_positions(sizes: Sequence[int]) -> torch.Tensor:
-    """``(sum(sizes),)`` where each of C columns' logits, laid side by side (column 0's first), go in the
-    flattened ``(C, K_max)`` padded layout: logit k of column c at ``c * K_max + k``."""
-    widest = max(sizes)
-    return torch.cat([c * widest + torch.arange(size) for c, size in enumerate(sizes)])
-
-
-def padded_logits(flat: torch.Tensor, positions: torch.Tensor, columns: int, widest: int) -> torch.Tensor:
-    """Flat logits ``(..., sum K_c)`` -> ``(..., C, K_max)`` with ``-inf`` past each column's classes.
-    ``positions`` from :func:`padded_positions`; one ``index_copy``, whose backward is one ``index_select``."""
-    padded = flat.new_full((*flat.shape[:-1], columns * widest), float("-inf"))
-    return padded.index_copy(-1, positions, flat).unflatten(-1, (columns, widest))

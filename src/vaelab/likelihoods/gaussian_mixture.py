@@ -10,6 +10,15 @@ from vaelab.likelihoods.base import Likelihood
 from vaelab.likelihoods.gaussian import positive_scale
 
 
+class NormalisedMixture(MixtureSameFamily):
+    """``MixtureSameFamily`` over a :class:`SoftmaxCategorical`, whose logits are already log-weights: its
+    ``log_prob`` is ``logsumexp_k(log pi_k + log N(x; mu_k, sigma_k))`` without a second ``log_softmax``."""
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        log_p_x = self.component_distribution.log_prob(self._pad(x))  # (..., K)
+        return torch.logsumexp(log_p_x + self.mixture_distribution.logits, dim=-1)
+
+
 class GaussianMixtureLikelihood(Likelihood):
     """``p(x_d|z) = sum_k pi_dk N(x_d; mu_dk, sigma_dk^2)`` with every parameter from the decoder: the
     decoded counterpart of the mode-specific normalisation of TVAE (Xu et al. 2019, §4.2), which fits one
@@ -27,11 +36,11 @@ class GaussianMixtureLikelihood(Likelihood):
         self.min_scale = min_scale
         self.params_per_element = 3 * components
 
-    def element_distribution(self, eta: torch.Tensor) -> MixtureSameFamily:
+    def element_distribution(self, eta: torch.Tensor) -> NormalisedMixture:
         params = self.params_last(eta)  # (..., *data_shape, 3K)
         logits, loc, raw_scale = params.split(self.components, dim=-1)
         component = Normal(loc, positive_scale(raw_scale, self.min_scale), validate_args=False)
-        return MixtureSameFamily(SoftmaxCategorical(logits), component, validate_args=False)
+        return NormalisedMixture(SoftmaxCategorical(logits), component, validate_args=False)
 
     def support_problem(self, x: torch.Tensor) -> str | None:
         if not bool(torch.isfinite(x).all()):
