@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from helpers import run_cli
@@ -179,8 +180,12 @@ def test_a_saved_image_detector_scores_new_images_as_the_fit_scored_them(
     score = ["detect", "--data", str(tmp_path / "new.npy"), "--model", str(saved), "--out", str(tmp_path / "new.csv")]
     code, _, err = run_cli(score, capsys, monkeypatch)
     assert code == 0, err
-    fitted = [row.split(",", 1)[1] for row in (tmp_path / "fit.csv").read_text().splitlines()[1:11]]
-    assert [row.split(",", 1)[1] for row in (tmp_path / "new.csv").read_text().splitlines()[1:]] == fitted
+    fitted, new = pd.read_csv(tmp_path / "fit.csv").iloc[:10], pd.read_csv(tmp_path / "new.csv")
+    assert list(new.columns) == list(fitted.columns)
+    # float32 products of 10 rows and of 40 may differ in the last bits (the BLAS picks kernels by shape)
+    scores = [c for c in new.columns if c != "outlier"]
+    np.testing.assert_allclose(new[scores].to_numpy(), fitted[scores].to_numpy(), rtol=1e-5, atol=1e-6)
+    assert new["outlier"].tolist() == fitted["outlier"].tolist()
 
 
 def test_saving_over_a_saved_detector_replaces_it(
