@@ -6,7 +6,8 @@ scores each point from the window that ends at it; its raw scores become probabi
 its training scores. The detectors:
 
 - ``vae:KEY=VALUE,...``: vaelab's window VAE (``WindowVAESettings`` fields, and ``refit_every``,
-  ``mask_flagged``, ``adapt`` of ``DetectorSettings``);
+  ``mask_flagged``, ``adapt``, ``onset_span`` of ``DetectorSettings``; ``onset_span`` is 0, raw scores, unless
+  given: ``onset_span=480`` writes what ``vaelab detect --series`` writes);
 - ``windowed-gaussian``: NAB's windowed Gaussian, reimplemented (its own online protocol);
 - ``isolation-forest:window=W`` and ``pca:window=W``: scikit-learn on the same sliding windows.
 
@@ -98,11 +99,12 @@ def run_one(detector: str, path: Path) -> tuple[np.ndarray, dict[str, float]]:
         return scores, {"seconds": time.perf_counter() - began, "fits": 0}
     refit = options.pop("refit_every", 2000)
     mask_flagged, adapt = bool(options.pop("mask_flagged", 1)), bool(options.pop("adapt", 1))
+    onset_span = int(options.pop("onset_span", 0))  # 0: raw scores, nab_score.py applies the onsets
     if name == "vae":
         model = WindowVAESettings(**options, threads=1)
         settings = DetectorSettings(
-            model=model, refit_every=refit, mask_flagged=mask_flagged, adapt=adapt, onset_span=0
-        )  # raw scores: nab_score.py applies the onsets
+            model=model, refit_every=refit, mask_flagged=mask_flagged, adapt=adapt, onset_span=onset_span
+        )
         result = detect(series.values, settings)
     else:
         window = int(options.get("window", 32))
