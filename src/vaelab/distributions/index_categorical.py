@@ -1,8 +1,8 @@
 """Categorical distributions over class indices stored as floats, with a different number of classes per element.
 
 Table columns hold a category as its index ``k`` in model space (a float tensor, like every other column);
-these classes read it back as an integer (ordinal columns; categorical columns with many sizes of category
-sets use :mod:`vaelab.distributions.column_categoricals`).
+these classes read it back as an integer. Ordinal columns use them; a table's categorical columns, each with
+its own number of categories, use :mod:`vaelab.distributions.column_categoricals`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,10 @@ class CategoricalColumnsLikelihood(Likelihood):
     def __init__(self, sizes: Sequence[int]) -> None:
         super().__init__((len(sizes),))
         self.layout = CategoryLayout(sizes)
-        self.sizes = self.layout.sizes
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return self.layout.sizes
 
     @property
     def param_shape(self) -> tuple[int, ...]:
@@ -32,7 +35,7 @@ class CategoricalColumnsLikelihood(Likelihood):
         return ColumnCategoricals(eta, self.layout)
 
     def support_problem(self, x: torch.Tensor) -> str | None:
-        sizes = torch.tensor(self.sizes, device=x.device)
-        if bool(((x < 0) | (x >= sizes) | (x != x.round())).any()):
+        last = self.layout.last.to(x.device)  # (C,) each column's largest category index
+        if bool(((x < 0) | (x > last) | (x != x.round())).any()):
             return "a categorical column holds a value that is not one of its category indices"
         return None

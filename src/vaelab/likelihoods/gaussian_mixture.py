@@ -15,7 +15,7 @@ class NormalisedMixture(MixtureSameFamily):
     ``log_prob`` is ``logsumexp_k(log pi_k + log N(x; mu_k, sigma_k))`` without a second ``log_softmax``."""
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        log_p_x = self.component_distribution.log_prob(self._pad(x))  # (..., K)
+        log_p_x = self.component_distribution.log_prob(x.unsqueeze(-1))  # (..., K): x against every component
         return torch.logsumexp(log_p_x + self.mixture_distribution.logits, dim=-1)
 
 
