@@ -198,6 +198,8 @@ def refusal(parts: dict[str, str]) -> str | None:
         return "--network conv needs images"
     if pairing_refusal(parts) is not None:
         return pairing_refusal(parts)
+    if parts["prior"] == "state-space":  # per-step latents are for series windows (tests/test_state_space_prior.py)
+        return "the state-space prior ties one latent per step"
     if parts["prior"] == "vamp" and (
         parts["posterior"] in ("planar", "iaf", "point") or parts["likelihood"] == "columns"
     ):
@@ -259,6 +261,8 @@ def prior_refusal(parts: dict[str, str], vamp: str) -> str | None:
     VampPrior's), or None when the prior builds."""
     if pairing_refusal(parts) is not None:
         return pairing_refusal(parts)
+    if parts["prior"] == "state-space":
+        return "the state-space prior ties one latent per step"
     if parts["prior"] == "vamp":
         return vamp
     if parts["prior"] == "fitted-mixture" and parts["posterior"] == "ladder":

@@ -68,16 +68,17 @@ def test_windows_in_nab_format_batch_mode_prediction_and_onsets(
     assert "NAB standard" in summary["metrics"]
 
 
+@pytest.mark.parametrize("latents", ["step", "state-space"])
 def test_a_recurrent_detector_with_latents_per_step(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    latents: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data, out = write_series(tmp_path / "s.csv"), tmp_path / "scores.csv"
-    args = ["detect", "--series", str(data), "--label-column", "label", "--network", "gru", "--latents", "step"]
+    args = ["detect", "--series", str(data), "--label-column", "label", "--network", "gru", "--latents", latents]
     code, stdout, err = run_cli([*args, "--out", str(out), *FAST, "--steps", "60", "--json"], capsys, monkeypatch)
     assert code == 0, err
     assert json.loads(stdout)["metrics"]["ROC-AUC"] > 0.5
     assert pd.read_csv(out)["anomaly_score"].between(0, 1).all()
-    code, _, err = run_cli([*args[:-4], "--latents", "step", "--out", str(out), *FAST], capsys, monkeypatch)
+    code, _, err = run_cli([*args[:-4], "--latents", latents, "--out", str(out), *FAST], capsys, monkeypatch)
     assert code != 0 and "latents per step need the gru network" in err and "Traceback" not in err
 
 

@@ -110,7 +110,11 @@ def detect(
     ] = True,
     network: Annotated[str, Opt(help="series: donut (MLP over the window) | gru (recurrent)")] = "donut",
     latents: Annotated[
-        str, Opt(help="series: window (one latent per window) | step (gru: one per step, as OmniAnomaly)")
+        str,
+        Opt(
+            help="series: window (one latent per window) | step (gru: one per step) | state-space (gru: one per step "
+            "under OmniAnomaly's state-space prior)"
+        ),
     ] = "window",
     refit_every: Annotated[int, Opt(help="series, causal: points between refits on all seen so far (0: never)")] = 2000,
     steps: Annotated[int, Opt(help="series: optimisation steps per fit")] = 1500,

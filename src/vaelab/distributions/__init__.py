@@ -9,6 +9,7 @@ from vaelab.distributions.index_categorical import IndexCategorical
 from vaelab.distributions.kl import kl_estimate, kl_per_dim
 from vaelab.distributions.log_mean_exp import log_mean_exp
 from vaelab.distributions.softmax_categorical import SoftmaxCategorical
+from vaelab.distributions.step_gaussian import StepGaussian
 from vaelab.distributions.top_down import TopDownChain
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "GridCategorical",
     "IndexCategorical",
     "SoftmaxCategorical",
+    "StepGaussian",
     "TopDownChain",
     "kl_estimate",
     "kl_per_dim",

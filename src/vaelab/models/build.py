@@ -76,6 +76,7 @@ from vaelab.priors import (
 from vaelab.priors.categorical import JointPrior, UniformCategoricalPrior
 from vaelab.priors.code_prior import CodePrior
 from vaelab.priors.fitted_mixture import FittedGaussianMixturePrior
+from vaelab.priors.state_space import StateSpacePrior
 from vaelab.priors.uniform_sphere import UniformSpherePrior
 
 IMAGE_KIND, SEQUENCE_KIND, SERIES_KIND, GRAPH_KIND = "image", "sequence", "series", "graph"
@@ -558,6 +559,19 @@ def _joint_prior(options: Options, context: BuildContext) -> nn.Module:
     return JointPrior(posterior.continuous.latent_dim, discrete.groups, discrete.categories)
 
 
+class StateSpaceOptions(Options):
+    learn: bool = False  # learn each dimension's transition and noise scales (OmniAnomaly keeps them at 1)
+
+
+def _state_space_prior(options: StateSpaceOptions, context: BuildContext) -> nn.Module:
+    if context.feature_steps == 1:
+        raise UserError(
+            "the state-space prior ties one latent per step: use it with per-step latents (series windows, "
+            "--network gru with latents step)"
+        )
+    return StateSpacePrior(context.feature_steps, context.prior_dim // context.feature_steps, options.learn)
+
+
 def _uniform_sphere_prior(options: Options, context: BuildContext) -> nn.Module:
     assert isinstance(context.posterior, VonMisesFisherPosterior)  # _check_pairing
     return UniformSpherePrior(context.prior_dim)
@@ -573,6 +587,7 @@ PRIORS: dict[str, Part[Any, nn.Module]] = {
     "uniform-categorical": Part(Options, _uniform_categorical_prior),  # Jang et al. 2017, §4.2
     "joint": Part(Options, _joint_prior),  # N(0, I) x uniform categoricals, Dupont 2018
     "uniform-sphere": Part(Options, _uniform_sphere_prior),  # S-VAE's prior, Davidson et al. 2018
+    "state-space": Part(StateSpaceOptions, _state_space_prior),  # OmniAnomaly's, Su et al. 2019
 }
 
 REGISTRIES: dict[str, dict[str, Part[Any, Any]]] = {
