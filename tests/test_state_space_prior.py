@@ -35,7 +35,7 @@ def learned_prior(seed: int = 0) -> StateSpacePrior:
     torch.manual_seed(seed)
     prior = StateSpacePrior(STEPS, DIMS, learn=True).double()
     with torch.no_grad():
-        prior.transition.copy_(torch.tensor([0.5, -0.8, 1.1]))
+        prior.transition.copy_(torch.tensor([0.5, -0.8, 0.95]))
         prior.raw_scales.normal_()
     return prior
 
@@ -65,6 +65,16 @@ def test_the_covariance_follows_the_state_space_recursion() -> None:
                 expected[t, u] = expected[u, t] = a ** (u - t) * variance[t]
         expected += observation_noise[d].item() ** 2 * torch.eye(STEPS, dtype=torch.float64)
         torch.testing.assert_close(covariance[d].detach(), expected)
+
+
+def test_a_transition_beyond_one_is_read_as_one() -> None:
+    prior = learned_prior()
+    with torch.no_grad():
+        prior.transition.copy_(torch.tensor([1.5, -3.0, 1.0]))
+    at_one = learned_prior()
+    with torch.no_grad():
+        at_one.transition.copy_(torch.tensor([1.0, -1.0, 1.0]))
+    torch.testing.assert_close(prior.covariance(), at_one.covariance())
 
 
 def test_density_samples_and_moments_match_one_full_covariance_gaussian() -> None:

@@ -20,7 +20,8 @@ class StateSpacePrior(nn.Module):
     jump between neighbouring steps cost more than codes that drift.
 
     OmniAnomaly (Su et al. 2019) fixes ``a = p = q = r = 1`` (an identity transition and observation with unit
-    noises): that is where the parameters start, and with ``learn`` each dimension learns its own. The
+    noises): that is where the parameters start, and with ``learn`` each dimension learns its own, the transition
+    within [-1, 1] (beyond it the state, and the covariance, would grow geometrically over the window). The
     marginal of z is Gaussian, so the prior returns it exactly (``StepGaussian``), with its covariance
     ``K = A C C^T A^T + r^2 I`` where ``(A C)_tu = a^(t-u) c_u`` (``c_1 = p``, else q) for ``u <= t``.
     """
@@ -45,7 +46,8 @@ class StateSpacePrior(nn.Module):
     def covariance(self) -> torch.Tensor:
         """``(D, T, T)``: each latent dimension's covariance over the steps."""
         initial, transition_noise, observation_noise = positive_scale(self.raw_scales, MIN_SCALE)
-        powers = self.transition[:, None, None].pow(self.lags).tril()  # (D, T, T): a^(t-u) for u <= t
+        transition = self.transition.clamp(-1.0, 1.0)  # no explosive state: |a| <= 1 keeps K well conditioned
+        powers = transition[:, None, None].pow(self.lags).tril()  # (D, T, T): a^(t-u) for u <= t
         noise = transition_noise[:, None].expand(self.dims, self.steps).clone()
         noise[:, 0] = initial  # (D, T): the scale of each step's innovation
         state_factor = powers * noise[:, None, :]  # s = state_factor @ standard normals
