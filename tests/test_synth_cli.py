@@ -3,6 +3,7 @@ end to end through the command line; bad input is one line, exit code 1, and not
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from helpers import vaelab
+from vaelab import TabularVAE
 
 torch.set_num_threads(1)
 
@@ -82,6 +84,11 @@ def test_synth_from_a_saved_model_with_a_condition(saved: tuple[Path, Path], tmp
     assert code == 0, err
     assert json.loads(stdout)["conditions"] == {"colour": "red"}
     assert (pd.read_csv(out)["colour"] == "red").all()
+    sharp = tmp_path / "sharp.csv"
+    code, _, err = vaelab(["synth", str(folder / "model"), "-n", "25", "--temperature", "0", "--out", str(sharp)])
+    assert code == 0, err
+    expected = TabularVAE.load(folder / "model").sample(25, random_state=0, temperature=0.0)
+    assert pd.read_csv(sharp).equals(pd.read_csv(io.StringIO(expected.to_csv(index=False))))
 
 
 def test_eval_synthetic_of_a_saved_model_and_of_a_train_run(saved: tuple[Path, Path], tmp_path: Path) -> None:
@@ -115,6 +122,7 @@ def one_line(code: int, err: str, needle: str) -> None:
         (["--condition", "colour"], "is not COLUMN=VALUE"),
         (["--kind", "age=weird"], "column 'age': unknown kind 'weird'"),
         (["--sampling", "rare"], "sampling must be one of"),
+        (["--temperature", "-1"], "--temperature must be at least 0"),
     ],
 )
 def test_synth_refuses_bad_options_before_fitting_and_writes_nothing(

@@ -16,7 +16,8 @@ machine-learning efficacy (``vaelab.evaluation.synthetic.efficacy``: the mean bi
 learn ``label`` from the synthetic rows and predict the held-out 20 %, at most ``--max-test`` of them), and the
 same classifiers' F1 when they learn from the real training rows. The summary then adds the mean efficacy and its
 mean ratio to the real rows'. Tables whose held-out part has fewer than ``MIN_POSITIVES`` flagged rows are left
-out of an efficacy run: their F1 would be noise.
+out of an efficacy run: their F1 would be noise. ``--temperatures 1 0.5 0`` samples each fit at several sampling
+temperatures (``TabularVAE.sample(temperature=...)``), one record each, named ``VARIANT-tTAU``.
 """
 
 from __future__ import annotations
@@ -78,39 +79,57 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
 
 
 def run_one(
-    path: Path, seed: int, options: dict[str, Any], max_rows: int, threads: int, max_test: int | None
-) -> dict[str, Any]:
+    path: Path,
+    seed: int,
+    options: dict[str, Any],
+    max_rows: int,
+    threads: int,
+    max_test: int | None,
+    temperatures: list[float | None],
+) -> list[dict[str, Any]]:
+    """One fit, then one record per sampling temperature (None: the model's own setting)."""
     frame = frame_of(path, with_label=max_test is not None)
     order = np.random.default_rng(seed).permutation(len(frame))
     cut = int(0.8 * len(frame))
     train = frame.iloc[np.sort(order[:cut][:max_rows])].reset_index(drop=True)
+    test = frame.iloc[np.sort(order[cut:][: max_test or 0])].reset_index(drop=True)
     model = TabularVAE(random_state=seed, threads=threads, **options)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(train)
     fit_seconds = time.perf_counter() - start
-    synthetic = model.sample(len(train), random_state=seed)
     categorical = [f.name for f in model.features_ if f.kind in ("categorical", "binary")]
-    efficacy = {}
-    if max_test is not None:
-        test = frame.iloc[np.sort(order[cut:][:max_test])].reset_index(drop=True)
-        efficacy = {
-            "ml_efficacy": ml_efficacy(synthetic, test, LABEL, 1, categorical, random_state=seed)["mean"],
-            "ml_efficacy_real": ml_efficacy(train, test, LABEL, 1, categorical, random_state=seed)["mean"],
-        }
-    return {
-        "table": path.stem,
-        "seed": seed,
-        "rows": len(train),
-        "columns": frame.shape[1],
-        "column_shapes": column_shapes(train, synthetic, categorical).mean,
-        "column_pair_trends": column_pair_trends(train, synthetic, categorical).mean,
-        "valid_bound": model.validation_bound_,
-        "marginal_bound": model.marginal_bound_,
-        "fit_seconds": fit_seconds,
-        **efficacy,
-    }
+    real_efficacy = ml_efficacy(train, test, LABEL, 1, categorical, random_state=seed)["mean"] if max_test else None
+    records = []
+    for temperature in temperatures:
+        synthetic = model.sample(len(train), random_state=seed, temperature=temperature)
+        efficacy = {}
+        if max_test is not None:
+            efficacy = {
+                "ml_efficacy": ml_efficacy(synthetic, test, LABEL, 1, categorical, random_state=seed)["mean"],
+                "ml_efficacy_real": real_efficacy,
+            }
+        records.append(
+            {
+                "table": path.stem,
+                "seed": seed,
+                "rows": len(train),
+                "columns": frame.shape[1],
+                "column_shapes": column_shapes(train, synthetic, categorical).mean,
+                "column_pair_trends": column_pair_trends(train, synthetic, categorical).mean,
+                "valid_bound": model.validation_bound_,
+                "marginal_bound": model.marginal_bound_,
+                "fit_seconds": fit_seconds,
+                **efficacy,
+            }
+        )
+    return records
+
+
+def variant_names(name: str, temperatures: list[float | None]) -> list[str]:
+    """The record names of one variant: the name itself, or one ``NAME-tTAU`` per sampling temperature."""
+    return [name if temperature is None else f"{name}-t{temperature:g}" for temperature in temperatures]
 
 
 def summary(out: Path, names: list[str]) -> None:
@@ -179,32 +198,32 @@ def main() -> None:
     )
     parser.add_argument("--max-test", type=int, default=20_000, help="held-out rows the efficacy classifiers predict")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--temperatures",
+        type=float,
+        nargs="+",
+        help="sample each fit at these temperatures, one record each (VARIANT-tTAU); default: the model's setting",
+    )
     parser.add_argument("--summary", action="store_true", help="only print the summary of OUT (of the --variant names)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
     max_test = args.max_test if args.efficacy else None
+    temperatures: list[float | None] = list(args.temperatures or [None])
     for variant in [] if args.summary else args.variant:
         name, options = parse_variant(variant)
+        names = variant_names(name, temperatures)
         for seed in args.seeds:
             for path in tables(args.data_dir, args.tables, args.efficacy):
-                target = args.out / f"{name}--{path.stem}--{seed}.json"
-                if target.exists():
+                targets = [args.out / f"{record_name}--{path.stem}--{seed}.json" for record_name in names]
+                if all(target.exists() for target in targets):
                     continue
-                record = {
-                    "variant": name,
-                    "options": options,
-                    **run_one(path, seed, options, args.max_rows, args.threads, max_test),
-                }
-                target.write_text(json.dumps(record, indent=2))
-                print(
-                    name,
-                    path.stem,
-                    seed,
-                    f"{record['column_shapes']:.3f} {record['column_pair_trends']:.3f}",
-                    flush=True,
-                )
-    summary(args.out, [parse_variant(variant)[0] for variant in args.variant])
+                records = run_one(path, seed, options, args.max_rows, args.threads, max_test, temperatures)
+                for record_name, target, record in zip(names, targets, records, strict=True):
+                    target.write_text(json.dumps({"variant": record_name, "options": options, **record}, indent=2))
+                    shapes, trends = record["column_shapes"], record["column_pair_trends"]
+                    print(record_name, path.stem, seed, f"{shapes:.3f} {trends:.3f}", flush=True)
+    summary(args.out, [n for variant in args.variant for n in variant_names(parse_variant(variant)[0], temperatures)])
 
 
 if __name__ == "__main__":

@@ -62,6 +62,13 @@ def synth(
             "slightly worse column shapes) | frequency"
         ),
     ] = "uniform",
+    temperature: Annotated[
+        float | None,
+        Opt(
+            help="sampling temperature of every category, 0/1 cell and mixture component: 1 draws from the model, "
+            "0 takes the most probable (as TVAE does) [default: the model's, 1]",
+        ),
+    ] = None,
     seed: Annotated[int, Opt(help="seed of training and sampling")] = 0,
     as_json: Annotated[bool, Opt("--json", help="print a summary as JSON on stdout")] = False,
 ) -> None:
@@ -75,6 +82,8 @@ def synth(
         raise UserError(f"--out must end in .csv, got {out.name}")
     if (model_dir is None) == (data is None):
         raise UserError("give either --data FILE.csv (fit, then sample) or a saved model folder, not both")
+    if temperature is not None and temperature < 0:
+        raise UserError(f"--temperature must be at least 0, not {temperature}")
     conditions = parse_pairs(condition or [], "--condition", "income=>50K")
     caught: list[warnings.WarningMessage] = []
     if model_dir is not None:
@@ -114,7 +123,7 @@ def synth(
         if save is not None:
             estimator.save(save)
             atomic_write_text(save / DATA_FILE, json.dumps({"data": str(data.resolve())}))
-    synthetic = estimator.sample(rows, conditions=conditions, random_state=seed)
+    synthetic = estimator.sample(rows, conditions=conditions, random_state=seed, temperature=temperature)
     atomic_write_text(out, synthetic.to_csv(index=False))
     summary.update({"out": str(out), "rows": rows, "conditions": conditions})
     if as_json:

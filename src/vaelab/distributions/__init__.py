@@ -10,6 +10,7 @@ from vaelab.distributions.kl import kl_estimate, kl_per_dim
 from vaelab.distributions.log_mean_exp import log_mean_exp
 from vaelab.distributions.softmax_categorical import SoftmaxCategorical
 from vaelab.distributions.step_gaussian import StepGaussian
+from vaelab.distributions.tempered import tempered
 from vaelab.distributions.top_down import TopDownChain
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "kl_estimate",
     "kl_per_dim",
     "log_mean_exp",
+    "tempered",
 ]

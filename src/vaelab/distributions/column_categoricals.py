@@ -66,14 +66,26 @@ class ColumnCategoricals(Distribution):
         columns = len(layout.sizes)
         super().__init__(batch_shape=torch.Size((*logits.shape[:-1], columns)), validate_args=False)
 
+    def column_max(self) -> torch.Tensor:
+        """``max_k l_ck`` of every column, ``(..., C)``, outside the autograd graph."""
+        column_max = self.logits.new_full(self.batch_shape, float("-inf"))
+        index = self.layout.column_of.expand(self.logits.shape)
+        return column_max.scatter_reduce(-1, index, self.logits.detach(), "amax")
+
     def log_normalisers(self) -> torch.Tensor:
         """``log sum_k exp(l_ck)`` of every column, ``(..., C)``."""
         column_of = self.layout.column_of
-        shape = self.batch_shape
-        column_max = self.logits.new_full(shape, float("-inf"))
-        column_max = column_max.scatter_reduce(-1, column_of.expand(self.logits.shape), self.logits.detach(), "amax")
+        column_max = self.column_max()
         shifted = (self.logits - column_max.index_select(-1, column_of)).exp()  # (..., sum K_c), each <= 1
-        return self.logits.new_zeros(shape).index_add(-1, column_of, shifted).log() + column_max
+        return self.logits.new_zeros(self.batch_shape).index_add(-1, column_of, shifted).log() + column_max
+
+    def tempered(self, temperature: float) -> ColumnCategoricals:
+        """Every column at sampling ``temperature`` (:mod:`vaelab.distributions.tempered`): logits ``l / τ``,
+        or at 0 log-weight 0 for each column's most probable categories and ``-inf`` for the rest."""
+        if temperature > 0:
+            return ColumnCategoricals(self.logits / temperature, self.layout)
+        top = self.column_max().index_select(-1, self.layout.column_of)  # (..., sum K_c)
+        return ColumnCategoricals(torch.where(self.logits == top, 0.0, float("-inf")), self.layout)
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         """``log p(x_c)`` of every column, ``(..., C)``; ``value`` broadcasts against the batch shape."""

@@ -18,6 +18,7 @@ from torch import nn
 from torch.distributions import Distribution
 
 from vaelab.data.schema import Feature
+from vaelab.distributions import tempered
 from vaelab.likelihoods.base import Likelihood, MaskableIndependent
 from vaelab.likelihoods.bernoulli import BernoulliLikelihood
 from vaelab.likelihoods.categorical_columns import CategoricalColumnsLikelihood
@@ -67,6 +68,16 @@ class ColumnsDistribution(Distribution):
     def sample(self, sample_shape: torch.Size | Sequence[int] = ()) -> torch.Tensor:
         shape = torch.Size(sample_shape)
         return self.assemble([d.sample(shape) for d, _ in self.groups])
+
+    def tempered(self, temperature: float, components: bool = True) -> ColumnsDistribution:
+        """The same row distribution with every discrete choice at sampling ``temperature``
+        (:func:`vaelab.distributions.tempered`): categorical, binary and ordinal cells and, with ``components``,
+        the component of a mixture cell."""
+        groups = [
+            (type(d)(tempered(d.base_dist, temperature, components), d.reinterpreted_batch_ndims), columns)
+            for d, columns in self.groups
+        ]
+        return ColumnsDistribution(groups, self.event_shape[0])
 
 
 class ColumnsLikelihood(Likelihood):

@@ -48,6 +48,7 @@ from vaelab.data.table_columns import (
 )
 from vaelab.errors import UserError
 from vaelab.evaluation.table_marginals import compare_with_marginals
+from vaelab.likelihoods.columns import ColumnsDistribution
 from vaelab.models import VAE
 from vaelab.models.build import build_model, resolve_spec
 from vaelab.models.spec import ModelConfig
@@ -91,6 +92,9 @@ class TabularSettings:
     # as they occur (CTGAN's log_frequency=False); "uniform": each training row as often as it occurs
     sampling: str = "uniform"
     clip: bool = True  # keep sampled numbers within the training range of their column
+    # sampling temperature of every discrete choice (categories, 0/1 cells, ordinal levels, a mixture cell's
+    # component): 1 draws from the model, 0 takes the most probable choice as TVAE does (distributions/tempered.py)
+    temperature: float = 1.0
     kinds: Mapping[str, str] = field(default_factory=dict)  # column -> kind, overriding the inferred one
     random_state: int = 0
     threads: int | None = None
@@ -104,6 +108,8 @@ class TabularSettings:
             raise UserError(f"epochs must be at least 1, not {self.epochs}")
         if self.min_scale <= 0:
             raise UserError(f"min_scale must be positive, not {self.min_scale}")
+        if self.temperature < 0:
+            raise UserError(f"temperature must be at least 0, not {self.temperature}")
         if self.beta <= 0:
             raise UserError(f"beta must be positive, not {self.beta}")
         if not 0 <= self.validation < 1:
@@ -294,16 +300,24 @@ class TabularVAE:
 
     # -------------------------------------------------------------- sample
     def sample(
-        self, n: int, conditions: Mapping[str, Any] | None = None, random_state: int | None = None
+        self,
+        n: int,
+        conditions: Mapping[str, Any] | None = None,
+        random_state: int | None = None,
+        temperature: float | None = None,
     ) -> pd.DataFrame:
         """``n`` synthetic rows as a DataFrame with the fitted columns, order and dtypes: z ~ p(z), then each
         cell drawn from p(x | z, conditions). ``conditions`` maps categorical columns to the value every row
         must take; the other columns follow the model's conditional distribution given them. After training-by-
         sampling, rows without ``conditions`` are each conditioned on one column's category drawn with the real
-        frequencies (Xu et al. 2019 §4.3)."""
+        frequencies (Xu et al. 2019 §4.3). ``temperature`` (default: the setting) sharpens every discrete
+        choice given z: 1 draws from the model, 0 takes the most probable category, level or mixture component."""
         model = self._fitted()
         if n < 1:
             raise UserError(f"n must be at least 1, not {n}")
+        temperature = self.settings.temperature if temperature is None else temperature
+        if temperature < 0:
+            raise UserError(f"temperature must be at least 0, not {temperature}")
         seed = self.settings.random_state if random_state is None else random_state
         y = self._condition_rows(n, conditions or {}, np.random.default_rng(seed))
         with torch_threads(self.settings.threads), isolated_global_rng(next(model.parameters()).device):
@@ -315,7 +329,9 @@ class TabularVAE:
                     size = min(4096, n - start)
                     part = None if y is None else y[start : start + size]
                     z = model.prior_sample(size, part)
-                    chunks.append(model.decode(z, part).sample().cpu().numpy())
+                    p_x = model.decode(z, part)
+                    assert isinstance(p_x, ColumnsDistribution)
+                    chunks.append(p_x.tempered(temperature).sample().cpu().numpy())
         x = np.concatenate(chunks).astype(np.float64)
         if y is not None:  # a given category is written as given
             given = y.cpu().numpy()
