@@ -12,7 +12,8 @@ Methods: ``vaelab`` (``vaelab.TabularVAE``), ``tvae`` (``ctgan.TVAE`` at its def
 ``--epochs``), ``copula`` (copula.py), ``real`` (the training table itself: the reference row, fit time 0).
 ``--method vaelab`` also samples ``conditions={"income": ">50K"}`` from the same fit into ``OUT/vaelab-cond/``;
 ``--sampling log-frequency`` fits it with training-by-sampling instead, into ``OUT/vaelab-log-frequency/`` and
-``OUT/vaelab-log-frequency-cond/``.
+``OUT/vaelab-log-frequency-cond/``; ``--setting latent_dim=64`` (repeatable) sets any other ``TabularVAE``
+argument, into ``OUT/vaelab-latent_dim=64/``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,9 +41,12 @@ THREADS = 2  # the machine's cores
 CONDITIONS = {TARGET: POSITIVE}
 
 
-def fit_and_sample(method: str, train: pd.DataFrame, seed: int, epochs: int | None, sampling: str = "uniform"):
+def fit_and_sample(
+    method: str, train: pd.DataFrame, seed: int, epochs: int | None, settings: dict[str, Any] | None = None
+):
     """Fit ``method`` on ``train`` and sample ``len(train)`` rows; returns (table, fit_s, sample_s, epochs), where
-    vaelab's table is a pair: the unconditional rows and the rows sampled with ``CONDITIONS``."""
+    vaelab's table is a pair: the unconditional rows and the rows sampled with ``CONDITIONS``. ``settings``:
+    further ``TabularVAE`` arguments."""
     import torch
 
     random.seed(seed)
@@ -74,7 +79,7 @@ def fit_and_sample(method: str, train: pd.DataFrame, seed: int, epochs: int | No
     if method == "vaelab":
         from vaelab import TabularVAE
 
-        model = TabularVAE(random_state=seed, threads=THREADS, epochs=epochs, sampling=sampling)
+        model = TabularVAE(random_state=seed, threads=THREADS, epochs=epochs, **(settings or {}))
         start = time.perf_counter()
         model.fit(train)
         fit_s = time.perf_counter() - start
@@ -109,14 +114,27 @@ def write_table(table: pd.DataFrame, csv_path: Path) -> None:
     os.replace(tmp, csv_path)
 
 
-def folder_name(method: str, sampling: str) -> str:
-    """The method's output folder: its name, and for vaelab the sampling when it is not the default."""
-    return method if method != "vaelab" or sampling == "uniform" else f"vaelab-{sampling}"
+def vaelab_settings(sampling: str, settings: list[str]) -> dict[str, Any]:
+    """``TabularVAE`` arguments from ``--sampling`` and the ``--setting NAME=VALUE`` items (numbers parsed)."""
+    parsed: dict[str, Any] = {} if sampling == "uniform" else {"sampling": sampling}
+    for item in settings:
+        name, _, value = item.partition("=")
+        parsed[name] = json.loads(value) if value.replace(".", "", 1).lstrip("-").isdigit() else value
+    return parsed
+
+
+def folder_name(method: str, settings: dict[str, Any]) -> str:
+    """The method's output folder: its name, and for vaelab each setting that is not the default."""
+    if method != "vaelab" or not settings:
+        return method
+    parts = [str(value) if name == "sampling" else f"{name}={value}" for name, value in settings.items()]
+    return "vaelab-" + "-".join(parts)
 
 
 def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     """One seed: skip it if done, else fit, sample and write the CSV(s), then the JSON (written last = done)."""
-    name = folder_name(args.method, args.sampling)
+    settings = vaelab_settings(args.sampling, args.setting)
+    name = folder_name(args.method, settings)
     folder = args.out / name
     csv_path, json_path = folder / f"seed{seed}.csv", folder / f"seed{seed}.json"
     if csv_path.exists() and json_path.exists():
@@ -125,7 +143,7 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     train = full if args.rows is None else full.sample(n=args.rows, random_state=seed).reset_index(drop=True)
     print(f"{args.method} seed {seed}: fitting on {len(train)} rows", flush=True)
     found_versions = versions(args.method)  # before the fit: the repository's HEAD may move during a long run
-    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, args.sampling)
+    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, settings)
     if args.method == "vaelab":
         synth, conditioned = synth
         write_table(conditioned, args.out / f"{name}-cond" / f"seed{seed}.csv")
@@ -133,6 +151,7 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     record = {
         "method": args.method,
         "sampling": args.sampling if args.method == "vaelab" else None,
+        "settings": settings if args.method == "vaelab" else None,
         "seed": seed,
         "fit_seconds": round(fit_s, 3),
         "sample_seconds": round(sample_s, 3),
@@ -157,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, help="training epochs (default: the method's own default)")
     parser.add_argument("--rows", type=int, help="fit on a seeded subsample of this many rows (smoke tests)")
     parser.add_argument("--sampling", default="uniform", help="vaelab: TabularVAE's training rows (sampling=)")
+    parser.add_argument("--setting", action="append", default=[], help="vaelab: NAME=VALUE, a TabularVAE argument")
     parser.add_argument("--busy", action="store_true", help="record that other jobs shared the machine (timings)")
     parser.add_argument("--data", type=Path, default=data_dir() / "adult.data", help="adult.data")
     args = parser.parse_args(argv)

@@ -7,7 +7,7 @@ held-out rows) by ``vaelab.evaluation.synthetic.quality_report``: column shapes,
 and the pairs related in the real table, as SDMetrics >= 0.27 averages), SDGym's ML efficacy (binary F1 of
 ``>50K``, mean of four classifiers) and the distance to the closest training record. The table gives, per method,
 the mean and standard deviation over its seeds and the median fit time. ``vaelab-cond`` rows (sampled with
-income = ">50K"; ``vaelab-log-frequency-cond`` likewise) are checked for the condition and scored against the
+income = ">50K"; ``vaelab-<settings>-cond`` likewise) are checked for the condition and scored against the
 real ``>50K`` rows, next to the unconditional rows of the same seed against all real rows. Scores are cached in
 ``OUT/<method>/seed<k>.score.json``.
 """
@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     train, test = read_adult(args.data_dir / "adult.data"), read_adult(args.data_dir / "adult.test")
     rows: dict[str, list[dict[str, Any]]] = {}
-    for method in ORDER:
+    for method in methods(args.out):
         for path in sorted((args.out / method).glob("seed*.csv")):
             seed = int(path.stem.removeprefix("seed"))
             record = json.loads(path.with_suffix(".json").read_text())
@@ -84,8 +84,15 @@ def main() -> None:
         f"| real held-out rows (adult.test) | – | – | – | – | – | {holdout['dcr_holdout_p5']:.3f} | "
         f"{holdout['dcr_holdout_median']:.3f} | {holdout['exact_copies_holdout']:.3f} | – |"
     )
-    for method in ("vaelab", "vaelab-log-frequency"):
+    for method in rows:
         conditional(args.out, method, train)
+
+
+def methods(out: Path) -> list[str]:
+    """The method folders in ``out`` holding unconditional tables: those of ``ORDER`` first, in its order, then
+    the other vaelab settings (``vaelab-...``) by name."""
+    found = {path.parent.name for path in out.glob("*/seed*.csv") if not path.parent.name.endswith("-cond")}
+    return [m for m in ORDER if m in found] + sorted(found - set(ORDER))
 
 
 def conditional(out: Path, method: str, train: pd.DataFrame) -> None:
