@@ -13,7 +13,8 @@ Methods: ``vaelab`` (``vaelab.TabularVAE``), ``tvae`` (``ctgan.TVAE`` at its def
 ``--method vaelab`` also samples ``conditions={"income": ">50K"}`` from the same fit into ``OUT/vaelab-cond/``;
 ``--sampling log-frequency`` fits it with training-by-sampling instead, into ``OUT/vaelab-log-frequency/`` and
 ``OUT/vaelab-log-frequency-cond/``; ``--setting latent_dim=64`` (repeatable) sets any other ``TabularVAE``
-argument, into ``OUT/vaelab-latent_dim=64/``.
+argument, into ``OUT/vaelab-latent_dim=64/``; ``--temperatures 0.5 0`` also samples each vaelab fit at those
+sampling temperatures, into ``OUT/vaelab-t0.5/`` and ``OUT/vaelab-t0/``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -42,11 +44,17 @@ CONDITIONS = {TARGET: POSITIVE}
 
 
 def fit_and_sample(
-    method: str, train: pd.DataFrame, seed: int, epochs: int | None, settings: dict[str, Any] | None = None
+    method: str,
+    train: pd.DataFrame,
+    seed: int,
+    epochs: int | None,
+    settings: dict[str, Any] | None = None,
+    temperatures: Sequence[float] = (),
 ):
     """Fit ``method`` on ``train`` and sample ``len(train)`` rows; returns (table, fit_s, sample_s, epochs), where
-    vaelab's table is a pair: the unconditional rows and the rows sampled with ``CONDITIONS``. ``settings``:
-    further ``TabularVAE`` arguments."""
+    vaelab's table is a triple: the unconditional rows, the rows sampled with ``CONDITIONS``, and one more
+    unconditional table per sampling temperature in ``temperatures``. ``settings``: further ``TabularVAE``
+    arguments."""
     import torch
 
     random.seed(seed)
@@ -87,7 +95,8 @@ def fit_and_sample(
         synth = model.sample(n, random_state=seed)
         sample_s = time.perf_counter() - start
         conditioned = model.sample(n, conditions=CONDITIONS, random_state=seed)  # the same fit, income >50K
-        return (synth, conditioned), fit_s, sample_s, model.settings.epochs
+        tempered = {t: model.sample(n, random_state=seed, temperature=t) for t in temperatures}
+        return (synth, conditioned, tempered), fit_s, sample_s, model.settings.epochs
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -143,11 +152,11 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     train = full if args.rows is None else full.sample(n=args.rows, random_state=seed).reset_index(drop=True)
     print(f"{args.method} seed {seed}: fitting on {len(train)} rows", flush=True)
     found_versions = versions(args.method)  # before the fit: the repository's HEAD may move during a long run
-    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, settings)
+    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, settings, args.temperatures)
+    tempered: dict[float, pd.DataFrame] = {}
     if args.method == "vaelab":
-        synth, conditioned = synth
+        synth, conditioned, tempered = synth
         write_table(conditioned, args.out / f"{name}-cond" / f"seed{seed}.csv")
-    write_table(pd.DataFrame(synth), csv_path)
     record = {
         "method": args.method,
         "sampling": args.sampling if args.method == "vaelab" else None,
@@ -164,6 +173,11 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
         "machine_busy": args.busy,
         "versions": found_versions,
     }
+    for temperature, table in tempered.items():  # the same fit sampled at another temperature: its own folder
+        other = args.out / f"{name}-t{temperature:g}"
+        write_table(table, other / f"seed{seed}.csv")
+        (other / f"seed{seed}.json").write_text(json.dumps({**record, "temperature": temperature}, indent=2) + "\n")
+    write_table(pd.DataFrame(synth), csv_path)
     json_path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"{args.method} seed {seed}: fit {fit_s:.1f} s, sample {sample_s:.1f} s -> {csv_path}", flush=True)
 
@@ -176,6 +190,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, help="training epochs (default: the method's own default)")
     parser.add_argument("--rows", type=int, help="fit on a seeded subsample of this many rows (smoke tests)")
     parser.add_argument("--sampling", default="uniform", help="vaelab: TabularVAE's training rows (sampling=)")
+    parser.add_argument(
+        "--temperatures",
+        type=float,
+        nargs="*",
+        default=[],
+        help="vaelab: also sample the same fit at these temperatures, into OUT/<folder>-tTAU/",
+    )
     parser.add_argument("--setting", action="append", default=[], help="vaelab: NAME=VALUE, a TabularVAE argument")
     parser.add_argument("--busy", action="store_true", help="record that other jobs shared the machine (timings)")
     parser.add_argument("--data", type=Path, default=data_dir() / "adult.data", help="adult.data")
