@@ -17,7 +17,9 @@ learn ``label`` from the synthetic rows and predict the held-out 20 %, at most `
 same classifiers' F1 when they learn from the real training rows. The summary then adds the mean efficacy and its
 mean ratio to the real rows'. Tables whose held-out part has fewer than ``MIN_POSITIVES`` flagged rows are left
 out of an efficacy run: their F1 would be noise. ``--temperatures 1 0.5 0`` samples each fit at several sampling
-temperatures (``TabularVAE.sample(temperature=...)``), one record each, named ``VARIANT-tTAU``.
+temperatures (``TabularVAE.sample(temperature=...)``), one record each, named ``VARIANT-tTAU``. A variant with
+``method=tvae`` fits TVAE (``ctgan.TVAE()`` at its defaults, the 0/1 and text columns discrete) instead: the
+reference, run with the benchmark environment's Python (``bench/synthetic/setup_env.sh``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import pandas as pd
 import torch
 
 from vaelab import TabularVAE
+from vaelab.data.table_columns import infer_column_kind
 from vaelab.evaluation.synthetic.efficacy import ml_efficacy
 from vaelab.evaluation.synthetic.shapes import column_shapes
 from vaelab.evaluation.synthetic.trends import column_pair_trends
@@ -93,17 +96,33 @@ def run_one(
     cut = int(0.8 * len(frame))
     train = frame.iloc[np.sort(order[:cut][:max_rows])].reset_index(drop=True)
     test = frame.iloc[np.sort(order[cut:][: max_test or 0])].reset_index(drop=True)
-    model = TabularVAE(random_state=seed, threads=threads, **options)
+    categorical = [c for c in train.columns if infer_column_kind(c, train[c].to_numpy()) in ("categorical", "binary")]
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(train)
+        if options.get("method") == "tvae":  # the reference, in the benchmark's own environment (ctgan is BSL)
+            from ctgan import TVAE
+
+            tvae = TVAE()
+            tvae.set_random_state(seed)
+            tvae.fit(train, discrete_columns=categorical)
+            bounds: tuple[float | None, float | None] = (None, None)
+            temperatures = [None]
+
+            def sample(temperature: float | None) -> pd.DataFrame:
+                return tvae.sample(len(train))
+        else:
+            model = TabularVAE(random_state=seed, threads=threads, **options).fit(train)
+            bounds = (model.validation_bound_, model.marginal_bound_)
+
+            def sample(temperature: float | None) -> pd.DataFrame:
+                return model.sample(len(train), random_state=seed, temperature=temperature)
+
     fit_seconds = time.perf_counter() - start
-    categorical = [f.name for f in model.features_ if f.kind in ("categorical", "binary")]
     real_efficacy = ml_efficacy(train, test, LABEL, 1, categorical, random_state=seed)["mean"] if max_test else None
     records = []
     for temperature in temperatures:
-        synthetic = model.sample(len(train), random_state=seed, temperature=temperature)
+        synthetic = sample(temperature)
         efficacy = {}
         if max_test is not None:
             efficacy = {
@@ -118,8 +137,8 @@ def run_one(
                 "columns": frame.shape[1],
                 "column_shapes": column_shapes(train, synthetic, categorical).mean,
                 "column_pair_trends": column_pair_trends(train, synthetic, categorical).mean,
-                "valid_bound": model.validation_bound_,
-                "marginal_bound": model.marginal_bound_,
+                "valid_bound": bounds[0],
+                "marginal_bound": bounds[1],
                 "fit_seconds": fit_seconds,
                 **efficacy,
             }
@@ -155,7 +174,7 @@ def summary(out: Path, names: list[str]) -> None:
     print(f"{'variant':<22}{'shapes':>8}{'trends':>8}{'bound-marg':>11}{'fit s (median)':>16}{'wins':>6}{extra}")
     for name, runs in sorted(by_variant.items()):
         rows = [runs[key] for key in shared]
-        gap = [r["valid_bound"] - r["marginal_bound"] for r in rows if r["valid_bound"] is not None]
+        gap = [r["valid_bound"] - r["marginal_bound"] for r in rows if r["valid_bound"] is not None] or [np.nan]
         print(
             f"{name:<22}{np.mean([r['column_shapes'] for r in rows]):>8.3f}"
             f"{np.mean([r['column_pair_trends'] for r in rows]):>8.3f}{np.mean(gap):>11.2f}"
