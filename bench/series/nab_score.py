@@ -17,6 +17,7 @@ of the windowed Gaussian and the window baselines, and NAB's own detectors' publ
   recurrent models, too slow to run on the corpus here). No threshold can then be optimised over a corpus, so
   each detector is scored at a threshold not chosen on these series: vaelab's runs at their own POT flags
   (anomaly score >= 1 - risk), NAB's detectors at NAB's thresholds (``results/thresholds.json``).
+  ``--series KEY ...`` scores those NAB keys the same way instead (NAB's detectors that have outputs for all).
 - ``--select``: leave-one-category-out choice among the vaelab runs named, each with every span of
   ``--select-spans``: for each category, the candidate with the best standard score on the other
   categories (threshold optimised there) scores the held-out category at that threshold; the held-out raw
@@ -176,9 +177,10 @@ def main() -> None:
     parser.add_argument("--select-spans", nargs="*", type=int, default=[0, 60, 120, 480])
     parser.add_argument("--onset-span", type=int, default=120)
     parser.add_argument("--shared-only", action="store_true", help="the two shared series alone (docstring)")
+    parser.add_argument("--series", nargs="*", help="with --shared-only: these NAB keys instead (docstring)")
     args = parser.parse_args()
     if args.shared_only:
-        shared_only(args.data_dir, args.runs, args.onset_span)
+        shared_only(args.data_dir, args.runs, args.onset_span, args.series or list(SHARED_SERIES))
         return
 
     files = series_files(args.data_dir)
@@ -225,15 +227,18 @@ def main() -> None:
             print(f"- held out {category}: chose {name}")
 
 
-def shared_only(data_dir: Path, runs: Path, onset_span: int) -> None:
+def shared_only(data_dir: Path, runs: Path, onset_span: int, shared: list[str]) -> None:
+    """The series ``shared`` alone, each detector at a threshold not chosen on them: vaelab's runs that cover
+    them at their POT flags, NAB's detectors with outputs for all of them at NAB's thresholds."""
     files = series_files(data_dir)
-    shared = list(SHARED_SERIES)
     windows = nab.nab_windows(data_dir / "nab" / "combined_windows.json")
     stamps = {k: pd.DatetimeIndex(pd.read_csv(files[k], usecols=["timestamp"])["timestamp"]) for k in shared}
     pot = dict.fromkeys(PROFILES, 1 - POT_RISK)
     ours = [dataclasses.replace(o, thresholds=pot) for o in run_outputs(runs, shared)]
-    found = [v for o in ours for v in (o, at_onsets(o, onset_span))] + published_outputs(data_dir, all_fixed=True)
-    print("## The two shared series, each detector at a threshold not chosen on them\n")
+    published = [o for o in published_outputs(data_dir, all_fixed=True) if all(k in o.scores for k in shared)]
+    found = [v for o in ours for v in (o, at_onsets(o, onset_span))] + published
+    named = "The two shared series" if shared == list(SHARED_SERIES) else f"{len(shared)} series"
+    print(f"## {named}, each detector at a threshold not chosen on them\n")
     print("| detector | standard | low FP | low FN | F1 | PA-F1 | F1@POT | PA-F1@POT | ROC-AUC |")
     print("|---|---|---|---|---|---|---|---|---|")
     for outputs in found:
