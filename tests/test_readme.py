@@ -45,7 +45,7 @@ SHARED_DATA = "../shared/data"
 CI_INSTALL = "python3 -m venv .venv && .venv/bin/pip install -c constraints.txt -e . && .venv/bin/vaelab train"
 CI_TESTS = (
     'python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e ".[test]" && '
-    "scripts/install-test-browser && .venv/bin/python -m pytest -q"
+    "scripts/install-test-browser && .venv/bin/python -m pytest -q -n auto"
 )
 TWO_GLOO_PROCESSES = "torchrun --standalone --nproc-per-node 2 -m vaelab train --epochs 5 --out runs/ddp-cpu"
 FOUR_GPUS = (
