@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import torch
@@ -86,7 +88,7 @@ def test_columns_distribution_tempers_every_discrete_group() -> None:
     assert not torch.equal(draws[0, :, 0], draws[1, :, 0])  # the continuous column is still drawn
 
 
-def test_tabular_vae_temperature_setting_and_bad_values() -> None:
+def test_tabular_vae_temperature_setting_and_bad_values(tmp_path: Path) -> None:
     rows = 200
     frame = pd.DataFrame(
         {
@@ -98,6 +100,9 @@ def test_tabular_vae_temperature_setting_and_bad_values() -> None:
     mode_rows = model.sample(300, random_state=1)
     assert mode_rows.equals(model.sample(300, random_state=1, temperature=0.0))
     assert not mode_rows.equals(model.sample(300, random_state=1, temperature=1.0))
+    model.save(tmp_path / "model")
+    loaded = TabularVAE.load(tmp_path / "model")  # the setting travels with the saved model
+    assert loaded.settings.temperature == 0.0 and loaded.sample(300, random_state=1).equals(mode_rows)
     with pytest.raises(UserError, match="temperature must be at least 0"):
         model.sample(5, temperature=-1.0)
     with pytest.raises(UserError, match="temperature must be at least 0"):
