@@ -67,7 +67,6 @@ def test_mixture_takes_its_most_probable_component_and_gaussians_are_untouched()
     draws = tempered(mixture, 0.0).sample((2000,))
     assert bool((draws > 5).all())  # every draw from the +10 component
     assert 0.6 < float((mixture.sample((2000,)) > 5).float().mean()) < 0.8  # the model itself: about 0.7
-    assert tempered(mixture, 0.0, components=False) is mixture
     gaussian = Normal(torch.zeros(3), torch.ones(3))
     assert tempered(gaussian, 0.0) is gaussian
 

@@ -119,7 +119,9 @@ def run_one(
                 return model.sample(len(train), random_state=seed, temperature=temperature)
 
     fit_seconds = time.perf_counter() - start
-    real_efficacy = ml_efficacy(train, test, LABEL, 1, categorical, random_state=seed)["mean"] if max_test else None
+    real_efficacy = None
+    if max_test is not None:
+        real_efficacy = ml_efficacy(train, test, LABEL, 1, categorical, random_state=seed)["mean"]
     records = []
     for temperature in temperatures:
         synthetic = sample(temperature)

@@ -124,11 +124,13 @@ def write_table(table: pd.DataFrame, csv_path: Path) -> None:
 
 
 def vaelab_settings(sampling: str, settings: list[str]) -> dict[str, Any]:
-    """``TabularVAE`` arguments from ``--sampling`` and the ``--setting NAME=VALUE`` items (numbers parsed)."""
+    """``TabularVAE`` arguments from ``--sampling`` and the ``--setting NAME=VALUE`` items, read as
+    ``choose_defaults.py`` reads a variant's settings."""
     parsed: dict[str, Any] = {} if sampling == "uniform" else {"sampling": sampling}
-    for item in settings:
-        name, _, value = item.partition("=")
-        parsed[name] = json.loads(value) if value.replace(".", "", 1).lstrip("-").isdigit() else value
+    if settings:
+        from choose_defaults import parse_variant  # imports vaelab: only runs with settings need it
+
+        parsed.update(parse_variant("vaelab:" + ",".join(settings))[1])
     return parsed
 
 

@@ -25,10 +25,10 @@ def sharpened(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     return torch.where(logits == logits.amax(-1, keepdim=True), 0.0, float("-inf"))
 
 
-def tempered(distribution: Distribution, temperature: float, components: bool = True) -> Distribution:
+def tempered(distribution: Distribution, temperature: float) -> Distribution:
     """``distribution`` with its discrete choices at ``temperature`` (>= 0): the categories of a categorical,
-    ordinal or Bernoulli element and, with ``components``, the component of a mixture (whose components are
-    then sampled as they are). Any other distribution is returned unchanged."""
+    ordinal or Bernoulli element and the component of a mixture (whose components are then sampled as they
+    are). Any other distribution is returned unchanged."""
     if temperature < 0:
         raise ValueError(f"a sampling temperature is at least 0, not {temperature}")
     if temperature == 1:
@@ -43,7 +43,7 @@ def tempered(distribution: Distribution, temperature: float, components: bool = 
         return distribution.tempered(temperature)
     if isinstance(distribution, SoftmaxCategorical):  # IndexCategorical (ordinal levels) included
         return type(distribution)(sharpened(distribution.logits, temperature), validate_args=False)
-    if isinstance(distribution, MixtureSameFamily) and components:
+    if isinstance(distribution, MixtureSameFamily):
         weights = SoftmaxCategorical(sharpened(distribution.mixture_distribution.logits, temperature))
         return type(distribution)(weights, distribution.component_distribution, validate_args=False)
     return distribution

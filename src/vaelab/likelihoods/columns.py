@@ -69,12 +69,12 @@ class ColumnsDistribution(Distribution):
         shape = torch.Size(sample_shape)
         return self.assemble([d.sample(shape) for d, _ in self.groups])
 
-    def tempered(self, temperature: float, components: bool = True) -> ColumnsDistribution:
+    def tempered(self, temperature: float) -> ColumnsDistribution:
         """The same row distribution with every discrete choice at sampling ``temperature``
-        (:func:`vaelab.distributions.tempered`): categorical, binary and ordinal cells and, with ``components``,
-        the component of a mixture cell."""
+        (:func:`vaelab.distributions.tempered`): categorical, binary and ordinal cells and the component of a
+        mixture cell."""
         groups = [
-            (type(d)(tempered(d.base_dist, temperature, components), d.reinterpreted_batch_ndims), columns)
+            (type(d)(tempered(d.base_dist, temperature), d.reinterpreted_batch_ndims), columns)
             for d, columns in self.groups
         ]
         return ColumnsDistribution(groups, self.event_shape[0])
