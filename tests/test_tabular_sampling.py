@@ -19,6 +19,8 @@ from vaelab.applications.synthetic.training_sampling import (
     sampling_conditions,
     training_rows,
 )
+from vaelab.conditions.columns import ColumnsCondition
+from vaelab.data.schema import Feature
 from vaelab.errors import UserError
 
 
@@ -105,9 +107,9 @@ def test_log_frequency_keeps_the_real_frequencies_and_the_rare_rows():
     assert (conditioned["label"] == 1).all() and conditioned["a"].mean() > 2.5
 
 
-def test_uniform_is_the_default_and_leaves_binary_columns_alone():
-    model = TabularVAE(epochs=1, hidden_dims=(8,), latent_dim=2, threads=1)
-    assert model.settings.sampling == "uniform"
+def test_log_frequency_is_the_default_and_uniform_leaves_binary_columns_alone():
+    assert TabularVAE().settings.sampling == "log-frequency"
+    model = TabularVAE(sampling="uniform", epochs=1, hidden_dims=(8,), latent_dim=2, threads=1)
     short = rare_label_table(200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -116,11 +118,32 @@ def test_uniform_is_the_default_and_leaves_binary_columns_alone():
     assert model.condition_columns_ == []
 
 
+def test_the_condition_hides_by_its_shares():
+    """Rows that give one column each (as training-by-sampling's do): the column is shown in a
+    (1 - show_none) * show_column share of them, 0.25 under the condition's defaults."""
+    features = [Feature("c", "categorical", categories=("x", "y", "z"))] * 2
+    y = torch.full((20_000, 2), float("nan"))
+    y[:, 0] = torch.randint(0, 3, (20_000,)).float()
+    torch.manual_seed(0)
+    for condition, shown in ((ColumnsCondition(features), 0.25), (ColumnsCondition(features, 0.1, 1.0), 0.9)):
+        drawn = condition.draw(y)
+        assert torch.isnan(drawn[:, 1]).all()  # a column not given stays hidden
+        kept = ~torch.isnan(drawn[:, 0])
+        assert kept.float().mean().item() == pytest.approx(shown, abs=0.015)
+        assert torch.equal(drawn[kept, 0], y[kept, 0])  # what is shown is shown as given
+
+
 def test_sampling_round_trips_through_save_and_load(tmp_path):
     model = short_fit(rare_label_table(300), "log-frequency")
+    condition = model.model.condition
+    assert isinstance(condition, ColumnsCondition)  # trained with its drawn (column, category) given 9 rows in 10
+    assert (condition.show_none, condition.show_column) == pytest.approx((0.1, 1.0))
     model.save(tmp_path)
     loaded = TabularVAE.load(tmp_path)
     assert loaded.settings.sampling == "log-frequency"
+    loaded_condition = loaded.model.condition
+    assert isinstance(loaded_condition, ColumnsCondition)
+    assert (loaded_condition.show_none, loaded_condition.show_column) == pytest.approx((0.1, 1.0))
     assert loaded.condition_counts_ == model.condition_counts_
     pd.testing.assert_frame_equal(loaded.sample(50, random_state=5), model.sample(50, random_state=5))
 
@@ -131,3 +154,6 @@ def test_bad_settings_are_user_errors():
     assert TabularVAE(sampling="frequency").settings.sampling == "frequency"
     with pytest.raises(UserError, match="conditional=True"):
         TabularVAE(sampling="log-frequency", conditional=False)
+    for share in (0.0, 1.5):
+        with pytest.raises(UserError, match="given_share must be in"):
+            TabularVAE(sampling="log-frequency", given_share=share)

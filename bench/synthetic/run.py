@@ -11,8 +11,8 @@ smoke tests), samples as many rows as it was fitted on, and writes ``OUT/<method
 Methods: ``vaelab`` (``vaelab.TabularVAE``), ``tvae`` (``ctgan.TVAE`` at its defaults, 300 epochs unless
 ``--epochs``), ``copula`` (copula.py), ``real`` (the training table itself: the reference row, fit time 0).
 ``--method vaelab`` also samples ``conditions={"income": ">50K"}`` from the same fit into ``OUT/vaelab-cond/``;
-``--sampling log-frequency`` fits it with training-by-sampling instead, into ``OUT/vaelab-log-frequency/`` and
-``OUT/vaelab-log-frequency-cond/``; ``--setting latent_dim=64`` (repeatable) sets any other ``TabularVAE``
+``--sampling uniform`` fits it without training-by-sampling instead, into ``OUT/vaelab-uniform/`` and
+``OUT/vaelab-uniform-cond/``; ``--setting latent_dim=64`` (repeatable) sets any other ``TabularVAE``
 argument, into ``OUT/vaelab-latent_dim=64/``; ``--temperatures 0.5 0`` also samples each vaelab fit at those
 sampling temperatures, into ``OUT/vaelab-t0.5/`` and ``OUT/vaelab-t0/``.
 """
@@ -123,15 +123,22 @@ def write_table(table: pd.DataFrame, csv_path: Path) -> None:
     os.replace(tmp, csv_path)
 
 
-def vaelab_settings(sampling: str, settings: list[str]) -> dict[str, Any]:
+def vaelab_settings(sampling: str | None, settings: list[str]) -> dict[str, Any]:
     """``TabularVAE`` arguments from ``--sampling`` and the ``--setting NAME=VALUE`` items, read as
     ``choose_defaults.py`` reads a variant's settings."""
-    parsed: dict[str, Any] = {} if sampling == "uniform" else {"sampling": sampling}
+    parsed: dict[str, Any] = {} if sampling is None else {"sampling": sampling}
     if settings:
         from choose_defaults import parse_variant  # imports vaelab: only runs with settings need it
 
         parsed.update(parse_variant("vaelab:" + ",".join(settings))[1])
     return parsed
+
+
+def default_sampling() -> str:
+    """TabularVAE's default ``sampling`` (imports vaelab: only vaelab runs call it)."""
+    from vaelab.applications.synthetic.tabular_vae import TabularSettings
+
+    return TabularSettings().sampling
 
 
 def folder_name(method: str, settings: dict[str, Any]) -> str:
@@ -161,7 +168,7 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
         write_table(conditioned, args.out / f"{name}-cond" / f"seed{seed}.csv")
     record = {
         "method": args.method,
-        "sampling": args.sampling if args.method == "vaelab" else None,
+        "sampling": (args.sampling or default_sampling()) if args.method == "vaelab" else None,
         "settings": settings if args.method == "vaelab" else None,
         "seed": seed,
         "fit_seconds": round(fit_s, 3),
@@ -191,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, help="training epochs (default: the method's own default)")
     parser.add_argument("--rows", type=int, help="fit on a seeded subsample of this many rows (smoke tests)")
-    parser.add_argument("--sampling", default="uniform", help="vaelab: TabularVAE's training rows (sampling=)")
+    parser.add_argument("--sampling", help="vaelab: TabularVAE's training rows (sampling=; default: its default)")
     parser.add_argument(
         "--temperatures",
         type=float,

@@ -57,11 +57,11 @@ def synth(
     sampling: Annotated[
         str,
         Opt(
-            help="training rows: uniform (each as often as it occurs) | log-frequency (CTGAN's training-by-sampling: "
-            "rare categories, 0/1 columns included, drawn more often; better classifiers on rare classes, "
-            "slightly worse column shapes) | frequency"
+            help="training rows: log-frequency (CTGAN's training-by-sampling: each row drawn through one category, "
+            "rare ones, 0/1 columns included, more often than they occur) | uniform (each row as often as it occurs; "
+            "trains conditions on several columns at once) | frequency"
         ),
-    ] = "uniform",
+    ] = "log-frequency",
     temperature: Annotated[
         float | None,
         Opt(

@@ -18,8 +18,8 @@ from torch import nn
 from vaelab.data.schema import Feature
 from vaelab.nn.columns import one_hot_positions
 
-SHOW_NONE = 0.5  # share of training rows conditioned on nothing
-SHOW_COLUMN = 0.5  # in the other rows, the chance that each column is given
+SHOW_NONE = 0.5  # share of training rows conditioned on nothing (default)
+SHOW_COLUMN = 0.5  # in the other rows, the chance that each column is given (default)
 
 
 class ColumnsCondition(nn.Module):
@@ -31,8 +31,11 @@ class ColumnsCondition(nn.Module):
     starts: torch.Tensor  # (C,) where each column's one-hot block starts
     top: torch.Tensor  # (C,) each column's last category index
 
-    def __init__(self, features: Sequence[Feature]) -> None:
+    def __init__(
+        self, features: Sequence[Feature], show_none: float = SHOW_NONE, show_column: float = SHOW_COLUMN
+    ) -> None:
         super().__init__()
+        self.show_none, self.show_column = show_none, show_column
         sizes = [len(f.categories or ()) for f in features]
         self.width = sum(sizes)
         self.dim = self.width + len(sizes)
@@ -40,11 +43,11 @@ class ColumnsCondition(nn.Module):
         self.register_buffer("top", torch.tensor(sizes, dtype=torch.long) - 1, persistent=False)
 
     def draw(self, y: torch.Tensor) -> torch.Tensor:
-        """``y`` with entries hidden (set to NaN) at random: every entry of a ``SHOW_NONE`` share of the rows,
-        and in the other rows each entry with probability ``1 - SHOW_COLUMN``."""
+        """``y`` with entries hidden (set to NaN) at random: every entry of a ``show_none`` share of the rows,
+        and in the other rows each entry with probability ``1 - show_column``."""
         y = y.float()
-        rows = torch.rand(y.shape[0], 1, device=y.device) >= SHOW_NONE
-        shown = rows & (torch.rand(y.shape, device=y.device) < SHOW_COLUMN)
+        rows = torch.rand(y.shape[0], 1, device=y.device) >= self.show_none
+        shown = rows & (torch.rand(y.shape, device=y.device) < self.show_column)
         return torch.where(shown, y, float("nan"))
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:

@@ -676,12 +676,14 @@ def resolve_spec(
     conditional: bool = False,
     defaults: Mapping[str, str] | None = None,
     condition_columns: Sequence[int] = (),
+    condition_shares: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Everything needed to rebuild the model without data: ``config`` with every part named and every
     option filled in, and what the data tell (shape, kind, levels, a table's columns, the condition). Parts
     left ``auto`` are the ``defaults`` (a preset's prior and posterior) or, for the network and the likelihood,
     chosen from ``data``. ``conditional`` conditions the model on the data's labels; ``condition_columns``
-    (positions of categorical columns of a mixed table) on any of those columns (:class:`ColumnsCondition`)."""
+    (positions of categorical columns of a mixed table) on any of those columns (:class:`ColumnsCondition`), whose
+    training hides them by ``condition_shares`` (``show_none``, ``show_column``; None: the condition's defaults)."""
     kind = data.schema.kind
     parts = {}
     for field in PART_FIELDS:
@@ -718,6 +720,7 @@ def resolve_spec(
         "vocabulary": None if data.vocabulary is None else data.vocabulary.to_dict(),
         "columns": None if features is None else [feature_dict(f) for f in features],
         "condition_columns": [int(c) for c in condition_columns] or None,
+        "condition_shares": None if condition_shares is None else [float(v) for v in condition_shares],
         "fill_values": fill_values(data) if config.fill == "mean" else None,
     }
 
@@ -760,7 +763,7 @@ def build_model(spec: dict[str, Any]) -> VAE:
     )
     if data.condition_columns:
         assert columns is not None
-        condition = ColumnsCondition([columns[c] for c in data.condition_columns])
+        condition = ColumnsCondition([columns[c] for c in data.condition_columns], *(data.condition_shares or ()))
     context = BuildContext(
         data_shape,
         data.kind or detect_kind(data_shape),  # specs saved before kinds existed

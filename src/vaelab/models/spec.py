@@ -129,6 +129,10 @@ class DataFields(BaseModel):
     vocabulary: dict[str, Any] | None = None  # sequences: the tokens (Vocabulary.to_dict), read by the builder
     columns: list[dict[str, Any]] | None = None  # mixed tables: one feature per column (schema.feature_dict)
     condition_columns: list[Annotated[int, Field(ge=0)]] | None = None  # categorical columns a model conditions on
+    # ColumnsCondition's training shares (rows with nothing given, each column's chance in the others); None: its own
+    condition_shares: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=2, max_length=2)] | None = (
+        None
+    )
     fill_values: list[float] | None = None  # fill="mean": each entry's training mean, flattened
 
     @field_validator("data_shape")

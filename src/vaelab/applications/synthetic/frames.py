@@ -12,6 +12,8 @@ from vaelab.data.schema import Feature
 from vaelab.data.table_columns import decode_columns
 from vaelab.errors import UserError
 
+TRUE_LABELS = frozenset({"True", "true", "1", "1.0"})  # a boolean column's categories that mean True
+
 
 def frame_columns(frame: Any) -> dict[str, np.ndarray]:
     """A DataFrame's columns in order: numbers as float64 with NaN where missing (booleans kept), everything
@@ -49,8 +51,8 @@ def columns_frame(columns: Mapping[str, np.ndarray], dtypes: Mapping[str, str], 
         values = frame[name]
         if dtype == "object":
             continue
-        if dtype == "bool":
-            frame[name] = values.astype(bool)
+        if dtype == "bool":  # a 0/1 column read as two categories comes back as their labels ("False", "True")
+            frame[name] = values if pd.api.types.is_bool_dtype(values) else values.astype(str).isin(TRUE_LABELS)
         elif dtype.startswith(("int", "uint", "Int", "UInt")):
             frame[name] = values.astype(dtype if not values.isna().any() else "Int64")
         else:

@@ -89,8 +89,12 @@ class TabularSettings:
     conditional: bool = True  # condition on the categorical columns (any of them fillable at sampling)
     # "log-frequency": training-by-sampling (Xu et al. 2019 §4.3; training_sampling.py), with 0/1 columns read as
     # two-category columns so that they join the condition; "frequency": the same with categories drawn as often
-    # as they occur (CTGAN's log_frequency=False); "uniform": each training row as often as it occurs
-    sampling: str = "uniform"
+    # as they occur (CTGAN's log_frequency=False); "uniform": each training row as often as it occurs, with random
+    # subsets of the categorical columns given (conditions on several columns at once are trained this way only)
+    sampling: str = "log-frequency"
+    # with training-by-sampling, the share of drawn rows trained with their (column, category) given; the others
+    # have nothing given and train the nothing-given mode (score_samples, transform, the held-out bound)
+    given_share: float = 0.9
     clip: bool = True  # keep sampled numbers within the training range of their column
     # sampling temperature of every discrete choice (categories, 0/1 cells, ordinal levels, a mixture cell's
     # component): 1 draws from the model, 0 takes the most probable choice as TVAE does (distributions/tempered.py)
@@ -116,6 +120,8 @@ class TabularSettings:
             raise UserError(f"validation must be in [0, 1), not {self.validation}")
         if self.continuous not in ("gaussian", "mixture"):
             raise UserError(f"continuous must be 'gaussian' or 'mixture', not {self.continuous!r}")
+        if not 0 < self.given_share <= 1:
+            raise UserError(f"given_share must be in (0, 1], not {self.given_share}")
         if self.sampling not in SAMPLINGS:
             raise UserError(f"sampling must be one of {', '.join(map(repr, SAMPLINGS))}, not {self.sampling!r}")
         if self.sampling != "uniform" and not self.conditional:
@@ -171,7 +177,10 @@ class TabularVAE:
             torch.manual_seed(s.random_state)
             self.model = build_model(
                 resolve_spec(
-                    ModelConfig.model_validate(self._model_config()), train, condition_columns=self.condition_columns_
+                    ModelConfig.model_validate(self._model_config()),
+                    train,
+                    condition_columns=self.condition_columns_,
+                    condition_shares=None if s.sampling == "uniform" else (1 - s.given_share, 1.0),
                 )
             )
             fit(self.model, self._objective(), train, valid, self._train_settings(len(train)), callbacks=callbacks)

@@ -10,10 +10,13 @@ p(x) = sum over conditions of p(condition) p(x | condition) keeps the real distr
 ``log_frequency=False``): the same conditioning without showing rare categories more often, to tell the two apart.
 
 Conditions here are the ``(N, C)`` arrays of :class:`~vaelab.conditions.ColumnsCondition`: category indices of
-the C conditionable columns, NaN where a column is not given. The condition still hides given entries at random
-in training (its ``draw``), so a quarter of the drawn rows train with their (column, category) given and the rest
-with nothing given: the model's nothing-given mode (its held-out bound, ``score_samples``) learns the drawn rows'
-distribution, which over-represents rare categories; sampling always gives one column and so does not use it.
+the C conditionable columns, NaN where a column is not given. As in CTGAN, a drawn row trains with its
+(column, category) given; ``TabularVAE(given_share=...)`` (default 0.9) is the share of rows that do, the condition
+hiding it in the others (its ``draw`` with ``show_none = 1 - given_share``, ``show_column = 1``). Those train the
+model's nothing-given mode (its held-out bound, ``score_samples``, ``transform``), which learns the drawn rows'
+distribution, over-representing rare categories; sampling always gives one column and so does not use it. The
+condition's default hiding (a quarter of these rows given) would leave each category's conditional trained on
+few rows.
 Unlike CTGAN, which draws afresh for every batch, a fit draws its rows (as many as the table has) once and trains
 its epochs on them, since the training loop takes a fixed dataset.
 """
