@@ -16,6 +16,7 @@ from vaelab.applications.synthetic.training_sampling import (
     category_counts,
     log_frequency,
     real_frequency,
+    sampler_log_likelihood,
     sampling_conditions,
     training_rows,
 )
@@ -78,6 +79,48 @@ def test_sampling_conditions_follow_real_frequency():
     assert np.mean(first == 1) == pytest.approx(0.01, abs=0.003)
 
 
+def toy_conditionals(leak: float):
+    """Two 0/1 conditionable columns A and B, rows x = (a, b). Given column A as k, the model puts 1 - leak on
+    a = k and draws b with P(b = 1) = 0.8 if k else 0.3; given B as k, a = k with 1 - leak and P(a = 1) = 0.6.
+    Returns ``log_p_given(rows, y)`` over the table of all four rows, and the exact log p_s of each row."""
+    table = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    counts = [[3, 1], [1, 1]]  # real frequencies: P_A = (3/4, 1/4), P_B = (1/2, 1/2)
+
+    def p_given(a: float, b: float, column: int, k: int) -> float:
+        own, other = (a, b) if column == 0 else (b, a)
+        p_own = 1 - leak if own == k else leak
+        rate = (0.8 if k else 0.3) if column == 0 else 0.6
+        return p_own * (rate if other == 1 else 1 - rate)
+
+    def log_p_given(rows: np.ndarray, y: np.ndarray) -> np.ndarray:
+        column = (~np.isnan(y)).argmax(axis=1)
+        return np.log([p_given(*x, c, int(y[i, c])) for i, (x, c) in enumerate(zip(table[rows], column, strict=True))])
+
+    exact = np.log(
+        [
+            0.5 * sum(f / sum(counts[c]) * p_given(a, b, c, k) for c in (0, 1) for k, f in enumerate(counts[c]))
+            for a, b in table
+        ]
+    )
+    return table, counts, log_p_given, exact
+
+
+def test_sampler_log_likelihood_bounds_the_sampled_mixture():
+    """log p_s(x) >= logsumexp_j [log P_j(x_j) + log p(x | column j is x_j)] - log J, with equality for a model
+    that reproduces the given category; a row missing every conditionable cell gets -inf."""
+    table, counts, log_p_given, exact = toy_conditionals(leak=0.0)
+    np.testing.assert_allclose(sampler_log_likelihood(table, counts, log_p_given), exact, rtol=1e-12)
+    table, counts, log_p_given, exact = toy_conditionals(leak=0.2)
+    bound = sampler_log_likelihood(table, counts, log_p_given)
+    assert (bound < exact).all() and (bound > exact - np.log(2)).all()
+    partial = table.copy()
+    partial[0, 0] = np.nan  # row 0 keeps only column B's term
+    partial[1] = np.nan  # row 1 has no conditionable cell
+    bound = sampler_log_likelihood(partial, counts, log_p_given)
+    assert bound[0] == pytest.approx(np.log(0.5 * 0.5 * (0.8 * 0.4)))  # P_B(0) p(a = 0, b = 0 | B = 0) / 2
+    assert bound[1] == -np.inf
+
+
 def rare_label_table(n: int = 1500) -> pd.DataFrame:
     """A numeric table (as ADBench's) whose 0/1 ``label`` is 4 % ones, set apart by a shifted column ``a``."""
     rng = np.random.default_rng(0)
@@ -109,6 +152,7 @@ def test_log_frequency_keeps_the_real_frequencies_and_the_rare_rows():
 
 def test_log_frequency_is_the_default_and_uniform_leaves_binary_columns_alone():
     assert TabularVAE().settings.sampling == "log-frequency"
+    assert TabularVAE(conditional=False).settings.sampling == "uniform"  # nothing to condition on
     model = TabularVAE(sampling="uniform", epochs=1, hidden_dims=(8,), latent_dim=2, threads=1)
     short = rare_label_table(200)
     with warnings.catch_warnings():

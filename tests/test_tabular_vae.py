@@ -138,7 +138,7 @@ def test_missing_cells_are_trained_around() -> None:
     [
         (lambda m: m.sample(5, conditions={"colour": "red"}), "cannot condition on 'colour': the table has no such"),
         (lambda m: m.sample(5, conditions={"group": "z"}), "column 'group' has no category 'z'"),
-        (lambda m: m.sample(5, conditions={"x": 1.0}), "only categorical columns are conditionable (group)"),
+        (lambda m: m.sample(5, conditions={"x": 1.0}), "only categorical columns are conditionable (group, flag)"),
         (lambda m: m.transform(make_table(5).rename(columns={"x": "y"})), "lacks column 'x'"),
         (lambda m: m.transform(make_table(5).assign(group="q")), "column 'group' has no category 'q'"),
         (lambda m: m.sample(0), "n must be at least 1"),

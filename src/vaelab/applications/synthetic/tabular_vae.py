@@ -30,6 +30,7 @@ from vaelab.applications.synthetic.training_sampling import (
     CATEGORY_PROBABILITIES,
     SAMPLINGS,
     category_counts,
+    sampler_log_likelihood,
     sampling_conditions,
     training_rows,
 )
@@ -90,8 +91,9 @@ class TabularSettings:
     # "log-frequency": training-by-sampling (Xu et al. 2019 §4.3; training_sampling.py), with 0/1 columns read as
     # two-category columns so that they join the condition; "frequency": the same with categories drawn as often
     # as they occur (CTGAN's log_frequency=False); "uniform": each training row as often as it occurs, with random
-    # subsets of the categorical columns given (conditions on several columns at once are trained this way only)
-    sampling: str = "log-frequency"
+    # subsets of the categorical columns given (conditions on several columns at once are trained this way only);
+    # None: "log-frequency" for a conditional model, "uniform" otherwise
+    sampling: str | None = None
     # with training-by-sampling, the share of drawn rows trained with their (column, category) given; the others
     # have nothing given and train the nothing-given mode (score_samples, transform, the held-out bound)
     given_share: float = 0.9
@@ -105,6 +107,8 @@ class TabularSettings:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
+        if self.sampling is None:
+            object.__setattr__(self, "sampling", "log-frequency" if self.conditional else "uniform")
         for name in ("latent_dim", "batch_size", "components", "importance_samples"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
@@ -215,7 +219,7 @@ class TabularVAE:
         if self.settings.sampling == "uniform" or rows.y is None or not any(map(sum, self.condition_counts_)):
             return rows
         rng = np.random.default_rng(self.settings.random_state)
-        probabilities = CATEGORY_PROBABILITIES[self.settings.sampling]
+        probabilities = CATEGORY_PROBABILITIES[str(self.settings.sampling)]
         drawn, y = training_rows(rows.y, self.condition_counts_, len(rows), rng, probabilities)
         return ArrayDataset(np.asarray(rows.x)[drawn], y, None, "table", kind="table", features=self.features_)
 
@@ -276,7 +280,11 @@ class TabularVAE:
         return ArrayDataset(x, y, None, "table", kind="table", features=self.features_)
 
     def _compare_with_marginals(self, train: ArrayDataset, valid: ArrayDataset) -> None:
-        comparison = compare_with_marginals(self._fitted(), train, valid)
+        model = self._fitted()
+        model.eval()
+        with torch.inference_mode():
+            bound = self._log_likelihoods(np.asarray(valid.x), model.elbo)
+        comparison = compare_with_marginals(model, train, valid, bound)
         self.validation_bound_, self.marginal_bound_ = comparison.bound, comparison.marginals
         if comparison.worse:
             warnings.warn(WorseThanMarginalsWarning(comparison.message()), stacklevel=3)
@@ -387,11 +395,30 @@ class TabularVAE:
         """``(N,)`` importance-sampled log-likelihood of each row in nats (model space, over its observed cells;
         continuous columns in standardised units): higher is more typical, as the anomaly detector expects."""
         model = self._fitted()
-        batch = self.batch(frame)
+        x = self._rows(frame)
         model.eval()
-        with torch_threads(self.settings.threads), isolated_global_rng(batch.x.device):
+        with torch_threads(self.settings.threads), isolated_global_rng(next(model.parameters()).device):
             torch.manual_seed(self.settings.random_state)
-            return model.log_likelihood(batch, num_samples=num_samples).cpu().numpy()
+            return self._log_likelihoods(x, lambda batch: model.log_likelihood(batch, num_samples=num_samples))
+
+    def _log_likelihoods(self, x: np.ndarray, log_p: Callable[[Batch], torch.Tensor]) -> np.ndarray:
+        """``(N,)`` log-likelihoods (or bounds, as ``log_p`` gives them per row of a batch) of model-space rows
+        ``x`` under the distribution ``sample`` draws from: the nothing-given model, or after training-by-sampling
+        the mixture over drawn conditions (``sampler_log_likelihood``), whose conditional modes train on most
+        rows; a row missing every conditionable cell falls back to the nothing-given model."""
+        device = next(self._fitted().parameters()).device
+
+        def given(rows: np.ndarray, y: np.ndarray | None) -> np.ndarray:
+            return log_p(stored_batch(x[rows], y, None, device)).cpu().numpy()
+
+        everything = np.ones(len(x), dtype=bool)
+        if self.settings.sampling == "uniform" or not any(map(sum, self.condition_counts_)):
+            return given(everything, self._dataset(x, given=False).y)
+        bound = sampler_log_likelihood(x[:, self.condition_columns_], self.condition_counts_, given)
+        unconditioned = ~np.isfinite(bound)
+        if unconditioned.any():
+            bound[unconditioned] = given(unconditioned, self._dataset(x[unconditioned], given=False).y)
+        return bound
 
     # ---------------------------------------------------------- save, load
     def save(self, directory: str | Path) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from scipy.special import logsumexp
 
 
 def category_counts(y: np.ndarray, sizes: Sequence[int]) -> list[list[int]]:
@@ -110,3 +111,35 @@ def sampling_conditions(counts: Sequence[Sequence[int]], n: int, rng: np.random.
     category with the real frequencies (Xu et al. 2019 §4.3), so the samples keep the table's distribution."""
     columns = draw_columns(counts, n, rng)
     return one_column_conditions(columns, draw_categories(columns, counts, real_frequency, rng), len(counts))
+
+
+def sampler_log_likelihood(
+    categories: np.ndarray,
+    counts: Sequence[Sequence[int]],
+    log_p_given: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """``(N,)`` a lower bound on log p_s(x) of rows under the distribution that unconditional sampling draws from
+    after training-by-sampling, p_s(x) = (1/J) sum_j sum_k P_j(k) p(x | column j is k), with J the columns
+    that have an observed category and P_j the real frequencies (``sampling_conditions``). Keeping, for each
+    column, only the term of the row's own category k = x_j gives
+
+        log p_s(x) >= logsumexp_j [log P_j(x_j) + log p(x | column j is x_j)] - log J,
+
+    the terms of columns whose cell the row misses left out (-inf where it misses all). ``categories: (N, C)``
+    are the rows' category indices of the C conditionable columns (NaN: missing); ``log_p_given(rows, y)`` gives
+    log p(x | y) (or a bound on it) of the rows selected by the boolean mask ``rows`` under conditions ``y``."""
+    terms = []
+    for c, column_counts in enumerate(counts):
+        if not sum(column_counts):
+            continue
+        observed = ~np.isnan(categories[:, c])
+        term = np.full(len(categories), -np.inf)
+        if observed.any():
+            given = categories[observed, c].astype(np.int64)
+            y = one_column_conditions(np.full(len(given), c), given, len(counts))
+            with np.errstate(divide="ignore"):  # a category no training row holds: probability 0
+                log_frequency = np.log(real_frequency(column_counts))
+            term[observed] = log_p_given(observed, y) + log_frequency[given]
+        terms.append(term)
+    with np.errstate(divide="ignore"):  # a row missing every conditionable cell: -inf
+        return logsumexp(np.stack(terms), axis=0) - np.log(len(terms))
