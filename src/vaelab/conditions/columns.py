@@ -3,7 +3,8 @@
 One conditional VAE (Sohn et al. 2015) serves every condition on the categorical columns: the condition
 is the row's categories with each column either given or hidden. Training shows random patterns — half the
 rows with nothing given (the unconditional model), the other half with each column given with probability
-one half — so after training ``sample(conditions={"income": ">50K"})`` decodes from p(x | z, income)
+one half, by default; ``TabularVAE``'s training-by-sampling gives each row's drawn column in 9 rows of 10 —
+so after training ``sample(conditions={"income": ">50K"})`` decodes from p(x | z, income)
 directly, for any column, without rejection sampling and without naming the column at fit time. A
 column given in the condition is still scored by the likelihood; the decoder learns to reproduce it.
 """
