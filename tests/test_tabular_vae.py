@@ -180,3 +180,32 @@ def test_declared_counts_and_ordinals_are_drawn_as_whole_numbers() -> None:
     assert set(rows["grade"]) <= {0, 1, 2, 3}
     with pytest.raises(UserError, match="column 'grade' is declared ordinal but holds negative or fractional"):
         TabularVAE(epochs=1, kinds=kinds).fit(table.assign(grade=table["grade"] - 0.5))
+
+
+@pytest.mark.parametrize(
+    ("settings", "needle"),
+    [
+        ({"latent_dim": 0}, "latent_dim must be at least 1, not 0"),
+        ({"epochs": 0}, "epochs must be at least 1, not 0"),
+        ({"min_scale": 0.0}, "min_scale must be positive"),
+        ({"beta": -1.0}, "beta must be positive"),
+        ({"validation": 1.0}, "validation must be in [0, 1)"),
+        ({"continuous": "beta"}, "continuous must be 'gaussian' or 'mixture'"),
+        ({"lr_schedule": "linear"}, "lr_schedule must be 'constant' or 'cosine', not 'linear'"),
+    ],
+)
+def test_bad_settings_are_one_line_user_errors(settings: dict[str, object], needle: str) -> None:
+    with pytest.raises(UserError) as caught:
+        TabularVAE(**settings)
+    assert needle in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_cosine_schedule_decays_the_rate_and_is_kept_on_save(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = TabularVAE(lr_schedule="cosine", epochs=4, latent_dim=2, hidden_dims=[8], threads=1)
+    rates: list[float] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # four epochs may trail the marginals
+        model.fit(make_table(100), callbacks=[lambda record: rates.append(record["lr"])])
+    assert rates == sorted(rates, reverse=True) and rates[-1] < 0.01 * model.settings.lr  # to 0 by the last step
+    model.save(tmp_path)
+    assert TabularVAE.load(tmp_path).settings.lr_schedule == "cosine"

@@ -83,6 +83,7 @@ class TabularSettings:
     epochs: int | None = None  # None: 300 (TVAE's), or more on small tables so that training takes MIN_STEPS steps
     batch_size: int = 500
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # or "cosine": the rate decays to 0 by the last step (the trainer's schedules)
     beta: float = 1.0  # weight of the KL term (the reported bound is always the beta = 1 ELBO)
     importance_samples: int = 1  # K > 1: train on the importance-weighted bound (MIWAE on incomplete rows)
     mask_input: bool = False  # the encoder also reads which cells are observed
@@ -122,6 +123,8 @@ class TabularSettings:
             raise UserError(f"beta must be positive, not {self.beta}")
         if not 0 <= self.validation < 1:
             raise UserError(f"validation must be in [0, 1), not {self.validation}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise UserError(f"lr_schedule must be 'constant' or 'cosine', not {self.lr_schedule!r}")
         if self.continuous not in ("gaussian", "mixture"):
             raise UserError(f"continuous must be 'gaussian' or 'mixture', not {self.continuous!r}")
         if not 0 < self.given_share <= 1:
@@ -259,6 +262,7 @@ class TabularVAE:
             batch_size=batch_size,
             monitor="iwae" if s.importance_samples > 1 else "elbo",  # IWAE training may lower the ELBO itself
             lr=s.lr,
+            lr_schedule=s.lr_schedule,
             grad_clip=10.0,
             seed=s.random_state,
             device=s.device,
