@@ -397,7 +397,9 @@ class TabularVAE:
 
     def score_samples(self, frame: pd.DataFrame, num_samples: int = 100) -> np.ndarray:
         """``(N,)`` importance-sampled log-likelihood of each row in nats (model space, over its observed cells;
-        continuous columns in standardised units): higher is more typical, as the anomaly detector expects."""
+        continuous columns in standardised units) under the distribution ``sample`` draws from (after
+        training-by-sampling, a lower bound on it: ``sampler_log_likelihood``): higher is more typical, as the
+        anomaly detector expects."""
         model = self._fitted()
         x = self._rows(frame)
         model.eval()
