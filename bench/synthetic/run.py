@@ -10,7 +10,8 @@ smoke tests), samples as many rows as it was fitted on, and writes ``OUT/<method
 
 Methods: ``vaelab`` (``vaelab.TabularVAE``), ``tvae`` (``ctgan.TVAE`` at its defaults, 300 epochs unless
 ``--epochs``), ``copula`` (copula.py), ``real`` (the training table itself: the reference row, fit time 0).
-``--method vaelab`` also samples ``conditions={"income": ">50K"}`` from the same fit into ``OUT/vaelab-cond/``;
+``--method vaelab`` also samples ``conditions={"income": ">50K"}`` from the same fit into ``OUT/vaelab-cond/``, and
+``conditions={"income": ">50K", "sex": "Female"}`` into ``OUT/vaelab-cond2/``;
 ``--sampling uniform`` fits it without training-by-sampling instead, into ``OUT/vaelab-uniform/`` and
 ``OUT/vaelab-uniform-cond/``; ``--setting latent_dim=64`` (repeatable) sets any other ``TabularVAE``
 argument, into ``OUT/vaelab-latent_dim=64/``; ``--temperatures 0.5 0`` also samples each vaelab fit at those
@@ -40,7 +41,8 @@ from adult import CATEGORICAL, POSITIVE, TARGET, data_dir, read_adult
 
 METHODS = ("vaelab", "tvae", "copula", "real")
 THREADS = 2  # the machine's cores
-CONDITIONS = {TARGET: POSITIVE}
+# vaelab's conditional samples from each fit, by output folder suffix: one column, and two at once
+CONDITIONS = {"cond": {TARGET: POSITIVE}, "cond2": {TARGET: POSITIVE, "sex": "Female"}}
 
 
 def fit_and_sample(
@@ -52,8 +54,8 @@ def fit_and_sample(
     temperatures: Sequence[float] = (),
 ):
     """Fit ``method`` on ``train`` and sample ``len(train)`` rows; returns (table, fit_s, sample_s, epochs), where
-    vaelab's table is a triple: the unconditional rows, the rows sampled with ``CONDITIONS``, and one more
-    unconditional table per sampling temperature in ``temperatures``. ``settings``: further ``TabularVAE``
+    vaelab's table is a triple: the unconditional rows, the rows sampled with each of ``CONDITIONS`` (by suffix),
+    and one more unconditional table per sampling temperature in ``temperatures``. ``settings``: further ``TabularVAE``
     arguments."""
     import torch
 
@@ -94,7 +96,7 @@ def fit_and_sample(
         start = time.perf_counter()
         synth = model.sample(n, random_state=seed)
         sample_s = time.perf_counter() - start
-        conditioned = model.sample(n, conditions=CONDITIONS, random_state=seed)  # the same fit, income >50K
+        conditioned = {suffix: model.sample(n, conditions=c, random_state=seed) for suffix, c in CONDITIONS.items()}
         tempered = {t: model.sample(n, random_state=seed, temperature=t) for t in temperatures}
         return (synth, conditioned, tempered), fit_s, sample_s, model.settings.epochs
     raise ValueError(f"unknown method {method!r}")
@@ -165,7 +167,8 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     tempered: dict[float, pd.DataFrame] = {}
     if args.method == "vaelab":
         synth, conditioned, tempered = synth
-        write_table(conditioned, args.out / f"{name}-cond" / f"seed{seed}.csv")
+        for suffix, table in conditioned.items():
+            write_table(table, args.out / f"{name}-{suffix}" / f"seed{seed}.csv")
     record = {
         "method": args.method,
         "sampling": (args.sampling or default_sampling()) if args.method == "vaelab" else None,

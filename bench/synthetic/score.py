@@ -25,6 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
 from adult import CATEGORICAL, POSITIVE, TARGET, data_dir, read_adult
+from run import CONDITIONS
 
 from vaelab.evaluation.synthetic.report import quality_report
 from vaelab.evaluation.synthetic.shapes import column_shapes
@@ -89,30 +90,36 @@ def main() -> None:
 
 
 def methods(out: Path) -> list[str]:
-    """The method folders in ``out`` holding unconditional tables: those of ``ORDER`` first, in its order, then
-    the other vaelab settings (``vaelab-...``) by name."""
-    found = {path.parent.name for path in out.glob("*/seed*.csv") if not path.parent.name.endswith("-cond")}
+    """The method folders in ``out`` holding unconditional tables (those with a run record, which the conditional
+    folders lack): those of ``ORDER`` first, in its order, then the other vaelab settings (``vaelab-...``) by name."""
+    found = {path.parent.name for path in out.glob("*/seed*.json")}
     return [m for m in ORDER if m in found] + sorted(found - set(ORDER))
 
 
 def conditional(out: Path, method: str, train: pd.DataFrame) -> None:
-    """The rows sampled with income = >50K: the share that holds it, and their column shapes against the real
-    >50K rows next to the unconditional rows' shapes against all real rows (same seed)."""
-    paths = sorted((out / f"{method}-cond").glob("seed*.csv"))
-    if not paths:
-        return
-    positive = train[train[TARGET] == POSITIVE]
-    print(f"\n{method}: conditional synthesis, income = {POSITIVE} ({len(positive)} real rows hold it)")
-    print("| seed | rows holding it | shapes vs real >50K rows | unconditional shapes vs all rows | difference |")
-    print("|---|---|---|---|---|")
-    for path in paths:
-        rows = read_synthetic(path)
-        unconditional = read_synthetic(out / method / path.name)
-        kept = (rows[TARGET] == POSITIVE).mean()
-        others = [c for c in CATEGORICAL if c != TARGET]
-        conditioned = column_shapes(positive.drop(columns=TARGET), rows.drop(columns=TARGET), others).mean
-        plain = column_shapes(train.drop(columns=TARGET), unconditional.drop(columns=TARGET), others).mean
-        print(f"| {path.stem} | {kept:.3f} | {conditioned:.3f} | {plain:.3f} | {conditioned - plain:+.3f} |")
+    """For each of run.py's ``CONDITIONS``, the rows sampled with it: the share that holds it, and their column
+    shapes against the real rows that hold it, next to the unconditional rows' shapes against all real rows (same
+    seed), over the columns not conditioned on."""
+    for suffix, conditions in CONDITIONS.items():
+        paths = sorted((out / f"{method}-{suffix}").glob("seed*.csv"))
+        if not paths:
+            continue
+        holds = np.logical_and.reduce([train[name] == value for name, value in conditions.items()])
+        real = train[holds].drop(columns=list(conditions))
+        others = [c for c in CATEGORICAL if c not in conditions]
+        text = ", ".join(f"{name} = {value}" for name, value in conditions.items())
+        print(f"\n{method}: conditional synthesis, {text} ({len(real)} real rows hold it)")
+        print("| seed | rows holding it | shapes vs the real rows holding it | unconditional shapes | difference |")
+        print("|---|---|---|---|---|")
+        for path in paths:
+            rows = read_synthetic(path)
+            unconditional = read_synthetic(out / method / path.name)
+            kept = np.logical_and.reduce([rows[name] == value for name, value in conditions.items()]).mean()
+            conditioned = column_shapes(real, rows.drop(columns=list(conditions)), others).mean
+            plain = column_shapes(
+                train.drop(columns=list(conditions)), unconditional.drop(columns=list(conditions)), others
+            ).mean
+            print(f"| {path.stem} | {kept:.3f} | {conditioned:.3f} | {plain:.3f} | {conditioned - plain:+.3f} |")
 
 
 if __name__ == "__main__":
