@@ -58,8 +58,8 @@ def synth(
         str,
         Opt(
             help="training rows: log-frequency (CTGAN's training-by-sampling: each row drawn through one category, "
-            "rare ones, 0/1 columns included, more often than they occur) | uniform (each row as often as it occurs; "
-            "trains conditions on several columns at once) | frequency"
+            "rare ones, 0/1 columns included, more often than they occur) | uniform (each row as often as it occurs) | "
+            "frequency"
         ),
     ] = "log-frequency",
     temperature: Annotated[

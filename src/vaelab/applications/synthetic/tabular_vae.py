@@ -92,8 +92,7 @@ class TabularSettings:
     # "log-frequency": training-by-sampling (Xu et al. 2019 §4.3; training_sampling.py), with 0/1 columns read as
     # two-category columns so that they join the condition; "frequency": the same with categories drawn as often
     # as they occur (CTGAN's log_frequency=False); "uniform": each training row as often as it occurs, with random
-    # subsets of the categorical columns given (conditions on several columns at once are trained this way only);
-    # None: "log-frequency" for a conditional model, "uniform" otherwise
+    # subsets of the categorical columns given; None: "log-frequency" for a conditional model, "uniform" otherwise
     sampling: str | None = None
     # with training-by-sampling, the share of drawn rows trained with their (column, category) given; the others
     # have nothing given and train the nothing-given mode (score_samples, transform, the held-out bound)
