@@ -96,6 +96,11 @@ def methods(out: Path) -> list[str]:
     return [m for m in ORDER if m in found] + sorted(found - set(ORDER))
 
 
+def holding(frame: pd.DataFrame, conditions: dict[str, str]) -> np.ndarray:
+    """``(N,)`` whether each row of ``frame`` holds every value of ``conditions``."""
+    return np.logical_and.reduce([frame[name] == value for name, value in conditions.items()])
+
+
 def conditional(out: Path, method: str, train: pd.DataFrame) -> None:
     """For each of run.py's ``CONDITIONS``, the rows sampled with it: the share that holds it, and their column
     shapes against the real rows that hold it, next to the unconditional rows' shapes against all real rows (same
@@ -104,8 +109,8 @@ def conditional(out: Path, method: str, train: pd.DataFrame) -> None:
         paths = sorted((out / f"{method}-{suffix}").glob("seed*.csv"))
         if not paths:
             continue
-        holds = np.logical_and.reduce([train[name] == value for name, value in conditions.items()])
-        real = train[holds].drop(columns=list(conditions))
+        given = list(conditions)
+        real = train[holding(train, conditions)].drop(columns=given)
         others = [c for c in CATEGORICAL if c not in conditions]
         text = ", ".join(f"{name} = {value}" for name, value in conditions.items())
         print(f"\n{method}: conditional synthesis, {text} ({len(real)} real rows hold it)")
@@ -114,11 +119,9 @@ def conditional(out: Path, method: str, train: pd.DataFrame) -> None:
         for path in paths:
             rows = read_synthetic(path)
             unconditional = read_synthetic(out / method / path.name)
-            kept = np.logical_and.reduce([rows[name] == value for name, value in conditions.items()]).mean()
-            conditioned = column_shapes(real, rows.drop(columns=list(conditions)), others).mean
-            plain = column_shapes(
-                train.drop(columns=list(conditions)), unconditional.drop(columns=list(conditions)), others
-            ).mean
+            kept = holding(rows, conditions).mean()
+            conditioned = column_shapes(real, rows.drop(columns=given), others).mean
+            plain = column_shapes(train.drop(columns=given), unconditional.drop(columns=given), others).mean
             print(f"| {path.stem} | {kept:.3f} | {conditioned:.3f} | {plain:.3f} | {conditioned - plain:+.3f} |")
 
 

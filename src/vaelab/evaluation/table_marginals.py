@@ -48,21 +48,17 @@ class MarginalComparison:
         )
 
 
-def compare_with_marginals(
-    model: VAE, train: ArrayDataset, valid: ArrayDataset, bound: np.ndarray | None = None
-) -> MarginalComparison:
+def compare_with_marginals(model: VAE, train: ArrayDataset, valid: ArrayDataset) -> MarginalComparison:
     """The model's mean ELBO on the table rows ``valid`` against marginals fitted on ``train`` (both with
-    ``features``, in model space); rows are read in chunks, the condition as the datasets give it. ``bound``:
-    the model's per-row bound on ``valid`` where the caller computes it otherwise (``TabularVAE``)."""
+    ``features``, in model space); rows are read in chunks, the condition as the datasets give it."""
     if train.features is None:
         raise ValueError("marginals are fitted per column: the data need their features")
-    if bound is None:
-        was_training = model.training
-        model.eval()
-        device = next(model.parameters()).device
-        with torch.inference_mode():
-            bound = torch.cat([model.elbo(batch) for batch in dataset_batches(valid, BATCH_ROWS, device)]).cpu().numpy()
-        model.train(was_training)
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.inference_mode():
+        bound = torch.cat([model.elbo(batch) for batch in dataset_batches(valid, BATCH_ROWS, device)])
+    model.train(was_training)
     marginals = marginal_log_likelihood(np.asarray(train.x), np.asarray(valid.x), train.features)
     return MarginalComparison(float(bound.mean()), float(marginals.mean()))
 

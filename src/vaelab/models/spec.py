@@ -117,6 +117,9 @@ class ModelConfig(BaseModel):
 MAX_DATA_ELEMENTS = 1 << 31  # values in one example: far beyond any dataset, small enough that sizes stay int64
 
 
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
 class DataFields(BaseModel):
     """The data fields of a spec (``resolve_spec`` writes them, a saved ``model.json`` holds them), checked
     before anything is sized by them: a damaged or hostile file must not ask for a negative or absurd size."""
@@ -130,9 +133,7 @@ class DataFields(BaseModel):
     columns: list[dict[str, Any]] | None = None  # mixed tables: one feature per column (schema.feature_dict)
     condition_columns: list[Annotated[int, Field(ge=0)]] | None = None  # categorical columns a model conditions on
     # ColumnsCondition's training shares (rows with nothing given, each column's chance in the others); None: its own
-    condition_shares: Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=2, max_length=2)] | None = (
-        None
-    )
+    condition_shares: Annotated[list[Share], Field(min_length=2, max_length=2)] | None = None
     fill_values: list[float] | None = None  # fill="mean": each entry's training mean, flattened
 
     @field_validator("data_shape")

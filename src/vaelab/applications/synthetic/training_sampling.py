@@ -13,10 +13,10 @@ Conditions here are the ``(N, C)`` arrays of :class:`~vaelab.conditions.ColumnsC
 the C conditionable columns, NaN where a column is not given. As in CTGAN, a drawn row trains with its
 (column, category) given; ``TabularVAE(given_share=...)`` (default 0.9) is the share of rows that do, the condition
 hiding it in the others (its ``draw`` with ``show_none = 1 - given_share``, ``show_column = 1``). Those train the
-model's nothing-given mode (its held-out bound, ``score_samples``, ``transform``), which learns the drawn rows'
-distribution, over-representing rare categories; sampling always gives one column and so does not use it. The
-condition's default hiding (a quarter of these rows given) would leave each category's conditional trained on
-few rows.
+model's nothing-given mode (``transform`` reads it), which learns the drawn rows' distribution, over-representing
+rare categories; sampling always gives one column and so does not use it, and ``score_samples`` and the held-out
+bound score the sampled mixture instead (``sampler_log_likelihood``). The condition's default hiding (a quarter
+of these rows given) would leave each category's conditional trained on few rows.
 Unlike CTGAN, which draws afresh for every batch, a fit draws its rows (as many as the table has) once and trains
 its epochs on them, since the training loop takes a fixed dataset.
 """
