@@ -60,15 +60,17 @@ def test_same_seed_same_weights_and_in_memory_equals_loader_path() -> None:
         assert torch.allclose(runs[0][k], runs[2][k], atol=1e-5), k
 
 
-def test_resume_after_interruption_continues_the_same_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_resume_after_interruption_continues_the_same_run(tmp_path: Path, ema_decay: float | None) -> None:
+    settings = dataclasses.replace(SETTINGS, ema_decay=ema_decay)
     straight = seeded_vae()
-    fit(straight, ELBO(), binary_data(), None, SETTINGS, run_dir=tmp_path / "straight")
+    fit(straight, ELBO(), binary_data(), None, settings, run_dir=tmp_path / "straight")
 
     interrupted = seeded_vae()
-    half = TrainSettings(**{**SETTINGS.__dict__, "epochs": 2})
+    half = dataclasses.replace(settings, epochs=2)
     fit(interrupted, ELBO(), binary_data(), None, half, run_dir=tmp_path / "resumed")
     resumed = tiny_vae()  # a fresh process would rebuild the model from scratch
-    fit(resumed, ELBO(), binary_data(), None, SETTINGS, run_dir=tmp_path / "resumed", resume=True)
+    fit(resumed, ELBO(), binary_data(), None, settings, run_dir=tmp_path / "resumed", resume=True)
 
     for k, v in weights(straight).items():
         assert torch.equal(v, resumed.state_dict()[k]), k
@@ -192,6 +194,31 @@ def test_max_steps_is_a_budget_that_can_end_mid_epoch() -> None:
     result = fit(tiny_vae(), ELBO(), binary_data(), None, settings)  # 8 steps per epoch
     assert [r["step"] for r in result.history] == [8, 11]
     assert result.stopped_early
+
+
+def test_weight_averaging_returns_the_moving_average_of_every_step() -> None:
+    decay, steps = 0.7, 8  # one epoch of 8 steps
+    one_epoch = TrainSettings(epochs=1, batch_size=32, lr=3e-3, progress=False)
+    after_step = []  # the raw weights after each step: runs stopped there, the same seed and batches
+    for k in range(1, steps + 1):
+        model = seeded_vae()
+        fit(model, ELBO(), binary_data(), None, dataclasses.replace(one_epoch, max_steps=k))
+        after_step.append(weights(model))
+    expected = after_step[0]  # the average starts at the first step's weights
+    for w in after_step[1:]:
+        expected = {k: decay * expected[k] + (1 - decay) * w[k] for k in w}
+
+    averaged = seeded_vae()
+    fit(averaged, ELBO(), binary_data(), None, dataclasses.replace(one_epoch, ema_decay=decay))
+    for k, v in expected.items():
+        assert torch.allclose(averaged.state_dict()[k], v, atol=1e-6), k
+    last = after_step[-1]
+    assert any(not torch.allclose(averaged.state_dict()[k], last[k], atol=1e-4) for k in last)  # not the last weights
+
+
+def test_weight_averaging_needs_a_decay_between_0_and_1() -> None:
+    with pytest.raises(UserError, match="ema_decay must be in"):
+        fit(tiny_vae(), ELBO(), binary_data(), None, dataclasses.replace(SETTINGS, ema_decay=1.0))
 
 
 def test_max_minutes_is_a_wall_clock_budget_summed_over_resumes(tmp_path: Path) -> None:

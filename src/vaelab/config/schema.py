@@ -100,6 +100,8 @@ class TrainConfig(_Strict):
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast; fp16 adds a GradScaler
     # semi-supervised data (--model m2): labelled rows added to every batch beyond the epoch's own (0: none)
     labelled_per_batch: int = Field(0, ge=0)
+    # an exponential moving average of the weights with this decay per step, validated and kept (None: off)
+    ema_decay: float | None = Field(None, gt=0, lt=1)
 
 
 class RunConfig(_Strict):

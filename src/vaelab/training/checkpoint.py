@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
+from torch.optim.swa_utils import AveragedModel
 
 from vaelab.atomic import atomic_write, atomic_write_text
 from vaelab.data.download import one_line
@@ -32,6 +33,7 @@ class TrainingObjects:
     grad_scaler: torch.amp.GradScaler
     generator: torch.Generator  # the order of the batches
     discriminator: DiscriminatorTraining | None  # an adversarial objective's, with its own optimizer
+    average: AveragedModel | None = None  # the moving average of the weights (TrainSettings.ema_decay)
 
 
 @dataclass
@@ -73,6 +75,8 @@ def save_training(path: Path, objects: TrainingObjects, progress: Progress) -> N
     if objects.discriminator is not None:
         state["discriminator"] = objects.discriminator.module.state_dict()
         state["discriminator_optimizer"] = objects.discriminator.optimizer.state_dict()
+    if objects.average is not None:
+        state["average"] = objects.average.state_dict()
     save_checkpoint(path, state)
     lines = "".join(json.dumps(r) + "\n" for r in progress.history)
     atomic_write_text(path.parent / METRICS_NAME, lines)
@@ -114,6 +118,8 @@ def _restore(state: dict[str, Any], objects: TrainingObjects) -> Progress:
     if objects.discriminator is not None:
         objects.discriminator.module.load_state_dict(state["discriminator"])
         _load_optimizer(objects.discriminator.optimizer, state["discriminator_optimizer"])
+    if objects.average is not None:
+        objects.average.load_state_dict(state["average"])
     progress = Progress(
         epoch=state["epoch"],
         step=state["step"],

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from vaelab.data.batch import Batch, graph_batch
@@ -79,6 +80,9 @@ class TrainSettings:
     # semi-supervised data and a model with a classifier: labelled rows added to every batch, beyond those an
     # epoch's permutation brings (0: none; the M2 objective's weights assume none)
     labelled_per_batch: int = 0
+    # Polyak averaging: an exponential moving average of the weights with this decay per step (0.999: about the
+    # last 1000 steps), which validation measures and the run returns instead of the last weights (None: off)
+    ema_decay: float | None = None
 
 
 @dataclass
@@ -207,7 +211,9 @@ def fit(
     discriminator = DiscriminatorTraining.of(objective, device, processes)
     train_model: Any = processes.wrap(model, device)
 
-    objects = TrainingObjects(model, optimizer, lr_schedule, precision.scaler, generator, discriminator)
+    average = _weight_average(model, settings.ema_decay)
+    evaluated = model if average is None else cast(VAE, average.module)  # the weights validated and returned
+    objects = TrainingObjects(model, optimizer, lr_schedule, precision.scaler, generator, discriminator, average)
     result = TrainResult()
     start_epoch, step, best_value, best_state, initial_elbo = 0, 0, -math.inf, None, None
     changes: dict[str, list[Any]] = {}  # settings changed on resume, recorded in the next epoch's line
@@ -256,6 +262,8 @@ def fit(
                 initial_elbo = first.item() / processes.world_size
             precision.step(out.loss, optimizer, model, settings.grad_clip)
             lr_schedule.step()
+            if average is not None:
+                average.update_parameters(model)
             terms = out.terms
             if discriminator is not None:
                 discriminator_loss = discriminator.step(cast(AdversarialObjective, current), model, batch)
@@ -284,7 +292,7 @@ def fit(
         record["train_time_s"] = round(time.perf_counter() - started, 3)
         _check_health(record["train"], initial_elbo, epoch, checkpoint_path)
         if valid_batches is not None:
-            record["valid"] = evaluate_objective(model, objective, valid_batches, processes)
+            record["valid"] = evaluate_objective(evaluated, objective, valid_batches, processes)
             valid_s = time.perf_counter() - started - record["train_time_s"]
         record["time_s"] = round(time.perf_counter() - started, 3)
         spent_s += record["time_s"]
@@ -299,7 +307,7 @@ def fit(
         monitored = monitored_value(monitored_terms, settings.monitor)
         if monitored > best_value:
             best_value, result.best_epoch = monitored, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = {k: v.detach().clone() for k, v in evaluated.state_dict().items()}
         elif settings.patience is not None and epoch - (result.best_epoch or 0) >= settings.patience:
             result.stopped_early = True
         if reports:
@@ -328,6 +336,15 @@ def fit(
     fit_ex_post_prior(model, train, device)  # a prior fitted to the trained model's codes (RAE), else nothing
     result.objective = objective
     return result
+
+
+def _weight_average(model: VAE, decay: float | None) -> AveragedModel | None:
+    """The exponential moving average of ``model``'s weights and buffers (Polyak & Juditsky 1992), or None."""
+    if decay is None:
+        return None
+    if not 0 < decay < 1:
+        raise UserError(f"ema_decay must be in (0, 1), not {decay}")
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 def _batch_maker(
