@@ -192,6 +192,8 @@ def test_declared_counts_and_ordinals_are_drawn_as_whole_numbers() -> None:
         ({"validation": 1.0}, "validation must be in [0, 1)"),
         ({"continuous": "beta"}, "continuous must be 'gaussian' or 'mixture'"),
         ({"lr_schedule": "linear"}, "lr_schedule must be 'constant' or 'cosine', not 'linear'"),
+        ({"draws": 0}, "draws must be at least 1, not 0"),
+        ({"ema_decay": 1.0}, "ema_decay must be in (0, 1), not 1.0"),
     ],
 )
 def test_bad_settings_are_one_line_user_errors(settings: dict[str, object], needle: str) -> None:
@@ -209,3 +211,15 @@ def test_a_cosine_schedule_decays_the_rate_and_is_kept_on_save(tmp_path) -> None
     assert rates == sorted(rates, reverse=True) and rates[-1] < 0.01 * model.settings.lr  # to 0 by the last step
     model.save(tmp_path)
     assert TabularVAE.load(tmp_path).settings.lr_schedule == "cosine"
+
+
+def test_more_draws_train_on_as_many_fresh_rows_in_the_same_steps() -> None:
+    steps: dict[int, list[int]] = {}
+    for draws in (1, 3):
+        model = TabularVAE(draws=draws, epochs=6, batch_size=30, latent_dim=2, hidden_dims=[8], threads=1)
+        steps[draws] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # six epochs may trail the marginals
+            model.fit(make_table(100), callbacks=[lambda record, d=draws: steps[d].append(record["step"])])
+        assert model.steps(90) == 18  # 90 training rows (10 held out): 6 passes of 3 batches
+    assert steps == {1: [3, 6, 9, 12, 15, 18], 3: [9, 18]}  # three draws: each pass covers all of them

@@ -84,6 +84,7 @@ class TabularSettings:
     batch_size: int = 500
     lr: float = 1e-3
     lr_schedule: str = "constant"  # or "cosine": the rate decays to 0 by the last step (the trainer's schedules)
+    ema_decay: float | None = None  # Polyak averaging of the weights per step (the trainer's), None: the last weights
     beta: float = 1.0  # weight of the KL term (the reported bound is always the beta = 1 ELBO)
     importance_samples: int = 1  # K > 1: train on the importance-weighted bound (MIWAE on incomplete rows)
     mask_input: bool = False  # the encoder also reads which cells are observed
@@ -98,6 +99,9 @@ class TabularSettings:
     # have nothing given and train the nothing-given mode (transform; score_samples for rows missing every
     # conditionable cell)
     given_share: float = 0.9
+    # with training-by-sampling, how many independent draws of the table's rows a fit trains on, all of them in
+    # each of epochs / draws passes (CTGAN draws afresh for every batch; the training loop takes a fixed dataset)
+    draws: int = 1
     clip: bool = True  # keep sampled numbers within the training range of their column
     # sampling temperature of every discrete choice (categories, 0/1 cells, ordinal levels, a mixture cell's
     # component): 1 draws from the model, 0 takes the most probable choice as TVAE does (distributions/tempered.py)
@@ -110,7 +114,7 @@ class TabularSettings:
     def __post_init__(self) -> None:
         if self.sampling is None:
             object.__setattr__(self, "sampling", "log-frequency" if self.conditional else "uniform")
-        for name in ("latent_dim", "batch_size", "components", "importance_samples"):
+        for name in ("latent_dim", "batch_size", "components", "importance_samples", "draws"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.epochs is not None and self.epochs < 1:
@@ -123,6 +127,8 @@ class TabularSettings:
             raise UserError(f"beta must be positive, not {self.beta}")
         if not 0 <= self.validation < 1:
             raise UserError(f"validation must be in [0, 1), not {self.validation}")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise UserError(f"ema_decay must be in (0, 1), not {self.ema_decay}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise UserError(f"lr_schedule must be 'constant' or 'cosine', not {self.lr_schedule!r}")
         if self.continuous not in ("gaussian", "mixture"):
@@ -179,6 +185,7 @@ class TabularVAE:
             else []
         )
         train = self._training_set(rows)
+        draws = len(train) // len(rows)
         valid = self._dataset(x[split["valid"]], given=False) if "valid" in split else None
         with torch_threads(s.threads), isolated_global_rng(torch.device(s.device)):
             torch.manual_seed(s.random_state)
@@ -190,7 +197,9 @@ class TabularVAE:
                     condition_shares=None if s.sampling == "uniform" else (1 - s.given_share, 1.0),
                 )
             )
-            fit(self.model, self._objective(), train, valid, self._train_settings(len(train)), callbacks=callbacks)
+            fit(
+                self.model, self._objective(), train, valid, self._train_settings(len(rows), draws), callbacks=callbacks
+            )
         if valid is not None:
             self._compare_with_marginals(rows, valid)
         self.fit_seconds_ = time.perf_counter() - started
@@ -217,13 +226,13 @@ class TabularVAE:
         return {**kinds, **dict.fromkeys(binary, "categorical")}
 
     def _training_set(self, rows: ArrayDataset) -> ArrayDataset:
-        """The rows a fit trains on: ``rows`` themselves, or as many drawn from them by training-by-sampling,
-        each with only its drawn (column, category) given (seeded by ``random_state``)."""
+        """The rows a fit trains on: ``rows`` themselves, or ``draws`` times as many drawn from them by
+        training-by-sampling, each with only its drawn (column, category) given (seeded by ``random_state``)."""
         if self.settings.sampling == "uniform" or rows.y is None or not any(map(sum, self.condition_counts_)):
             return rows
         rng = np.random.default_rng(self.settings.random_state)
         probabilities = CATEGORY_PROBABILITIES[str(self.settings.sampling)]
-        drawn, y = training_rows(rows.y, self.condition_counts_, len(rows), rng, probabilities)
+        drawn, y = training_rows(rows.y, self.condition_counts_, len(rows) * self.settings.draws, rng, probabilities)
         return ArrayDataset(np.asarray(rows.x)[drawn], y, None, "table", kind="table", features=self.features_)
 
     def _model_config(self) -> dict[str, Any]:
@@ -250,19 +259,23 @@ class TabularVAE:
 
     def steps(self, rows: int) -> int:
         """The optimisation steps a fit on ``rows`` training rows takes."""
-        settings = self._train_settings(rows)
-        return settings.epochs * math.ceil(rows / settings.batch_size)
+        draws = 1 if self.settings.sampling == "uniform" else self.settings.draws
+        settings = self._train_settings(rows, draws)
+        return settings.epochs * math.ceil(rows * draws / settings.batch_size)
 
-    def _train_settings(self, rows: int) -> TrainSettings:
+    def _train_settings(self, rows: int, draws: int) -> TrainSettings:
+        """The training loop's settings for ``rows`` training rows drawn ``draws`` times: ``epochs`` passes over
+        the rows in all, so epochs / draws passes over the drawn set."""
         s = self.settings
         batch_size = min(s.batch_size, rows)
         epochs = s.epochs or max(DEFAULT_EPOCHS, epochs_for_steps(MIN_STEPS, rows, batch_size))
         return TrainSettings(
-            epochs=epochs,
+            epochs=math.ceil(epochs / draws),
             batch_size=batch_size,
             monitor="iwae" if s.importance_samples > 1 else "elbo",  # IWAE training may lower the ELBO itself
             lr=s.lr,
             lr_schedule=s.lr_schedule,
+            ema_decay=s.ema_decay,
             grad_clip=10.0,
             seed=s.random_state,
             device=s.device,

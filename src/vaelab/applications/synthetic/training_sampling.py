@@ -17,8 +17,9 @@ model's nothing-given mode (``transform`` reads it), which learns the drawn rows
 rare categories; sampling always gives one column and so does not use it, and ``score_samples`` and the held-out
 bound score the sampled mixture instead (``sampler_log_likelihood``). The condition's default hiding (a quarter
 of these rows given) would leave each category's conditional trained on few rows.
-Unlike CTGAN, which draws afresh for every batch, a fit draws its rows (as many as the table has) once and trains
-its epochs on them, since the training loop takes a fixed dataset.
+Unlike CTGAN, which draws afresh for every batch, a fit draws its rows (as many as the table has, or
+``TabularVAE(draws=D)`` D times as many) once and trains its epochs on them, since the training loop takes a fixed
+dataset.
 """
 
 from __future__ import annotations
