@@ -338,12 +338,17 @@ def fit(
     return result
 
 
+def check_ema_decay(decay: float | None) -> None:
+    """UserError unless the weight average's ``decay`` is None (off) or in (0, 1)."""
+    if decay is not None and not 0 < decay < 1:
+        raise UserError(f"ema_decay must be in (0, 1), not {decay}")
+
+
 def _weight_average(model: VAE, decay: float | None) -> AveragedModel | None:
     """The exponential moving average of ``model``'s weights and buffers (Polyak & Juditsky 1992), or None."""
+    check_ema_decay(decay)
     if decay is None:
         return None
-    if not 0 < decay < 1:
-        raise UserError(f"ema_decay must be in (0, 1), not {decay}")
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 

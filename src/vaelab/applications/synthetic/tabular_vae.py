@@ -55,6 +55,7 @@ from vaelab.models.build import build_model, resolve_spec
 from vaelab.models.spec import ModelConfig
 from vaelab.objectives import ELBO, IWAE
 from vaelab.training import TrainSettings, fit
+from vaelab.training.trainer import check_ema_decay
 
 SETTINGS_FILE = "tabular.json"
 DEFAULT_EPOCHS = 300  # TVAE's (Xu et al. 2019)
@@ -127,8 +128,7 @@ class TabularSettings:
             raise UserError(f"beta must be positive, not {self.beta}")
         if not 0 <= self.validation < 1:
             raise UserError(f"validation must be in [0, 1), not {self.validation}")
-        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
-            raise UserError(f"ema_decay must be in (0, 1), not {self.ema_decay}")
+        check_ema_decay(self.ema_decay)
         if self.lr_schedule not in ("constant", "cosine"):
             raise UserError(f"lr_schedule must be 'constant' or 'cosine', not {self.lr_schedule!r}")
         if self.continuous not in ("gaussian", "mixture"):
