@@ -193,6 +193,7 @@ def test_declared_counts_and_ordinals_are_drawn_as_whole_numbers() -> None:
         ({"continuous": "beta"}, "continuous must be 'gaussian' or 'mixture'"),
         ({"lr_schedule": "linear"}, "lr_schedule must be 'constant' or 'cosine', not 'linear'"),
         ({"draws": 0}, "draws must be at least 1, not 0"),
+        ({"min_steps": 0}, "min_steps must be at least 1, not 0"),
         ({"ema_decay": 1.0}, "ema_decay must be in (0, 1), not 1.0"),
     ],
 )
@@ -211,6 +212,13 @@ def test_a_cosine_schedule_decays_the_rate_and_is_kept_on_save(tmp_path) -> None
     assert rates == sorted(rates, reverse=True) and rates[-1] < 0.01 * model.settings.lr  # to 0 by the last step
     model.save(tmp_path)
     assert TabularVAE.load(tmp_path).settings.lr_schedule == "cosine"
+
+
+def test_without_epochs_a_fit_takes_300_epochs_or_min_steps_steps_if_more() -> None:
+    assert TabularVAE().steps(90) == 3000  # 90 rows: one batch a pass, so 3000 passes
+    assert TabularVAE(min_steps=4500).steps(90) == 4500
+    assert TabularVAE(min_steps=4500).steps(50_000) == 300 * 100  # 100 batches of 500: 300 epochs take more
+    assert TabularVAE(min_steps=4500, epochs=2).steps(90) == 2  # given epochs win
 
 
 def test_more_draws_train_on_as_many_fresh_rows_in_the_same_steps() -> None:

@@ -221,6 +221,11 @@ def test_weight_averaging_needs_a_decay_between_0_and_1() -> None:
         fit(tiny_vae(), ELBO(), binary_data(), None, dataclasses.replace(SETTINGS, ema_decay=1.0))
 
 
+def test_an_unknown_learning_rate_schedule_is_one_line_naming_the_choices() -> None:
+    with pytest.raises(UserError, match="lr_schedule must be 'constant' or 'cosine', not 'linear'"):
+        fit(tiny_vae(), ELBO(), binary_data(), None, dataclasses.replace(SETTINGS, lr_schedule="linear"))
+
+
 def test_max_minutes_is_a_wall_clock_budget_summed_over_resumes(tmp_path: Path) -> None:
     data = binary_data()  # 8 steps per epoch
     ample = TrainSettings(epochs=2, batch_size=32, progress=False, max_minutes=10)

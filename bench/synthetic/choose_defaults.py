@@ -74,7 +74,7 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     for item in filter(None, settings.split(",")):
         key, _, value = item.partition("=")
         options[key] = float(value) if value.replace(".", "", 1).isdigit() else value
-        if key in ("epochs", "latent_dim", "components", "batch_size", "draws"):
+        if key in ("epochs", "min_steps", "latent_dim", "components", "batch_size", "draws"):
             options[key] = int(float(value))
         if key == "hidden_dims":  # widths joined by x: hidden_dims=128x128
             options[key] = [int(width) for width in value.split("x")]

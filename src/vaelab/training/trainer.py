@@ -107,14 +107,19 @@ def _make_optimizer(model: torch.nn.Module, settings: TrainSettings, device: tor
     )
 
 
+def check_lr_schedule(name: str) -> None:
+    """UserError unless ``name`` is one of the trainer's learning-rate schedules."""
+    if name not in ("constant", "cosine"):
+        raise UserError(f"lr_schedule must be 'constant' or 'cosine', not {name!r}")
+
+
 def _make_lr_schedule(
     optimizer: torch.optim.Optimizer, settings: TrainSettings, total_steps: int
 ) -> torch.optim.lr_scheduler.LRScheduler:
-    if settings.lr_schedule == "constant":
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    check_lr_schedule(settings.lr_schedule)
     if settings.lr_schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total_steps))
-    raise UserError(f"unknown lr_schedule {settings.lr_schedule!r}; use 'constant' or 'cosine'")
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
 class _TermSums:

@@ -55,7 +55,7 @@ from vaelab.models.build import build_model, resolve_spec
 from vaelab.models.spec import ModelConfig
 from vaelab.objectives import ELBO, IWAE
 from vaelab.training import TrainSettings, fit
-from vaelab.training.trainer import check_ema_decay
+from vaelab.training.trainer import check_ema_decay, check_lr_schedule
 
 SETTINGS_FILE = "tabular.json"
 DEFAULT_EPOCHS = 300  # TVAE's (Xu et al. 2019)
@@ -81,7 +81,8 @@ class TabularSettings:
     continuous: str = "mixture"  # or "gaussian" (one, decoded scale); chosen on 12 ADBench tables (bench/synthetic)
     components: int = 5
     min_scale: float = 1e-3  # floor of every continuous scale, in standard deviations of the column
-    epochs: int | None = None  # None: 300 (TVAE's), or more on small tables so that training takes MIN_STEPS steps
+    epochs: int | None = None  # None: 300 (TVAE's), or more on small tables so that training takes min_steps steps
+    min_steps: int = MIN_STEPS  # with epochs None, the optimisation steps a fit takes at least
     batch_size: int = 500
     lr: float = 1e-3
     lr_schedule: str = "constant"  # or "cosine": the rate decays to 0 by the last step (the trainer's schedules)
@@ -115,7 +116,7 @@ class TabularSettings:
     def __post_init__(self) -> None:
         if self.sampling is None:
             object.__setattr__(self, "sampling", "log-frequency" if self.conditional else "uniform")
-        for name in ("latent_dim", "batch_size", "components", "importance_samples", "draws"):
+        for name in ("latent_dim", "batch_size", "components", "importance_samples", "draws", "min_steps"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.epochs is not None and self.epochs < 1:
@@ -129,8 +130,7 @@ class TabularSettings:
         if not 0 <= self.validation < 1:
             raise UserError(f"validation must be in [0, 1), not {self.validation}")
         check_ema_decay(self.ema_decay)
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise UserError(f"lr_schedule must be 'constant' or 'cosine', not {self.lr_schedule!r}")
+        check_lr_schedule(self.lr_schedule)
         if self.continuous not in ("gaussian", "mixture"):
             raise UserError(f"continuous must be 'gaussian' or 'mixture', not {self.continuous!r}")
         if not 0 < self.given_share <= 1:
@@ -268,7 +268,7 @@ class TabularVAE:
         the rows in all, so epochs / draws passes over the drawn set."""
         s = self.settings
         batch_size = min(s.batch_size, rows)
-        epochs = s.epochs or max(DEFAULT_EPOCHS, epochs_for_steps(MIN_STEPS, rows, batch_size))
+        epochs = s.epochs or max(DEFAULT_EPOCHS, epochs_for_steps(s.min_steps, rows, batch_size))
         return TrainSettings(
             epochs=math.ceil(epochs / draws),
             batch_size=batch_size,
