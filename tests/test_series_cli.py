@@ -38,6 +38,7 @@ def test_series_scores_every_timestamp_with_metrics_and_a_report(
     args = ["detect", "--series", str(data), "--label-column", "label", "--out", str(out), "--report", str(report)]
     code, stdout, err = run_cli([*args, *FAST, "--json"], capsys, monkeypatch)
     assert code == 0, err
+    assert "model: gru network, state-space latents of 3, windows of 24 points, 100 steps per fit" in err
     summary = json.loads(stdout)
     assert summary["points"] == 999 and summary["inserted_points"] == 1 and summary["fits"] == 1
     scores = pd.read_csv(out)
@@ -78,7 +79,8 @@ def test_a_recurrent_detector_with_latents_per_step(
     assert code == 0, err
     assert json.loads(stdout)["metrics"]["ROC-AUC"] > 0.5
     assert pd.read_csv(out)["anomaly_score"].between(0, 1).all()
-    code, _, err = run_cli([*args[:-4], "--latents", latents, "--out", str(out), *FAST], capsys, monkeypatch)
+    donut = [*args[:-4], "--network", "donut", "--latents", latents, "--out", str(out), *FAST]
+    code, _, err = run_cli(donut, capsys, monkeypatch)
     assert code != 0 and "latents per step need the gru network" in err and "Traceback" not in err
 
 

@@ -22,7 +22,7 @@ from vaelab.models.spec import ModelConfig
 from vaelab.nn.recurrent import GRUEncoder, GRUStepDecoder, GRUStepEncoder, GRUWindowDecoder
 from vaelab.posteriors.gaussian import DiagonalGaussianPosterior
 
-FAST = WindowVAESettings(window=24, latent_dim=3, hidden=16, steps=150, batch_size=64, num_samples=4)
+FAST = WindowVAESettings(network="donut", window=24, latent_dim=3, hidden=16, steps=150, batch_size=64, num_samples=4)
 
 
 def seasonal(n: int, seed: int = 0) -> np.ndarray:
@@ -210,6 +210,18 @@ def test_batch_mode_trains_on_the_whole_series() -> None:
     assert result.scored_from == 0 and result.fits == 1 and np.isfinite(result.raw).all()
 
 
+def test_settings_left_unset_take_the_networks_defaults() -> None:
+    gru = WindowVAESettings()
+    assert (gru.network, gru.latents, gru.latent_dim, gru.steps) == ("gru", "state-space", 3, 300)
+    donut = WindowVAESettings(network="donut")
+    assert (donut.latents, donut.latent_dim, donut.steps) == ("window", 8, 1500)
+    per_window = WindowVAESettings(latents="window")
+    assert (per_window.network, per_window.latent_dim, per_window.steps) == ("gru", 8, 300)
+    given = WindowVAESettings(latents="step", latent_dim=5, steps=7)
+    assert (given.latents, given.latent_dim, given.steps) == ("step", 5, 7)
+    assert dataclasses.replace(donut, window=30).latent_dim == 8
+
+
 @pytest.mark.parametrize(
     ("make", "needle"),
     [
@@ -218,7 +230,7 @@ def test_batch_mode_trains_on_the_whole_series() -> None:
         (lambda: DetectorSettings(mode="online"), "unknown mode"),
         (lambda: DetectorSettings(risk=1.5), "risk must lie strictly between 0 and 1"),
         (lambda: WindowVAESettings(network="lstm"), "unknown series network"),
-        (lambda: WindowVAESettings(latents="step"), "latents per step need the gru network"),
+        (lambda: WindowVAESettings(network="donut", latents="step"), "latents per step need the gru network"),
     ],
 )
 def test_bad_settings_and_short_series(make, needle: str) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ Writes ``OUT/<detector name>/<category>/<series>.csv`` (``timestamp,anomaly_scor
 and ``OUT/<detector name>/timings.json``; series already written are skipped, so a run can be resumed.
 
     .venv/bin/python bench/series/nab_runs.py --data-dir ../shared/data --out /tmp/nab \\
-        --detector vae:window=120 --jobs 2
+        --detector vae:network=donut,window=120 --jobs 2
 """
 
 from __future__ import annotations

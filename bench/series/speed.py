@@ -40,8 +40,8 @@ def main() -> None:
     print("|---|---|---|---|")
     # the recurrent models train and score slowly on CPUs: 50 untimed training steps, one timed round
     models = (
-        ("donut", WindowVAESettings(steps=1500, threads=threads), args.rounds),
-        ("gru", WindowVAESettings(network="gru", steps=50, threads=threads), 1),
+        ("donut", WindowVAESettings(network="donut", steps=1500, threads=threads), args.rounds),
+        ("gru", WindowVAESettings(network="gru", latents="window", steps=50, threads=threads), 1),
         (
             "gru, latents per step",
             WindowVAESettings(network="gru", latents="step", latent_dim=3, steps=50, threads=threads),
@@ -58,7 +58,7 @@ def main() -> None:
         shown = ", ".join(f"{r:.2f}" for r in rounds)
         print(f"| {network} | all {POINTS:,} points | {statistics.median(rounds):.2f} | {shown} |", flush=True)
 
-    settings = DetectorSettings(model=WindowVAESettings(threads=threads))
+    settings = DetectorSettings(model=WindowVAESettings(network="donut", threads=threads))
     began = time.perf_counter()
     result = detect(values, settings)
     total = time.perf_counter() - began

@@ -114,30 +114,40 @@ def detect(
     values: np.ndarray, settings: DetectorSettings, make: Callable[[], WindowScorer] | None = None
 ) -> SeriesScores:
     """Scores of every point of ``values`` (N, C) on the series grid (NaN where missing), each model made by
-    ``make`` (default: a :class:`WindowVAE` of ``settings.model``)."""
-    make = make or (lambda: WindowVAE(settings.model))
+    ``make`` (default: a :class:`WindowVAE` of the settings :func:`plan` gives)."""
+    settings = plan(values, settings)
+    model = settings.model
+    make = make or (lambda: WindowVAE(model))
+    start = probationary_length(len(values)) if settings.mode == "causal" else 0
+    return _at_onsets(_segments(values, settings, make, start), settings.onset_span)
+
+
+def plan(values: np.ndarray, settings: DetectorSettings) -> DetectorSettings:
+    """The settings :func:`detect` runs with on ``values`` (N, C): a UserError where the series is too short for
+    them; in causal mode, the window shortened (with a warning) where the probationary period holds fewer than
+    ``MIN_TRAINING_WINDOWS`` windows to learn from."""
     window = settings.model.window
     if len(values) < window:
         raise UserError(
             f"the series has {len(values)} points but the window is {window}; use a shorter --window or a longer series"
         )
     if settings.mode == "batch":
-        return _at_onsets(_segments(values, settings, make, 0), settings.onset_span)
+        return settings
     start = probationary_length(len(values))
     fitting = start - int(CALIBRATION_FRACTION * start) - MIN_TRAINING_WINDOWS + 1  # the longest window that fits
-    if fitting < window:
-        if fitting < MIN_WINDOW:
-            raise UserError(
-                f"the probationary period ({start} points, 15 % of the series) is too short to learn from; give a "
-                "longer series, or use --batch"
-            )
-        warnings.warn(
-            f"the probationary period ({start} points, 15 % of the series) holds fewer than {MIN_TRAINING_WINDOWS} "
-            f"windows of {window} points to learn from: using windows of {fitting} points",
-            stacklevel=2,
+    if fitting >= window:
+        return settings
+    if fitting < MIN_WINDOW:
+        raise UserError(
+            f"the probationary period ({start} points, 15 % of the series) is too short to learn from; give a "
+            "longer series, or use --batch"
         )
-        settings = dataclasses.replace(settings, model=dataclasses.replace(settings.model, window=fitting))
-    return _at_onsets(_segments(values, settings, make, start), settings.onset_span)
+    warnings.warn(
+        f"the probationary period ({start} points, 15 % of the series) holds fewer than {MIN_TRAINING_WINDOWS} "
+        f"windows of {window} points to learn from: using windows of {fitting} points",
+        stacklevel=3,
+    )
+    return dataclasses.replace(settings, model=dataclasses.replace(settings.model, window=fitting))
 
 
 def _at_onsets(scores: SeriesScores, span: int) -> SeriesScores:
