@@ -214,11 +214,11 @@ def test_a_cosine_schedule_decays_the_rate_and_is_kept_on_save(tmp_path) -> None
     assert TabularVAE.load(tmp_path).settings.lr_schedule == "cosine"
 
 
-def test_without_epochs_a_fit_takes_450_epochs_or_min_steps_steps_if_more() -> None:
-    assert TabularVAE().steps(90) == 4500  # 90 rows: one batch a pass, so 4500 passes
-    assert TabularVAE(min_steps=6000).steps(90) == 6000
-    assert TabularVAE(min_steps=6000).steps(50_000) == 450 * 100  # 100 batches of 500: 450 epochs take more
-    assert TabularVAE(min_steps=6000, epochs=2).steps(90) == 2  # given epochs win
+def test_without_epochs_a_fit_takes_600_epochs_or_min_steps_steps_if_more() -> None:
+    assert TabularVAE().steps(90) == 6000  # 90 rows: one batch a pass, so 6000 passes
+    assert TabularVAE(min_steps=8000).steps(90) == 8000
+    assert TabularVAE(min_steps=8000).steps(50_000) == 600 * 100  # 100 batches of 500: 600 epochs take more
+    assert TabularVAE(min_steps=8000, epochs=2).steps(90) == 2  # given epochs win
 
 
 def test_more_draws_train_on_as_many_fresh_rows_in_the_same_steps() -> None:

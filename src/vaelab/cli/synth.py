@@ -50,7 +50,7 @@ def synth(
     save: Annotated[Path | None, Opt(help="also save the fitted model into this folder")] = None,
     kind: Annotated[list[str] | None, Opt(help="COLUMN=KIND overriding an inferred kind (count, ordinal, …)")] = None,
     epochs: Annotated[
-        int | None, Opt(help="training epochs [default: 450, or enough for 4500 steps on a small table]")
+        int | None, Opt(help="training epochs [default: 600, or enough for 6000 steps on a small table]")
     ] = None,
     continuous: Annotated[str, Opt(help="continuous columns: mixture (of Gaussians) | gaussian")] = "mixture",
     no_clip: Annotated[bool, Opt("--no-clip", help="let numbers leave their column's training range")] = False,

@@ -58,11 +58,11 @@ from vaelab.training import TrainSettings, fit
 from vaelab.training.trainer import check_ema_decay, check_lr_schedule
 
 SETTINGS_FILE = "tabular.json"
-# The training length when epochs are not given: 1.5 times TVAE's 300 epochs (Xu et al. 2019) and at least 4500
-# optimisation steps (a table of 500 rows: 4500 epochs). Chosen on 15 labelled ADBench tables against 300 and
-# 3000 (bench/synthetic/results.md).
-DEFAULT_EPOCHS = 450
-MIN_STEPS = 4500
+# The training length when epochs are not given: twice TVAE's 300 epochs (Xu et al. 2019) and at least 6000
+# optimisation steps (a table of 500 rows: 6000 epochs). Chosen on 15 labelled ADBench tables against 1 and 1.5
+# times that (bench/synthetic/results.md).
+DEFAULT_EPOCHS = 600
+MIN_STEPS = 6000
 FORMAT = "vaelab.tabular"
 
 
