@@ -85,9 +85,11 @@ def test_synth_from_a_saved_model_with_a_condition(saved: tuple[Path, Path], tmp
     assert json.loads(stdout)["conditions"] == {"colour": "red"}
     assert (pd.read_csv(out)["colour"] == "red").all()
     sharp = tmp_path / "sharp.csv"
-    code, _, err = vaelab(["synth", str(folder / "model"), "-n", "25", "--temperature", "0", "--out", str(sharp)])
+    code, _, err = vaelab(
+        ["synth", str(folder / "model"), "-n", "25", "--temperature", "0", "--chain-steps", "2", "--out", str(sharp)]
+    )
     assert code == 0, err
-    expected = TabularVAE.load(folder / "model").sample(25, random_state=0, temperature=0.0)
+    expected = TabularVAE.load(folder / "model").sample(25, random_state=0, temperature=0.0, chain_steps=2)
     assert pd.read_csv(sharp).equals(pd.read_csv(io.StringIO(expected.to_csv(index=False))))
 
 
@@ -123,6 +125,7 @@ def one_line(code: int, err: str, needle: str) -> None:
         (["--kind", "age=weird"], "column 'age': unknown kind 'weird'"),
         (["--sampling", "rare"], "sampling must be one of"),
         (["--temperature", "-1"], "--temperature must be at least 0"),
+        (["--chain-steps", "-1"], "--chain-steps must be at least 0"),
     ],
 )
 def test_synth_refuses_bad_options_before_fitting_and_writes_nothing(

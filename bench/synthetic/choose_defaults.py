@@ -17,7 +17,9 @@ learn ``label`` from the synthetic rows and predict the held-out 20 %, at most `
 same classifiers' F1 when they learn from the real training rows. The summary then adds the mean efficacy and its
 mean ratio to the real rows'. Tables whose held-out part has fewer than ``MIN_POSITIVES`` flagged rows are left
 out of an efficacy run: their F1 would be noise. ``--temperatures 1 0.5 0`` samples each fit at several sampling
-temperatures (``TabularVAE.sample(temperature=...)``), one record each, named ``VARIANT-tTAU``. A variant with
+temperatures (``TabularVAE.sample(temperature=...)``), one record each, named ``VARIANT-tTAU``; ``--chain-steps 0 1``
+likewise after that many steps of the encoder-decoder chain (``sample(chain_steps=...)``), ``VARIANT-cK``, and
+both together ``VARIANT-tTAU-cK``. A variant with
 ``method=tvae`` fits TVAE (``ctgan.TVAE()`` at its defaults, the 0/1 and text columns discrete) instead: the
 reference, run with the benchmark environment's Python (``bench/synthetic/setup_env.sh``).
 """
@@ -88,9 +90,9 @@ def run_one(
     max_rows: int,
     threads: int,
     max_test: int | None,
-    temperatures: list[float | None],
+    samplings: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """One fit, then one record per sampling temperature (None: the model's own setting)."""
+    """One fit, then one record per sampling: keyword arguments of ``TabularVAE.sample`` ({}: its settings)."""
     frame = frame_of(path, with_label=max_test is not None)
     order = np.random.default_rng(seed).permutation(len(frame))
     cut = int(0.8 * len(frame))
@@ -107,24 +109,24 @@ def run_one(
             tvae.set_random_state(seed)
             tvae.fit(train, discrete_columns=categorical)
             bounds: tuple[float | None, float | None] = (None, None)
-            temperatures = [None]
+            samplings = [{}]
 
-            def sample(temperature: float | None) -> pd.DataFrame:
+            def sample(**_: Any) -> pd.DataFrame:
                 return tvae.sample(len(train))
         else:
             model = TabularVAE(random_state=seed, threads=threads, **options).fit(train)
             bounds = (model.validation_bound_, model.marginal_bound_)
 
-            def sample(temperature: float | None) -> pd.DataFrame:
-                return model.sample(len(train), random_state=seed, temperature=temperature)
+            def sample(**sampling: Any) -> pd.DataFrame:
+                return model.sample(len(train), random_state=seed, **sampling)
 
     fit_seconds = time.perf_counter() - start
     real_efficacy = None
     if max_test is not None:
         real_efficacy = ml_efficacy(train, test, LABEL, 1, categorical, random_state=seed)["mean"]
     records = []
-    for temperature in temperatures:
-        synthetic = sample(temperature)
+    for sampling in samplings:
+        synthetic = sample(**sampling)
         efficacy = {}
         if max_test is not None:
             efficacy = {
@@ -148,9 +150,21 @@ def run_one(
     return records
 
 
-def variant_names(name: str, temperatures: list[float | None]) -> list[str]:
-    """The record names of one variant: the name itself, or one ``NAME-tTAU`` per sampling temperature."""
-    return [name if temperature is None else f"{name}-t{temperature:g}" for temperature in temperatures]
+SAMPLING_SUFFIXES = {"temperature": "t", "chain_steps": "c"}  # the record name's mark of each sampling argument
+
+
+def samplings_of(temperatures: list[float] | None, chain_steps: list[int] | None) -> list[dict[str, Any]]:
+    """Every combination of the given temperatures and chain steps, as ``TabularVAE.sample`` keyword arguments."""
+    return [
+        {key: value for key, value in (("temperature", t), ("chain_steps", c)) if value is not None}
+        for t in temperatures or [None]
+        for c in chain_steps or [None]
+    ]
+
+
+def variant_names(name: str, samplings: list[dict[str, Any]]) -> list[str]:
+    """The record names of one variant: one per sampling, ``NAME`` with ``-tTAU`` and ``-cK`` for what it sets."""
+    return [name + "".join(f"-{SAMPLING_SUFFIXES[k]}{v:g}" for k, v in sampling.items()) for sampling in samplings]
 
 
 def summary(out: Path, names: list[str]) -> None:
@@ -225,26 +239,32 @@ def main() -> None:
         nargs="+",
         help="sample each fit at these temperatures, one record each (VARIANT-tTAU); default: the model's setting",
     )
+    parser.add_argument(
+        "--chain-steps",
+        type=int,
+        nargs="+",
+        help="sample each fit after these numbers of chain steps, one record each (VARIANT-cK); default: the setting",
+    )
     parser.add_argument("--summary", action="store_true", help="only print the summary of OUT (of the --variant names)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
     max_test = args.max_test if args.efficacy else None
-    temperatures: list[float | None] = list(args.temperatures or [None])
+    samplings = samplings_of(args.temperatures, args.chain_steps)
     for variant in [] if args.summary else args.variant:
         name, options = parse_variant(variant)
-        names = variant_names(name, temperatures)
+        names = variant_names(name, samplings)
         for seed in args.seeds:
             for path in tables(args.data_dir, args.tables, args.efficacy):
                 targets = [args.out / f"{record_name}--{path.stem}--{seed}.json" for record_name in names]
                 if all(target.exists() for target in targets):
                     continue
-                records = run_one(path, seed, options, args.max_rows, args.threads, max_test, temperatures)
+                records = run_one(path, seed, options, args.max_rows, args.threads, max_test, samplings)
                 for record_name, target, record in zip(names, targets, records, strict=True):
                     target.write_text(json.dumps({"variant": record_name, "options": options, **record}, indent=2))
                     shapes, trends = record["column_shapes"], record["column_pair_trends"]
                     print(record_name, path.stem, seed, f"{shapes:.3f} {trends:.3f}", flush=True)
-    summary(args.out, [n for variant in args.variant for n in variant_names(parse_variant(variant)[0], temperatures)])
+    summary(args.out, [n for variant in args.variant for n in variant_names(parse_variant(variant)[0], samplings)])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ Methods: ``vaelab`` (``vaelab.TabularVAE``), ``tvae`` (``ctgan.TVAE`` at its def
 ``--sampling uniform`` fits it without training-by-sampling instead, into ``OUT/vaelab-uniform/`` and
 ``OUT/vaelab-uniform-cond/``; ``--setting latent_dim=64`` (repeatable) sets any other ``TabularVAE``
 argument, into ``OUT/vaelab-latent_dim=64/``; ``--temperatures 0.5 0`` also samples each vaelab fit at those
-sampling temperatures, into ``OUT/vaelab-t0.5/`` and ``OUT/vaelab-t0/``.
+sampling temperatures, into ``OUT/vaelab-t0.5/`` and ``OUT/vaelab-t0/``, and ``--chain-steps 1 3`` after that many
+steps of the encoder-decoder chain, into ``OUT/vaelab-c1/`` and ``OUT/vaelab-c3/`` (both: ``OUT/vaelab-t0.5-c1/``).
 """
 
 from __future__ import annotations
@@ -51,12 +52,12 @@ def fit_and_sample(
     seed: int,
     epochs: int | None,
     settings: dict[str, Any] | None = None,
-    temperatures: Sequence[float] = (),
+    samplings: Sequence[dict[str, Any]] = (),
 ):
     """Fit ``method`` on ``train`` and sample ``len(train)`` rows; returns (table, fit_s, sample_s, epochs), where
     vaelab's table is a triple: the unconditional rows, the rows sampled with each of ``CONDITIONS`` (by suffix),
-    and one more unconditional table per sampling temperature in ``temperatures``. ``settings``: further ``TabularVAE``
-    arguments."""
+    and one more unconditional table per item of ``samplings`` (``TabularVAE.sample`` arguments), by the folder
+    suffix its arguments make. ``settings``: further ``TabularVAE`` arguments."""
     import torch
 
     random.seed(seed)
@@ -97,8 +98,10 @@ def fit_and_sample(
         synth = model.sample(n, random_state=seed)
         sample_s = time.perf_counter() - start
         conditioned = {suffix: model.sample(n, conditions=c, random_state=seed) for suffix, c in CONDITIONS.items()}
-        tempered = {t: model.sample(n, random_state=seed, temperature=t) for t in temperatures}
-        return (synth, conditioned, tempered), fit_s, sample_s, model.settings.epochs
+        from choose_defaults import variant_names
+
+        resampled = {variant_names("", [s])[0]: model.sample(n, random_state=seed, **s) for s in samplings}
+        return (synth, conditioned, resampled), fit_s, sample_s, model.settings.epochs
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -163,10 +166,15 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     train = full if args.rows is None else full.sample(n=args.rows, random_state=seed).reset_index(drop=True)
     print(f"{args.method} seed {seed}: fitting on {len(train)} rows", flush=True)
     found_versions = versions(args.method)  # before the fit: the repository's HEAD may move during a long run
-    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, settings, args.temperatures)
-    tempered: dict[float, pd.DataFrame] = {}
+    samplings = []
+    if args.temperatures or args.chain_steps:
+        from choose_defaults import samplings_of
+
+        samplings = samplings_of(args.temperatures, args.chain_steps)
+    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, settings, samplings)
+    resampled: dict[str, pd.DataFrame] = {}
     if args.method == "vaelab":
-        synth, conditioned, tempered = synth
+        synth, conditioned, resampled = synth
         for suffix, table in conditioned.items():
             write_table(table, args.out / f"{name}-{suffix}" / f"seed{seed}.csv")
     record = {
@@ -185,10 +193,10 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
         "machine_busy": args.busy,
         "versions": found_versions,
     }
-    for temperature, table in tempered.items():  # the same fit sampled at another temperature: its own folder
-        other = args.out / f"{name}-t{temperature:g}"
+    for sampling, (suffix, table) in zip(samplings, resampled.items(), strict=True):  # the same fit: own folder
+        other = args.out / f"{name}{suffix}"
         write_table(table, other / f"seed{seed}.csv")
-        (other / f"seed{seed}.json").write_text(json.dumps({**record, "temperature": temperature}, indent=2) + "\n")
+        (other / f"seed{seed}.json").write_text(json.dumps({**record, **sampling}, indent=2) + "\n")
     write_table(pd.DataFrame(synth), csv_path)
     json_path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"{args.method} seed {seed}: fit {fit_s:.1f} s, sample {sample_s:.1f} s -> {csv_path}", flush=True)
@@ -208,6 +216,13 @@ def main(argv: list[str] | None = None) -> None:
         nargs="*",
         default=[],
         help="vaelab: also sample the same fit at these temperatures, into OUT/<folder>-tTAU/",
+    )
+    parser.add_argument(
+        "--chain-steps",
+        type=int,
+        nargs="*",
+        default=[],
+        help="vaelab: also sample the same fit after these numbers of chain steps, into OUT/<folder>-cK/",
     )
     parser.add_argument("--setting", action="append", default=[], help="vaelab: NAME=VALUE, a TabularVAE argument")
     parser.add_argument("--busy", action="store_true", help="record that other jobs shared the machine (timings)")

@@ -69,6 +69,13 @@ def synth(
             "0 takes the most probable (as TVAE does) [default: the model's, 1]",
         ),
     ] = None,
+    chain_steps: Annotated[
+        int | None,
+        Opt(
+            help="steps of the encoder-decoder chain (z ~ q(z|x), x ~ p(x|z)) each row takes after its draw from "
+            "the prior [default: the model's, 0]",
+        ),
+    ] = None,
     seed: Annotated[int, Opt(help="seed of training and sampling")] = 0,
     as_json: Annotated[bool, Opt("--json", help="print a summary as JSON on stdout")] = False,
 ) -> None:
@@ -84,6 +91,8 @@ def synth(
         raise UserError("give either --data FILE.csv (fit, then sample) or a saved model folder, not both")
     if temperature is not None and temperature < 0:
         raise UserError(f"--temperature must be at least 0, not {temperature}")
+    if chain_steps is not None and chain_steps < 0:
+        raise UserError(f"--chain-steps must be at least 0, not {chain_steps}")
     conditions = parse_pairs(condition or [], "--condition", "income=>50K")
     caught: list[warnings.WarningMessage] = []
     if model_dir is not None:
@@ -123,7 +132,9 @@ def synth(
         if save is not None:
             estimator.save(save)
             atomic_write_text(save / DATA_FILE, json.dumps({"data": str(data.resolve())}))
-    synthetic = estimator.sample(rows, conditions=conditions, random_state=seed, temperature=temperature)
+    synthetic = estimator.sample(
+        rows, conditions=conditions, random_state=seed, temperature=temperature, chain_steps=chain_steps
+    )
     atomic_write_text(out, synthetic.to_csv(index=False))
     summary.update({"out": str(out), "rows": rows, "conditions": conditions})
     if as_json:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -352,6 +353,18 @@ class VAE(nn.Module):
             y = torch.randint(self.num_classes, (n,), device=self._device())
         z = self.prior_sample(n, y)  # (n, D)
         return self.examples(z, y, mean, decoding)
+
+    def chain(
+        self, x: torch.Tensor, y: torch.Tensor | None, steps: int, draw: Callable[[torch.Tensor], torch.Tensor]
+    ) -> torch.Tensor:
+        """Rows ``x: (B, *data_shape)`` after ``steps`` steps of the Markov chain z ~ q(z | x, y), x = draw(z),
+        where ``draw`` samples p(x | z, y) (as the caller decodes: tempered, given cells written). With the
+        exact posterior this is Gibbs sampling of p(x, z), which leaves p(x) unchanged; with an encoder it is the
+        pseudo-Gibbs chain of Rezende et al. 2014 (§5.2, appendix F), which moves rows drawn from the prior
+        towards the codes the encoder gives the data."""
+        for _ in range(steps):
+            x = draw(self.encode(x, y).sample())
+        return x
 
     @torch.inference_mode()
     def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -11,6 +11,7 @@ p(x | z, income = >50K) without rejection sampling.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -111,6 +112,8 @@ class TabularSettings:
     # sampling temperature of every discrete choice (categories, 0/1 cells, ordinal levels, a mixture cell's
     # component): 1 draws from the model, 0 takes the most probable choice as TVAE does (distributions/tempered.py)
     temperature: float = 1.0
+    # steps of the Markov chain z ~ q(z | x), x ~ p(x | z) each sampled row takes after its prior draw (sample)
+    chain_steps: int = 0
     kinds: Mapping[str, str] = field(default_factory=dict)  # column -> kind, overriding the inferred one
     random_state: int = 0
     threads: int | None = None
@@ -128,6 +131,8 @@ class TabularSettings:
             raise UserError(f"min_scale must be positive, not {self.min_scale}")
         if self.temperature < 0:
             raise UserError(f"temperature must be at least 0, not {self.temperature}")
+        if self.chain_steps < 0:
+            raise UserError(f"chain_steps must be at least 0, not {self.chain_steps}")
         if self.beta <= 0:
             raise UserError(f"beta must be positive, not {self.beta}")
         if not 0 <= self.validation < 1:
@@ -345,19 +350,26 @@ class TabularVAE:
         conditions: Mapping[str, Any] | None = None,
         random_state: int | None = None,
         temperature: float | None = None,
+        chain_steps: int | None = None,
     ) -> pd.DataFrame:
         """``n`` synthetic rows as a DataFrame with the fitted columns, order and dtypes: z ~ p(z), then each
         cell drawn from p(x | z, conditions). ``conditions`` maps categorical columns to the value every row
         must take; the other columns follow the model's conditional distribution given them. After training-by-
         sampling, rows without ``conditions`` are each conditioned on one column's category drawn with the real
         frequencies (Xu et al. 2019 §4.3). ``temperature`` (default: the setting) sharpens every discrete
-        choice given z: 1 draws from the model, 0 takes the most probable category, level or mixture component."""
+        choice given z: 1 draws from the model, 0 takes the most probable category, level or mixture component.
+        ``chain_steps`` (default: the setting) moves each row that many steps along the Markov chain
+        z ~ q(z | x, y), x ~ p(x | z, y) (Rezende et al. 2014, §5.2 and appendix F), from the prior's draw
+        towards the codes the encoder gives real rows."""
         model = self._fitted()
         if n < 1:
             raise UserError(f"n must be at least 1, not {n}")
         temperature = self.settings.temperature if temperature is None else temperature
         if temperature < 0:
             raise UserError(f"temperature must be at least 0, not {temperature}")
+        chain_steps = self.settings.chain_steps if chain_steps is None else chain_steps
+        if chain_steps < 0:
+            raise UserError(f"chain_steps must be at least 0, not {chain_steps}")
         seed = self.settings.random_state if random_state is None else random_state
         y = self._condition_rows(n, conditions or {}, np.random.default_rng(seed))
         with torch_threads(self.settings.threads), isolated_global_rng(next(model.parameters()).device):
@@ -368,16 +380,23 @@ class TabularVAE:
                 for start in range(0, n, 4096):
                     size = min(4096, n - start)
                     part = None if y is None else y[start : start + size]
-                    z = model.prior_sample(size, part)
-                    p_x = model.decode(z, part)
-                    assert isinstance(p_x, ColumnsDistribution)
-                    chunks.append(p_x.tempered(temperature).sample().cpu().numpy())
+                    draw = functools.partial(self._draw, model, y=part, temperature=temperature)
+                    x_part = model.chain(draw(model.prior_sample(size, part)), part, chain_steps, draw)
+                    chunks.append(x_part.cpu().numpy())
         x = np.concatenate(chunks).astype(np.float64)
-        if y is not None:  # a given category is written as given
-            given = y.cpu().numpy()
-            x[:, self.condition_columns_] = np.where(np.isnan(given), x[:, self.condition_columns_], given)
         decoded = decode_columns(x, self.features_, clip=self.settings.clip)
         return columns_frame(decoded, self.dtypes_, [f.name for f in self.features_])
+
+    def _draw(self, model: VAE, z: torch.Tensor, y: torch.Tensor | None, temperature: float) -> torch.Tensor:
+        """Rows ``(B, columns)`` in model space drawn from p(x | z, y) at ``temperature``, every category given
+        in the condition ``y: (B, C)`` (NaN: not given) written as given."""
+        p_x = model.decode(z, y)
+        assert isinstance(p_x, ColumnsDistribution)
+        x = p_x.tempered(temperature).sample()
+        if y is not None:
+            columns = self.condition_columns_
+            x[:, columns] = torch.where(torch.isnan(y), x[:, columns], y.to(x.dtype))
+        return x
 
     def _condition_rows(self, n: int, conditions: Mapping[str, Any], rng: np.random.Generator) -> torch.Tensor | None:
         """The condition tensor ``(n, C)`` (NaN for columns not given): ``conditions`` in every row, or after
