@@ -56,8 +56,8 @@ def fit_and_sample(
 ):
     """Fit ``method`` on ``train`` and sample ``len(train)`` rows; returns (table, fit_s, sample_s, epochs), where
     vaelab's table is a triple: the unconditional rows, the rows sampled with each of ``CONDITIONS`` (by suffix),
-    and one more unconditional table per item of ``samplings`` (``TabularVAE.sample`` arguments), by the folder
-    suffix its arguments make. ``settings``: further ``TabularVAE`` arguments."""
+    and one more unconditional table per item of ``samplings`` (``TabularVAE.sample`` arguments), in their order.
+    ``settings``: further ``TabularVAE`` arguments."""
     import torch
 
     random.seed(seed)
@@ -98,9 +98,7 @@ def fit_and_sample(
         synth = model.sample(n, random_state=seed)
         sample_s = time.perf_counter() - start
         conditioned = {suffix: model.sample(n, conditions=c, random_state=seed) for suffix, c in CONDITIONS.items()}
-        from choose_defaults import variant_names
-
-        resampled = {variant_names("", [s])[0]: model.sample(n, random_state=seed, **s) for s in samplings}
+        resampled = [model.sample(n, random_state=seed, **sampling) for sampling in samplings]
         return (synth, conditioned, resampled), fit_s, sample_s, model.settings.epochs
     raise ValueError(f"unknown method {method!r}")
 
@@ -166,13 +164,15 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
     train = full if args.rows is None else full.sample(n=args.rows, random_state=seed).reset_index(drop=True)
     print(f"{args.method} seed {seed}: fitting on {len(train)} rows", flush=True)
     found_versions = versions(args.method)  # before the fit: the repository's HEAD may move during a long run
-    samplings = []
+    samplings: list[dict[str, Any]] = []
+    suffixes: list[str] = []
     if args.temperatures or args.chain_steps:
-        from choose_defaults import samplings_of
+        from choose_defaults import samplings_of, variant_names
 
         samplings = samplings_of(args.temperatures, args.chain_steps)
+        suffixes = variant_names("", samplings)
     synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, settings, samplings)
-    resampled: dict[str, pd.DataFrame] = {}
+    resampled: list[pd.DataFrame] = []
     if args.method == "vaelab":
         synth, conditioned, resampled = synth
         for suffix, table in conditioned.items():
@@ -193,7 +193,7 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
         "machine_busy": args.busy,
         "versions": found_versions,
     }
-    for sampling, (suffix, table) in zip(samplings, resampled.items(), strict=True):  # the same fit: own folder
+    for sampling, suffix, table in zip(samplings, suffixes, resampled, strict=True):  # the same fit: own folder
         other = args.out / f"{name}{suffix}"
         write_table(table, other / f"seed{seed}.csv")
         (other / f"seed{seed}.json").write_text(json.dumps({**record, **sampling}, indent=2) + "\n")

@@ -72,6 +72,14 @@ def epochs_for_steps(steps: int, rows: int, batch_size: int) -> int:
     return max(1, math.ceil(steps / math.ceil(rows / min(batch_size, rows))))
 
 
+def check_sampling(temperature: float, chain_steps: int) -> None:
+    """UserError unless the sampling temperature and the chain's steps are at least 0 (setting or argument)."""
+    if temperature < 0:
+        raise UserError(f"temperature must be at least 0, not {temperature}")
+    if chain_steps < 0:
+        raise UserError(f"chain_steps must be at least 0, not {chain_steps}")
+
+
 class WorseThanMarginalsWarning(UserWarning):
     """The fitted model scores held-out rows below independent per-column marginals."""
 
@@ -129,10 +137,7 @@ class TabularSettings:
             raise UserError(f"epochs must be at least 1, not {self.epochs}")
         if self.min_scale <= 0:
             raise UserError(f"min_scale must be positive, not {self.min_scale}")
-        if self.temperature < 0:
-            raise UserError(f"temperature must be at least 0, not {self.temperature}")
-        if self.chain_steps < 0:
-            raise UserError(f"chain_steps must be at least 0, not {self.chain_steps}")
+        check_sampling(self.temperature, self.chain_steps)
         if self.beta <= 0:
             raise UserError(f"beta must be positive, not {self.beta}")
         if not 0 <= self.validation < 1:
@@ -365,11 +370,8 @@ class TabularVAE:
         if n < 1:
             raise UserError(f"n must be at least 1, not {n}")
         temperature = self.settings.temperature if temperature is None else temperature
-        if temperature < 0:
-            raise UserError(f"temperature must be at least 0, not {temperature}")
         chain_steps = self.settings.chain_steps if chain_steps is None else chain_steps
-        if chain_steps < 0:
-            raise UserError(f"chain_steps must be at least 0, not {chain_steps}")
+        check_sampling(temperature, chain_steps)
         seed = self.settings.random_state if random_state is None else random_state
         y = self._condition_rows(n, conditions or {}, np.random.default_rng(seed))
         with torch_threads(self.settings.threads), isolated_global_rng(next(model.parameters()).device):
