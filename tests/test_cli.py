@@ -141,6 +141,11 @@ def _assert_clean_error(code: int, err: str, *needles: str) -> None:
         ),
         (lambda: np.zeros((20, 6), np.float32), ["--model", "nonsense"], ["unknown model", "vae"]),
         (lambda: np.zeros((20, 6), np.float32), ["--set", "train.epochs=-1"], ["train.epochs"]),
+        (
+            lambda: np.zeros((20, 6), np.float32),
+            ["--set", "train.lr_schedule=cosine-time"],
+            ["'cosine-time'", "train.max_minutes"],
+        ),
     ],
 )
 def test_bad_training_input_is_one_line_and_writes_nothing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from pathlib import Path
 
@@ -222,8 +223,41 @@ def test_weight_averaging_needs_a_decay_between_0_and_1() -> None:
 
 
 def test_an_unknown_learning_rate_schedule_is_one_line_naming_the_choices() -> None:
-    with pytest.raises(UserError, match="lr_schedule must be 'constant' or 'cosine', not 'linear'"):
+    with pytest.raises(UserError, match="lr_schedule must be 'constant', 'cosine' or 'cosine-time', not 'linear'"):
         fit(tiny_vae(), ELBO(), binary_data(), None, dataclasses.replace(SETTINGS, lr_schedule="linear"))
+
+
+def test_the_time_cosine_follows_the_budget_clock() -> None:
+    from vaelab.training.trainer import BudgetClock, _make_lr_schedule
+
+    settings = dataclasses.replace(SETTINGS, lr=0.1, lr_schedule="cosine-time", max_minutes=1.0)
+    optimizer = torch.optim.SGD(tiny_vae().parameters(), lr=settings.lr)
+    clock = BudgetClock()
+    schedule = _make_lr_schedule(optimizer, settings, total_steps=1, clock=clock)
+    rates = []
+    for spent_s in (15.0, 30.0, 45.0, 60.0, 90.0):  # t / budget = 1/4, 1/2, 3/4, 1, past the end
+        clock.spent_s = spent_s
+        optimizer.step()
+        schedule.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    expected = [0.1 * (1 + np.cos(np.pi * f)) / 2 for f in (0.25, 0.5, 0.75, 1.0, 1.0)]
+    assert rates == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_time_cosine_run_ends_its_budget_near_a_rate_of_0() -> None:
+    settings = TrainSettings(epochs=10_000, batch_size=32, lr=3e-3, progress=False)
+    settings = dataclasses.replace(settings, lr_schedule="cosine-time", max_minutes=0.02)  # 1.2 s
+    result = fit(tiny_vae(), ELBO(), binary_data(), None, settings)
+    rates = [r["lr"] for r in result.history]
+    assert result.stopped_early and len(rates) > 2  # the budget, not the epochs, ended it
+    assert all(a >= b for a, b in itertools.pairwise(rates)) and rates[0] < 3e-3
+    assert rates[-1] < 0.01 * 3e-3  # without validation passes the last step falls at the budget's end
+
+
+def test_a_time_cosine_without_a_budget_is_one_line() -> None:
+    settings = dataclasses.replace(SETTINGS, lr_schedule="cosine-time")
+    with pytest.raises(UserError, match="'cosine-time' anneals over a wall-clock budget: set train"):
+        fit(tiny_vae(), ELBO(), binary_data(), None, settings)
 
 
 def test_max_minutes_is_a_wall_clock_budget_summed_over_resumes(tmp_path: Path) -> None:

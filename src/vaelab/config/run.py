@@ -44,6 +44,7 @@ from vaelab.training.distributed import Distributed, setup
 from vaelab.training.resume import changed_settings
 from vaelab.training.run_directory import RunDirectory
 from vaelab.training.tensorboard import TensorBoardLogger
+from vaelab.training.trainer import check_lr_schedule
 
 # With no --epochs, train for at least this many optimisation steps (10 to 200 epochs): enough for a
 # small dataset such as digits to give recognisable samples, and 10 epochs on MNIST-sized data.
@@ -116,6 +117,7 @@ def labelled_subset(train: ArrayDataset, data: DataConfig) -> ArrayDataset:
 def train_from_config(
     config: RunConfig, out: Path | None = None, resume: bool = False, progress: bool = True, bar: bool = True
 ) -> TrainedRun:
+    check_lr_schedule(config.train.lr_schedule, config.train.max_minutes)  # before the data are read
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     train = labelled_subset(load_split(config, "train"), config.data)

@@ -80,7 +80,8 @@ class TrainConfig(_Strict):
     lr: float | None = Field(None, gt=0)  # None: 1e-3, or 0.01 for a graph's whole-graph steps (Kipf & Welling 2016)
     optimizer: Literal["adam", "adamw"] = "adam"
     weight_decay: float = Field(0.0, ge=0)
-    lr_schedule: Literal["constant", "cosine"] = "constant"
+    # cosine: annealed to 0 over the run's steps; cosine-time: over train.max_minutes of wall-clock time
+    lr_schedule: Literal["constant", "cosine", "cosine-time"] = "constant"
     grad_clip: float | None = Field(None, gt=0)
     patience: int | None = Field(None, ge=1)
     seed: int = 0

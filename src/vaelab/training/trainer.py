@@ -59,7 +59,7 @@ class TrainSettings:
     lr: float = 1e-3
     optimizer: str = "adam"  # "adam" | "adamw"
     weight_decay: float = 0.0
-    lr_schedule: str = "constant"  # "constant" | "cosine"
+    lr_schedule: str = "constant"  # "constant" | "cosine" (over the steps) | "cosine-time" (over max_minutes)
     grad_clip: float | None = None
     patience: int | None = None  # epochs without improvement of the validation `monitor` before stopping
     monitor: str = "elbo"  # a validation term, higher is better; "-NAME": lower is better ("-loss": the objective)
@@ -107,18 +107,49 @@ def _make_optimizer(model: torch.nn.Module, settings: TrainSettings, device: tor
     )
 
 
-def check_lr_schedule(name: str) -> None:
-    """UserError unless ``name`` is one of the trainer's learning-rate schedules."""
-    if name not in ("constant", "cosine"):
-        raise UserError(f"lr_schedule must be 'constant' or 'cosine', not {name!r}")
+def check_lr_schedule(name: str, max_minutes: float | None = None) -> None:
+    """UserError unless ``name`` is one of the trainer's learning-rate schedules, with the budget it needs."""
+    if name not in ("constant", "cosine", "cosine-time"):
+        raise UserError(f"lr_schedule must be 'constant', 'cosine' or 'cosine-time', not {name!r}")
+    if name == "cosine-time" and max_minutes is None:
+        raise UserError("lr_schedule 'cosine-time' anneals over a wall-clock budget: set train.max_minutes too")
+
+
+class BudgetClock:
+    """Seconds of training and validation a run has spent, resumes included: what ``max_minutes`` counts."""
+
+    def __init__(self) -> None:
+        self.spent_s = 0.0  # the finished epochs' seconds
+        self.epoch_started: float | None = None  # perf_counter() at the start of the running epoch
+
+    def start_epoch(self) -> float:
+        self.epoch_started = time.perf_counter()
+        return self.epoch_started
+
+    def end_epoch(self, seconds: float) -> None:
+        self.spent_s += seconds
+        self.epoch_started = None
+
+    def seconds(self) -> float:
+        running = 0.0 if self.epoch_started is None else time.perf_counter() - self.epoch_started
+        return self.spent_s + running
 
 
 def _make_lr_schedule(
-    optimizer: torch.optim.Optimizer, settings: TrainSettings, total_steps: int
+    optimizer: torch.optim.Optimizer, settings: TrainSettings, total_steps: int, clock: BudgetClock
 ) -> torch.optim.lr_scheduler.LRScheduler:
-    check_lr_schedule(settings.lr_schedule)
+    """The rate's schedule, stepped once per optimisation step. "cosine" anneals it to 0 over ``total_steps``
+    (Loshchilov & Hutter 2017, eq. 5, one cycle); "cosine-time" follows the same curve over the wall-clock
+    budget instead, lr_t = lr · (1 + cos(π · min(1, t / budget))) / 2, so it reaches 0 when the budget ends
+    whatever the machine's speed."""
+    check_lr_schedule(settings.lr_schedule, settings.max_minutes)
     if settings.lr_schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, total_steps))
+    if settings.lr_schedule == "cosine-time":
+        budget_s = 60 * cast(float, settings.max_minutes)
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min(1.0, clock.seconds() / budget_s)))
+        )
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 
 
@@ -208,7 +239,10 @@ def fit(
     valid_batches = None if valid is None else make_batches(valid, max(settings.batch_size, 512), device, None)
     total_steps = settings.epochs * len(train_batches)
     optimizer = _make_optimizer(model, settings, device)
-    lr_schedule = _make_lr_schedule(optimizer, settings, total_steps)
+    if processes.enabled and settings.lr_schedule == "cosine-time":
+        raise UserError("lr_schedule 'cosine-time' reads each process's own clock: use 'cosine' under torchrun")
+    clock = BudgetClock()
+    lr_schedule = _make_lr_schedule(optimizer, settings, total_steps, clock)
     if isinstance(objective, BindableObjective):
         objective = objective.bind(model, len(train))
     if isinstance(objective, LabelledShareObjective):
@@ -238,13 +272,13 @@ def fit(
 
     # The wall-clock budget ends an epoch early enough that its validation pass still fits in it.
     budget_s = math.inf if settings.max_minutes is None else 60 * settings.max_minutes
-    spent_s = sum(record["time_s"] for record in result.history)
+    clock.spent_s = sum(record["time_s"] for record in result.history)
     valid_s = 0.0
     reports = settings.progress and processes.is_main
     live_bar = reports and settings.bar and sys.stderr.isatty()  # a captured stderr gets lines, not a bar
     model.train()
     for epoch in range(start_epoch + 1, settings.epochs + 1):
-        started = last_line = time.perf_counter()
+        started = last_line = clock.start_epoch()
         sums = _TermSums()
         bar = tqdm(
             train_batches,
@@ -275,7 +309,7 @@ def fit(
                 terms = {**terms, "discriminator_loss": discriminator_loss.expand(len(batch))}
             sums.add(out.loss, terms)
             step += 1
-            out_of_time = spent_s + time.perf_counter() - started + valid_s >= budget_s
+            out_of_time = clock.seconds() + valid_s >= budget_s
             if out_of_time or (settings.max_steps is not None and step >= settings.max_steps):
                 result.stopped_early = True
                 break
@@ -300,7 +334,7 @@ def fit(
             record["valid"] = evaluate_objective(evaluated, objective, valid_batches, processes)
             valid_s = time.perf_counter() - started - record["train_time_s"]
         record["time_s"] = round(time.perf_counter() - started, 3)
-        spent_s += record["time_s"]
+        clock.end_epoch(record["time_s"])
         result.history.append(record)
 
         monitored_terms = record.get("valid", record["train"])
