@@ -80,6 +80,14 @@ def test_resume_needs_an_existing_run_under_torchrun(tmp_path: Path, flag: str) 
     assert "--resume needs --out" in done.stderr
 
 
+def test_a_time_cosine_is_refused_under_torchrun(tmp_path: Path) -> None:
+    schedule = ["--set", "train.lr_schedule=cosine-time", "--set", "train.max_minutes=1"]
+    done = train(tmp_path / "run", *schedule, processes=2)
+    assert done.returncode != 0
+    assert "error: lr_schedule 'cosine-time' reads each process's own clock: use 'cosine' under torchrun" in done.stderr
+    assert not (tmp_path / "run" / "checkpoint.safetensors").exists()
+
+
 @pytest.mark.slow  # about 20 s per model on 2 cores
 @pytest.mark.parametrize("model", ["factor-vae", "aae"])
 def test_objectives_with_a_discriminator_train_and_resume_in_two_gloo_processes(tmp_path: Path, model: str) -> None:
