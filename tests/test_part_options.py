@@ -64,7 +64,7 @@ def test_a_run_config_with_flat_fields_and_nulls_still_resolves() -> None:
     spec = model_spec(config, DIGITS_LIKE)
     assert spec["model"]["posterior"] == {"name": "planar", "min_scale": 0.01, "steps": 7}
     assert spec["model"]["prior"] == {"name": "standard-normal"}  # the preset's prior takes no components
-    assert spec["model"]["network"] == {"name": "mlp", "hidden_dims": [64]}
+    assert spec["model"]["network"] == {"name": "mlp", "hidden_dims": [64], "continuous_input": "standardised"}
 
 
 def test_a_later_layer_sets_options_and_keeps_the_earlier_name() -> None:
@@ -83,7 +83,8 @@ def test_a_later_layer_sets_options_and_keeps_the_earlier_name() -> None:
 def test_options_a_named_part_does_not_take_are_one_line_errors() -> None:
     data = ArrayDataset(np.zeros((4, 3), np.float32), None, None, "table")
     with pytest.raises(
-        UserError, match=r"model.network.channels does not apply to the mlp network \(it takes hidden_dims\)"
+        UserError,
+        match=r"model.network.channels does not apply to the mlp network \(it takes hidden_dims, continuous_input\)",
     ):
         model_spec(ModelConfig.model_validate({"network": {"name": "mlp", "channels": [4]}}), data)
     with pytest.raises(UserError, match=r"bad config value for model.likelihood.scale"):
@@ -91,6 +92,7 @@ def test_options_a_named_part_does_not_take_are_one_line_errors() -> None:
     with pytest.raises(UserError, match="unknown prior 'cauchy'"):
         model_spec(ModelConfig.model_validate({"prior": "cauchy"}), data)
     auto = model_spec(ModelConfig.model_validate({"network": {"channels": [4], "hidden_dims": [5]}}), data)
-    assert auto["model"]["network"] == {"name": "mlp", "hidden_dims": [5]}  # auto: the chosen part's options apply
+    network = {"name": "mlp", "hidden_dims": [5], "continuous_input": "standardised"}
+    assert auto["model"]["network"] == network  # auto: the chosen part's options apply
     with pytest.raises(UserError, match=r"bad config value for model.network"):
         resolve_config({"model": {"network": 5}})

@@ -218,6 +218,9 @@ Widths = Annotated[list[Width], Field(min_length=1, max_length=MAX_LAYERS)]
 
 class MLPOptions(Options):
     hidden_dims: Widths = [400]  # encoder widths; the decoder mirrors
+    # tables: how the encoder reads a (standardised) continuous column; asinh keeps values near 0 and compresses
+    # heavy tails logarithmically, so that rare extreme values do not swamp the first layer
+    continuous_input: Literal["standardised", "asinh"] = "standardised"
 
 
 class ConvOptions(Options):
@@ -232,9 +235,12 @@ def _mlp(options: MLPOptions, context: BuildContext) -> Networks:
         raise UserError("a graph needs a graph network: --network gcn (auto picks it)")
     decoder_in = context.latent_dim + context.condition_dim
     if context.columns is None:
+        if options.continuous_input != "standardised":
+            raise UserError("network.continuous_input applies to tables of columns; these data are not one")
         shape = encoder_input_shape(context.data_shape, context.mask_input)
         return Networks(*mlp_pair(shape, options.hidden_dims, decoder_in, context.param_shape))
-    encoding = ColumnEncoding(context.columns, with_mask=context.mask_input)  # a table's categories enter one-hot
+    # a table's categories enter one-hot
+    encoding = ColumnEncoding(context.columns, context.mask_input, asinh=options.continuous_input == "asinh")
     encoder, decoder, features = mlp_pair((encoding.width,), options.hidden_dims, decoder_in, context.param_shape)
     return Networks(nn.Sequential(encoding, encoder), decoder, features)
 

@@ -25,8 +25,9 @@ class ColumnEncoding(nn.Module):
 
     Categorical columns become one-hot vectors (a category index is not a number to interpolate); counts
     ``log1p(count)`` (so a large count cannot swamp the first layer); ordinal levels ``k / (levels - 1)``;
-    continuous (already standardised) and binary values pass as they are. The numbers come first, then the
-    one-hot blocks, all written by one scatter.
+    continuous (already standardised) values as they are, or with ``asinh`` as ``asinh(value)`` (the same near
+    0, logarithmic in the tails); binary values as they are. The numbers come first, then the one-hot blocks, all
+    written by one scatter.
 
     ``with_mask``: the input is ``(B, 2 D)``, the row and then its observation mask (``MissingInput``); a
     missing category is then no category (an all-zero block), and the mask is appended to the output.
@@ -37,9 +38,10 @@ class ColumnEncoding(nn.Module):
     top: torch.Tensor  # (C,) each categorical column's last category index
     starts: torch.Tensor  # (C,) where each one-hot block starts in the output
     counts: torch.Tensor  # (D_numbers,) bool: count columns (log1p)
+    squashed: torch.Tensor  # (D_numbers,) bool: continuous columns read through asinh
     divisor: torch.Tensor  # (D_numbers,) levels - 1 for ordinal columns, else 1
 
-    def __init__(self, features: Sequence[Feature], with_mask: bool = False) -> None:
+    def __init__(self, features: Sequence[Feature], with_mask: bool = False, asinh: bool = False) -> None:
         super().__init__()
         self.with_mask = with_mask
         kinds = [f.kind for f in features]
@@ -53,6 +55,8 @@ class ColumnEncoding(nn.Module):
         starts = one_hot_positions(sizes) + len(numeric) if sizes else torch.zeros(0, dtype=torch.long)
         self.register_buffer("starts", starts, persistent=False)
         self.register_buffer("counts", torch.tensor([kinds[j] == "count" for j in numeric]), persistent=False)
+        squashed = [asinh and kinds[j] == "continuous" for j in numeric]
+        self.register_buffer("squashed", torch.tensor(squashed, dtype=torch.bool), persistent=False)
         divisor = [float((features[j].levels or 2) - 1) if kinds[j] == "ordinal" else 1.0 for j in numeric]
         self.register_buffer("divisor", torch.tensor(divisor), persistent=False)
 
@@ -63,6 +67,7 @@ class ColumnEncoding(nn.Module):
         out = x.new_zeros(*x.shape[:-1], self.width)
         values = x[..., self.numeric]
         values = torch.where(self.counts, torch.log1p(values.clamp_min(0)), values) / self.divisor
+        values = torch.where(self.squashed, torch.asinh(values), values)
         out[..., : values.shape[-1]] = values
         if self.categorical.numel():
             index = torch.minimum(x[..., self.categorical].round().long().clamp_min(0), self.top) + self.starts

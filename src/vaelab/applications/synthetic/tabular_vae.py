@@ -90,6 +90,7 @@ class TabularSettings:
 
     latent_dim: int = 16
     hidden_dims: tuple[int, ...] = (256, 256)
+    continuous_input: str = "standardised"  # or "asinh": how the encoder reads continuous columns (MLPOptions)
     continuous: str = "mixture"  # or "gaussian" (one, decoded scale); chosen on 12 ADBench tables (bench/synthetic)
     components: int = 5
     min_scale: float = 1e-3  # floor of every continuous scale, in standard deviations of the column
@@ -252,7 +253,7 @@ class TabularVAE:
         s = self.settings
         return {
             "latent_dim": s.latent_dim,
-            "network": {"name": "mlp", "hidden_dims": list(s.hidden_dims)},
+            "network": {"name": "mlp", "hidden_dims": list(s.hidden_dims), "continuous_input": s.continuous_input},
             "likelihood": {
                 "name": "columns",
                 "continuous": s.continuous,
