@@ -191,6 +191,7 @@ def test_declared_counts_and_ordinals_are_drawn_as_whole_numbers() -> None:
         ({"beta": -1.0}, "beta must be positive"),
         ({"validation": 1.0}, "validation must be in [0, 1)"),
         ({"continuous": "beta"}, "continuous must be 'gaussian' or 'mixture'"),
+        ({"continuous_input": "log"}, "continuous_input must be 'standardised' or 'asinh', not 'log'"),
         ({"lr_schedule": "linear"}, "lr_schedule must be 'constant', 'cosine' or 'cosine-time', not 'linear'"),
         ({"draws": 0}, "draws must be at least 1, not 0"),
         ({"min_steps": 0}, "min_steps must be at least 1, not 0"),

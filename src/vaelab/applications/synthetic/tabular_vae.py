@@ -147,6 +147,8 @@ class TabularSettings:
         check_lr_schedule(self.lr_schedule)
         if self.continuous not in ("gaussian", "mixture"):
             raise UserError(f"continuous must be 'gaussian' or 'mixture', not {self.continuous!r}")
+        if self.continuous_input not in ("standardised", "asinh"):
+            raise UserError(f"continuous_input must be 'standardised' or 'asinh', not {self.continuous_input!r}")
         if not 0 < self.given_share <= 1:
             raise UserError(f"given_share must be in (0, 1], not {self.given_share}")
         if self.sampling not in SAMPLINGS:
