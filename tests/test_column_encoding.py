@@ -55,3 +55,27 @@ def test_a_tabular_vae_keeps_its_asinh_input_through_save_and_load(tmp_path) -> 
     assert loaded.settings.continuous_input == "asinh"
     assert loaded.model.encoder[0].squashed.tolist() == [True]
     assert loaded.sample(20, random_state=1).equals(model.sample(20, random_state=1))
+
+
+def test_vaelab_train_reads_a_csv_through_asinh_when_set(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.helpers import run_cli
+
+    import vaelab
+
+    rng = np.random.default_rng(0)
+    lines = ["income,city,visits"] + [
+        f"{rng.lognormal(0, 2):.3f},{rng.choice(['a', 'b'])},{rng.integers(0, 5)}" for _ in range(80)
+    ]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    run_dir = tmp_path / "run"
+    args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--no-progress", "--no-report"]
+    asinh = ["--set", "model.network.continuous_input=asinh"]
+    code, _, err = run_cli([*args, *asinh, "--out", str(run_dir)], capsys, monkeypatch)
+    assert code == 0, err
+    spec = json.loads((run_dir / "model.json").read_text())["spec"]
+    assert spec["model"]["network"]["continuous_input"] == "asinh"
+    encoding = vaelab.load(run_dir).encoder[0]
+    assert isinstance(encoding, ColumnEncoding)
+    assert encoding.squashed.tolist() == [True, True]  # income and visits, both read as continuous numbers here

@@ -82,17 +82,16 @@ def synth(
     """Synthetic rows of a table: numbers, categories and missing cells, one likelihood per column; with
     --condition, rows drawn from the model's distribution given those categories (no rejection sampling)."""
     from vaelab.applications.synthetic.csv_frames import read_csv_frame
-    from vaelab.applications.synthetic.tabular_vae import TabularVAE
+    from vaelab.applications.synthetic.tabular_vae import TabularVAE, check_sampling
     from vaelab.atomic import atomic_write_text
 
     if out.suffix.lower() != ".csv":
         raise UserError(f"--out must end in .csv, got {out.name}")
     if (model_dir is None) == (data is None):
         raise UserError("give either --data FILE.csv (fit, then sample) or a saved model folder, not both")
-    if temperature is not None and temperature < 0:
-        raise UserError(f"--temperature must be at least 0, not {temperature}")
-    if chain_steps is not None and chain_steps < 0:
-        raise UserError(f"--chain-steps must be at least 0, not {chain_steps}")
+    check_sampling(  # before a fit of minutes, not after
+        1.0 if temperature is None else temperature, chain_steps or 0, names=("--temperature", "--chain-steps")
+    )
     conditions = parse_pairs(condition or [], "--condition", "income=>50K")
     caught: list[warnings.WarningMessage] = []
     if model_dir is not None:

@@ -107,12 +107,18 @@ def _make_optimizer(model: torch.nn.Module, settings: TrainSettings, device: tor
     )
 
 
-def check_lr_schedule(name: str, max_minutes: float | None = None) -> None:
-    """UserError unless ``name`` is one of the trainer's learning-rate schedules, with the budget it needs."""
+def check_lr_schedule(name: str, max_minutes: float | None = None, budget: str | None = "train.max_minutes") -> None:
+    """UserError unless ``name`` is one of the trainer's learning-rate schedules, with the budget it needs.
+    ``budget`` names the setting of the wall-clock budget where the caller has one; without one (None) the
+    time-based schedule is not offered."""
+    if budget is None:
+        if name not in ("constant", "cosine"):
+            raise UserError(f"lr_schedule must be 'constant' or 'cosine' (there is no time budget here), not {name!r}")
+        return
     if name not in ("constant", "cosine", "cosine-time"):
         raise UserError(f"lr_schedule must be 'constant', 'cosine' or 'cosine-time', not {name!r}")
     if name == "cosine-time" and max_minutes is None:
-        raise UserError("lr_schedule 'cosine-time' anneals over a wall-clock budget: set train.max_minutes too")
+        raise UserError(f"lr_schedule 'cosine-time' anneals over a wall-clock budget: set {budget} too")
 
 
 class BudgetClock:

@@ -72,12 +72,15 @@ def epochs_for_steps(steps: int, rows: int, batch_size: int) -> int:
     return max(1, math.ceil(steps / math.ceil(rows / min(batch_size, rows))))
 
 
-def check_sampling(temperature: float, chain_steps: int) -> None:
-    """UserError unless the sampling temperature and the chain's steps are at least 0 (setting or argument)."""
+def check_sampling(
+    temperature: float, chain_steps: int, names: tuple[str, str] = ("temperature", "chain_steps")
+) -> None:
+    """UserError unless the sampling temperature and the chain's steps are at least 0 (setting or argument);
+    ``names`` are what the user calls the two (the command line: its flags)."""
     if temperature < 0:
-        raise UserError(f"temperature must be at least 0, not {temperature}")
+        raise UserError(f"{names[0]} must be at least 0, not {temperature}")
     if chain_steps < 0:
-        raise UserError(f"chain_steps must be at least 0, not {chain_steps}")
+        raise UserError(f"{names[1]} must be at least 0, not {chain_steps}")
 
 
 class WorseThanMarginalsWarning(UserWarning):
@@ -144,7 +147,7 @@ class TabularSettings:
         if not 0 <= self.validation < 1:
             raise UserError(f"validation must be in [0, 1), not {self.validation}")
         check_ema_decay(self.ema_decay)
-        check_lr_schedule(self.lr_schedule)
+        check_lr_schedule(self.lr_schedule, budget=None)  # a fit runs its epochs: no time budget
         if self.continuous not in ("gaussian", "mixture"):
             raise UserError(f"continuous must be 'gaussian' or 'mixture', not {self.continuous!r}")
         if self.continuous_input not in ("standardised", "asinh"):
