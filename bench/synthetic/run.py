@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a pack
 from adult import CATEGORICAL, POSITIVE, TARGET, data_dir, read_adult
 
 METHODS = ("vaelab", "tvae", "copula", "real")
-THREADS = 2  # the machine's cores
+THREADS = 2  # the machine's cores: the default of --threads
 # vaelab's conditional samples from each fit, by output folder suffix: one column, and two at once
 CONDITIONS = {"cond": {TARGET: POSITIVE}, "cond2": {TARGET: POSITIVE, "sex": "Female"}}
 
@@ -53,17 +53,18 @@ def fit_and_sample(
     epochs: int | None,
     settings: dict[str, Any] | None = None,
     samplings: Sequence[dict[str, Any]] = (),
+    threads: int = THREADS,
 ):
     """Fit ``method`` on ``train`` and sample ``len(train)`` rows; returns (table, fit_s, sample_s, epochs), where
     vaelab's table is a triple: the unconditional rows, the rows sampled with each of ``CONDITIONS`` (by suffix),
     and one more unconditional table per item of ``samplings`` (``TabularVAE.sample`` arguments), in their order.
-    ``settings``: further ``TabularVAE`` arguments."""
+    ``settings``: further ``TabularVAE`` arguments; ``threads``: torch threads of the fit."""
     import torch
 
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(threads)
     n = len(train)
     if method == "real":
         return train, 0.0, 0.0, None
@@ -90,7 +91,7 @@ def fit_and_sample(
     if method == "vaelab":
         from vaelab import TabularVAE
 
-        model = TabularVAE(random_state=seed, threads=THREADS, epochs=epochs, **(settings or {}))
+        model = TabularVAE(random_state=seed, threads=threads, epochs=epochs, **(settings or {}))
         start = time.perf_counter()
         model.fit(train)
         fit_s = time.perf_counter() - start
@@ -171,7 +172,9 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
 
         samplings = samplings_of(args.temperatures, args.chain_steps)
         suffixes = variant_names("", samplings)
-    synth, fit_s, sample_s, epochs = fit_and_sample(args.method, train, seed, args.epochs, settings, samplings)
+    synth, fit_s, sample_s, epochs = fit_and_sample(
+        args.method, train, seed, args.epochs, settings, samplings, args.threads
+    )
     resampled: list[pd.DataFrame] = []
     if args.method == "vaelab":
         synth, conditioned, resampled = synth
@@ -189,7 +192,7 @@ def run_seed(args: argparse.Namespace, full: pd.DataFrame, seed: int) -> None:
         "sampled_rows": len(synth),
         "conditions_sampled": CONDITIONS if args.method == "vaelab" else None,
         "data": str(args.data),
-        "torch_threads": THREADS,
+        "torch_threads": args.threads,
         "machine_busy": args.busy,
         "versions": found_versions,
     }
@@ -225,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
         help="vaelab: also sample the same fit after these numbers of chain steps, into OUT/<folder>-cK/",
     )
     parser.add_argument("--setting", action="append", default=[], help="vaelab: NAME=VALUE, a TabularVAE argument")
+    parser.add_argument("--threads", type=int, default=THREADS, help="torch threads per fit (default: 2)")
     parser.add_argument("--busy", action="store_true", help="record that other jobs shared the machine (timings)")
     parser.add_argument("--data", type=Path, default=data_dir() / "adult.data", help="adult.data")
     args = parser.parse_args(argv)
