@@ -75,7 +75,10 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     options: dict[str, Any] = {}
     for item in filter(None, settings.split(",")):
         key, _, value = item.partition("=")
-        options[key] = float(value) if value.replace(".", "", 1).isdigit() else value
+        try:
+            options[key] = float(value)  # 0.5, 1e-6
+        except ValueError:
+            options[key] = value
         if key in ("epochs", "min_steps", "latent_dim", "components", "batch_size", "draws"):
             options[key] = int(float(value))
         if key == "hidden_dims":  # widths joined by x: hidden_dims=128x128
