@@ -18,6 +18,7 @@ from vaelab.likelihoods import (
     OrdinalLikelihood,
     PoissonLikelihood,
 )
+from vaelab.likelihoods.columns import continuous_floors
 from vaelab.likelihoods.gaussian import positive_scale
 
 torch.set_num_threads(1)
@@ -150,3 +151,28 @@ def test_binary_group_is_bernoulli() -> None:
     eta = torch.randn(3, 2)
     x = torch.tensor([[0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
     torch.testing.assert_close(likelihood(eta).log_prob(x), Bernoulli(logits=eta).log_prob(x).sum(-1))
+
+
+def test_an_integer_floor_lowers_the_scale_floor_of_wide_integer_columns_only() -> None:
+    features = (
+        Feature("gain", "continuous", scale=7400.0, integer=True),  # 0.1 units = 1.35e-5 sd: below 1e-3
+        Feature("age", "continuous", scale=13.6, integer=True),  # 0.1 units = 7.4e-3 sd: min_scale is lower
+        Feature("ratio", "continuous", scale=7400.0),  # not whole numbers
+    )
+    expected = [0.1 / 7400.0, 1e-3, 1e-3]
+    assert continuous_floors(features, 1e-3, 0.1) == pytest.approx(expected)
+    assert continuous_floors(features, 1e-3, None) is None
+    for continuous in ("mixture", "gaussian"):
+        likelihood = ColumnsLikelihood(features, continuous=continuous, min_scale=1e-3, integer_floor=0.1)
+        eta = torch.full((2, *likelihood.param_shape), -30.0)  # every raw scale far below 0: scales at their floor
+        cells = likelihood(eta).groups[0][0].base_dist  # the continuous columns' distribution, batch (2, 3)
+        scale = cells.component_distribution.scale if continuous == "mixture" else cells.scale
+        floors = scale.reshape(2, 3, -1)[0, :, 0]  # (columns,) of the first row (and first component)
+        assert floors.tolist() == pytest.approx(expected, rel=1e-4)
+
+
+def test_floors_must_be_one_positive_number_per_element() -> None:
+    with pytest.raises(ValueError, match="floors must be 3 positive numbers, one per element"):
+        GaussianMixtureLikelihood((3,), floors=[1e-3, 1e-3])
+    with pytest.raises(ValueError, match="floors must be 3 positive numbers"):
+        GaussianMixtureLikelihood((3,), floors=[1e-3, 0.0, 1e-3])

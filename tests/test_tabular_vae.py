@@ -188,6 +188,7 @@ def test_declared_counts_and_ordinals_are_drawn_as_whole_numbers() -> None:
         ({"latent_dim": 0}, "latent_dim must be at least 1, not 0"),
         ({"epochs": 0}, "epochs must be at least 1, not 0"),
         ({"min_scale": 0.0}, "min_scale must be positive"),
+        ({"integer_floor": 0.0}, "integer_floor must be positive (or None), not 0.0"),
         ({"beta": -1.0}, "beta must be positive"),
         ({"validation": 1.0}, "validation must be in [0, 1)"),
         ({"continuous": "beta"}, "continuous must be 'gaussian' or 'mixture'"),

@@ -80,6 +80,20 @@ class ColumnsDistribution(Distribution):
         return ColumnsDistribution(groups, self.event_shape[0])
 
 
+def continuous_floors(features: Sequence[Feature], min_scale: float, integer_floor: float | None) -> list[float] | None:
+    """The scale floor of each continuous column in model space (standard deviations of the column): ``min_scale``,
+    or for a column of whole numbers ``integer_floor`` of its units where that is smaller. A column whose values
+    repeat (Adult's capital-gain is 0 in 92 % of rows, and 1e-3 of its standard deviation is 7 dollars) can then
+    put a component on the repeated value narrow enough that its draws round back to it, while the density stays
+    bounded by the spacing of the values. None (no ``integer_floor``): ``min_scale`` for every column."""
+    if integer_floor is None:
+        return None
+    return [
+        min(min_scale, integer_floor / feature.scale) if feature.integer and feature.scale > 0 else min_scale
+        for feature in features
+    ]
+
+
 class ColumnsLikelihood(Likelihood):
     """One likelihood per kind of column of ``features`` (their order is the data's column order).
 
@@ -99,6 +113,7 @@ class ColumnsLikelihood(Likelihood):
         scale: Literal["learned", "decoder"] = "decoder",
         count: CountFamily = "negative-binomial",
         min_scale: float = 1e-3,
+        integer_floor: float | None = None,
     ) -> None:
         super().__init__((len(features),))
         self.features = tuple(features)
@@ -110,10 +125,11 @@ class ColumnsLikelihood(Likelihood):
 
         if continuous_columns := columns("continuous"):
             k = len(continuous_columns)
+            floors = continuous_floors([features[j] for j in continuous_columns], min_scale, integer_floor)
             family: Likelihood = (
-                GaussianMixtureLikelihood((k,), components, min_scale)
+                GaussianMixtureLikelihood((k,), components, min_scale, floors)
                 if continuous == "mixture"
-                else GaussianLikelihood((k,), scale, min_scale)
+                else GaussianLikelihood((k,), scale, min_scale, floors)
             )
             groups.append((family, continuous_columns))
         if binary := columns("binary"):

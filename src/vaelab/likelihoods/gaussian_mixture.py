@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch.distributions import MixtureSameFamily, Normal
 
 from vaelab.distributions import SoftmaxCategorical
 from vaelab.likelihoods.base import Likelihood
-from vaelab.likelihoods.gaussian import positive_scale
+from vaelab.likelihoods.gaussian import element_floors, positive_scale
 
 
 class NormalisedMixture(MixtureSameFamily):
@@ -23,23 +25,33 @@ class GaussianMixtureLikelihood(Likelihood):
     """``p(x_d|z) = sum_k pi_dk N(x_d; mu_dk, sigma_dk^2)`` with every parameter from the decoder: the
     decoded counterpart of the mode-specific normalisation of TVAE (Xu et al. 2019, §4.2), which fits one
     Gaussian mixture per column ahead of training. A value that repeats (a spike at 0) takes a component
-    of small scale, so the density there can grow large, floored by ``min_scale``.
-    Layout ``(3K, *data_shape)``: K logits, K locations, K raw scales."""
+    of small scale, so the density there can grow large, floored by ``min_scale`` (or by ``floors``, one floor
+    per element of ``data_shape``). Layout ``(3K, *data_shape)``: K logits, K locations, K raw scales."""
 
     name = "gaussian-mixture"
 
-    def __init__(self, data_shape: tuple[int, ...], components: int = 5, min_scale: float = 1e-3) -> None:
+    floors: torch.Tensor | None  # (*data_shape,): each element's floor, or None: min_scale for all
+
+    def __init__(
+        self,
+        data_shape: tuple[int, ...],
+        components: int = 5,
+        min_scale: float = 1e-3,
+        floors: Sequence[float] | None = None,
+    ) -> None:
         super().__init__(data_shape)
         if components < 1:
             raise ValueError("a Gaussian mixture needs at least one component")
         self.components = components
         self.min_scale = min_scale
+        self.register_buffer("floors", element_floors(floors, self.data_shape), persistent=False)
         self.params_per_element = 3 * components
 
     def element_distribution(self, eta: torch.Tensor) -> NormalisedMixture:
         params = self.params_last(eta)  # (..., *data_shape, 3K)
         logits, loc, raw_scale = params.split(self.components, dim=-1)
-        component = Normal(loc, positive_scale(raw_scale, self.min_scale), validate_args=False)
+        floor = self.min_scale if self.floors is None else self.floors.unsqueeze(-1)  # (*data_shape, 1)
+        component = Normal(loc, positive_scale(raw_scale, floor), validate_args=False)
         return NormalisedMixture(SoftmaxCategorical(logits), component, validate_args=False)
 
     def support_problem(self, x: torch.Tensor) -> str | None:

@@ -146,6 +146,8 @@ class ColumnsOptions(Options):
     scale: Literal["learned", "decoder"] = "decoder"  # continuous="gaussian": one per column, or decoded per row
     count: Literal["poisson", "negative-binomial"] = "negative-binomial"  # family of the count columns
     min_scale: PositiveFloat = 1e-3  # floor of every continuous scale
+    # columns of whole numbers: a floor of this many of their units where below min_scale (likelihoods/columns.py)
+    integer_floor: PositiveFloat | None = None
 
 
 def _columns_likelihood(options: ColumnsOptions, context: BuildContext) -> Likelihood:
@@ -155,7 +157,13 @@ def _columns_likelihood(options: ColumnsOptions, context: BuildContext) -> Likel
             "vaelab.TabularVAE); use --likelihood gaussian for arrays"
         )
     return ColumnsLikelihood(
-        context.columns, options.continuous, options.components, options.scale, options.count, options.min_scale
+        context.columns,
+        options.continuous,
+        options.components,
+        options.scale,
+        options.count,
+        options.min_scale,
+        options.integer_floor,
     )
 
 

@@ -97,6 +97,8 @@ class TabularSettings:
     continuous: str = "mixture"  # or "gaussian" (one, decoded scale); chosen on 12 ADBench tables (bench/synthetic)
     components: int = 5
     min_scale: float = 1e-3  # floor of every continuous scale, in standard deviations of the column
+    # columns of whole numbers: a scale floor of this many of their units where smaller (None: min_scale only)
+    integer_floor: float | None = None
     epochs: int | None = None  # None: DEFAULT_EPOCHS, or more on small tables so that training takes min_steps steps
     min_steps: int = MIN_STEPS  # with epochs None, the optimisation steps a fit takes at least
     batch_size: int = 500
@@ -141,6 +143,8 @@ class TabularSettings:
             raise UserError(f"epochs must be at least 1, not {self.epochs}")
         if self.min_scale <= 0:
             raise UserError(f"min_scale must be positive, not {self.min_scale}")
+        if self.integer_floor is not None and self.integer_floor <= 0:
+            raise UserError(f"integer_floor must be positive (or None), not {self.integer_floor}")
         check_sampling(self.temperature, self.chain_steps)
         if self.beta <= 0:
             raise UserError(f"beta must be positive, not {self.beta}")
@@ -264,6 +268,7 @@ class TabularVAE:
                 "continuous": s.continuous,
                 "components": s.components,
                 "min_scale": s.min_scale,
+                "integer_floor": s.integer_floor,
             },
             "prior": "conditional-gaussian" if self.condition_columns_ else "standard-normal",
             "posterior": "gaussian",
