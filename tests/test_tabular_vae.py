@@ -234,3 +234,31 @@ def test_more_draws_train_on_as_many_fresh_rows_in_the_same_steps() -> None:
             model.fit(make_table(100), callbacks=[lambda record, d=draws: steps[d].append(record["step"])])
         assert model.steps(90) == 18  # 90 training rows (10 held out): 6 passes of 3 batches
     assert steps == {1: [3, 6, 9, 12, 15, 18], 3: [9, 18]}  # three draws: each pass covers all of them
+
+
+def test_a_model_saved_before_integer_floor_loads_as_it_was_trained(tmp_path: Path) -> None:
+    import json
+
+    table = make_table(200).assign(gain=np.where(np.arange(200) % 10 == 0, 5000 + np.arange(200) * 37, 0))
+    model = TabularVAE(epochs=2, latent_dim=2, hidden_dims=[8], threads=1, integer_floor=None, validation=0)
+    model.fit(table)
+    model.save(tmp_path)
+
+    def without_setting(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: without_setting(v) for k, v in value.items() if k != "integer_floor"}
+        return [without_setting(v) for v in value] if isinstance(value, list) else value
+
+    for name in ("tabular.json", "model.json"):  # remove every trace of the setting, as older saves lack it
+        path = tmp_path / name
+        path.write_text(json.dumps(without_setting(json.loads(path.read_text()))))
+        assert "integer_floor" not in path.read_text()
+    loaded = TabularVAE.load(tmp_path)
+    assert loaded.settings.integer_floor is None
+    assert loaded.sample(50, random_state=3).equals(model.sample(50, random_state=3))
+    assert TabularVAE().settings.integer_floor == 0.1  # the default of new fits
+    floored = TabularVAE(epochs=2, latent_dim=2, hidden_dims=[8], threads=1, validation=0).fit(table)
+    gain = next(j for j, f in enumerate(floored.features_) if f.name == "gain")
+    continuous = [j for j, f in enumerate(floored.features_) if f.kind == "continuous"]
+    floors = floored.model.likelihood.families[0].floors.tolist()
+    assert floors[continuous.index(gain)] == pytest.approx(0.1 / floored.features_[gain].scale)

@@ -97,8 +97,9 @@ class TabularSettings:
     continuous: str = "mixture"  # or "gaussian" (one, decoded scale); chosen on 12 ADBench tables (bench/synthetic)
     components: int = 5
     min_scale: float = 1e-3  # floor of every continuous scale, in standard deviations of the column
-    # columns of whole numbers: a scale floor of this many of their units where smaller (None: min_scale only)
-    integer_floor: float | None = None
+    # columns of whole numbers: a scale floor of this many of their units where smaller (None: min_scale only);
+    # chosen on the ADBench tables with such columns (bench/synthetic/results.md)
+    integer_floor: float | None = 0.1
     epochs: int | None = None  # None: DEFAULT_EPOCHS, or more on small tables so that training takes min_steps steps
     min_steps: int = MIN_STEPS  # with epochs None, the optimisation steps a fit takes at least
     batch_size: int = 500
@@ -511,7 +512,7 @@ class TabularVAE:
             ) from None
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise UserError(f"{path}: is not a saved TabularVAE; save one with TabularVAE.save")
-        estimator = cls(**state["settings"])
+        estimator = cls(**{"integer_floor": None, **state["settings"]})  # saved before the setting: none
         estimator.model = load(directory)
         estimator.features_ = tuple(feature_from_dict(f) for f in estimator.model.spec["columns"])
         estimator.dtypes_ = {str(k): str(v) for k, v in state["dtypes"].items()}
