@@ -57,7 +57,7 @@ def test_a_tabular_vae_keeps_its_asinh_input_through_save_and_load(tmp_path) -> 
     assert loaded.sample(20, random_state=1).equals(model.sample(20, random_state=1))
 
 
-def test_vaelab_train_reads_a_csv_through_asinh_when_set(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_vaelab_train_takes_asinh_input_and_an_integer_floor_for_a_csv_when_set(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import json
 
     from tests.helpers import run_cli
@@ -71,11 +71,16 @@ def test_vaelab_train_reads_a_csv_through_asinh_when_set(tmp_path, capsys, monke
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
     run_dir = tmp_path / "run"
     args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--no-progress", "--no-report"]
-    asinh = ["--set", "model.network.continuous_input=asinh"]
+    asinh = ["--set", "model.network.continuous_input=asinh", "--set", "model.likelihood.integer_floor=0.1"]
     code, _, err = run_cli([*args, *asinh, "--out", str(run_dir)], capsys, monkeypatch)
     assert code == 0, err
     spec = json.loads((run_dir / "model.json").read_text())["spec"]
     assert spec["model"]["network"]["continuous_input"] == "asinh"
-    encoding = vaelab.load(run_dir).encoder[0]
+    assert spec["model"]["likelihood"]["integer_floor"] == 0.1
+    model = vaelab.load(run_dir)
+    encoding = model.encoder[0]
     assert isinstance(encoding, ColumnEncoding)
     assert encoding.squashed.tolist() == [True, True]  # income and visits, both read as continuous numbers here
+    floors = model.likelihood.families[0].floors  # income (3 decimals) keeps min_scale; visits is whole numbers
+    visits = next(f for f in model.likelihood.features if f.name == "visits")
+    assert floors.tolist() == pytest.approx([1e-3, min(1e-3, 0.1 / visits.scale)])

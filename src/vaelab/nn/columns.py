@@ -57,6 +57,7 @@ class ColumnEncoding(nn.Module):
         self.register_buffer("counts", torch.tensor([kinds[j] == "count" for j in numeric]), persistent=False)
         squashed = [asinh and kinds[j] == "continuous" for j in numeric]
         self.register_buffer("squashed", torch.tensor(squashed, dtype=torch.bool), persistent=False)
+        self.squashes = any(squashed)  # without asinh the forward pass skips it (no host sync to find out)
         divisor = [float((features[j].levels or 2) - 1) if kinds[j] == "ordinal" else 1.0 for j in numeric]
         self.register_buffer("divisor", torch.tensor(divisor), persistent=False)
 
@@ -67,7 +68,8 @@ class ColumnEncoding(nn.Module):
         out = x.new_zeros(*x.shape[:-1], self.width)
         values = x[..., self.numeric]
         values = torch.where(self.counts, torch.log1p(values.clamp_min(0)), values) / self.divisor
-        values = torch.where(self.squashed, torch.asinh(values), values)
+        if self.squashes:
+            values = torch.where(self.squashed, torch.asinh(values), values)
         out[..., : values.shape[-1]] = values
         if self.categorical.numel():
             index = torch.minimum(x[..., self.categorical].round().long().clamp_min(0), self.top) + self.starts
