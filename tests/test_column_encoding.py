@@ -57,7 +57,7 @@ def test_a_tabular_vae_keeps_its_asinh_input_through_save_and_load(tmp_path) -> 
     assert loaded.sample(20, random_state=1).equals(model.sample(20, random_state=1))
 
 
-def test_vaelab_train_takes_asinh_input_and_an_integer_floor_for_a_csv_when_set(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_vaelab_train_takes_asinh_input_integer_floor_and_atoms_for_a_csv(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import json
 
     from tests.helpers import run_cli
@@ -72,6 +72,7 @@ def test_vaelab_train_takes_asinh_input_and_an_integer_floor_for_a_csv_when_set(
     run_dir = tmp_path / "run"
     args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--no-progress", "--no-report"]
     asinh = ["--set", "model.network.continuous_input=asinh", "--set", "model.likelihood.integer_floor=0.1"]
+    asinh += ["--set", "model.likelihood.atom_share=0.05"]
     code, _, err = run_cli([*args, *asinh, "--out", str(run_dir)], capsys, monkeypatch)
     assert code == 0, err
     spec = json.loads((run_dir / "model.json").read_text())["spec"]
@@ -84,3 +85,24 @@ def test_vaelab_train_takes_asinh_input_and_an_integer_floor_for_a_csv_when_set(
     floors = model.likelihood.families[0].floors  # income (3 decimals) keeps min_scale; visits is whole numbers
     visits = next(f for f in model.likelihood.features if f.name == "visits")
     assert floors.tolist() == pytest.approx([1e-3, min(1e-3, 0.1 / visits.scale)])
+    atoms = model.likelihood.families[0].atoms.tolist()  # visits' most frequent count; income's values all differ
+    assert np.isnan(atoms[0]) and atoms[1] == pytest.approx((visits.mode - visits.loc) / visits.scale)
+
+
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        (["model.likelihood.continuous=gaussian", "model.likelihood.atom_share=0.05"], "atom_share needs"),
+        (["model.likelihood.atom_share=1.5"], "atom_share"),
+    ],
+)
+def test_vaelab_train_names_a_bad_atom_share_in_one_line(tmp_path, capsys, monkeypatch, setting, needle) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import run_cli
+
+    (tmp_path / "t.csv").write_text("gain,city\n" + "".join(f"{i % 3 * 100},{'ab'[i % 2]}\n" for i in range(40)))
+    args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--no-progress", "--no-report"]
+    sets = [part for item in setting for part in ("--set", item)]
+    code, _, err = run_cli([*args, *sets, "--out", str(tmp_path / "run")], capsys, monkeypatch)
+    assert code != 0 and needle in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()

@@ -76,7 +76,7 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     for item in filter(None, settings.split(",")):
         key, _, value = item.partition("=")
         try:
-            options[key] = float(value)  # 0.5, 1e-6
+            options[key] = None if value == "None" else float(value)  # None, 0.5, 1e-6
         except ValueError:
             options[key] = value
         if key in ("epochs", "min_steps", "latent_dim", "components", "batch_size", "draws"):

@@ -57,7 +57,9 @@ class Feature:
     How a column of a mixed table (:mod:`vaelab.data.table_columns`) maps to model space and back:
     ``loc`` and ``scale`` (continuous): the model-space value is ``(value - loc) / scale``, fitted on the
     training rows; ``low`` and ``high``: the training range in the column's own units (continuous, count,
-    ordinal), for clipping output; ``integer``: the values are whole numbers (rounded on output).
+    ordinal), for clipping output; ``integer``: the values are whole numbers (rounded on output); ``mode`` and
+    ``mode_share`` (continuous): the value the training rows hold most often, in the column's units, and the share
+    of them that hold it (a spike such as a column's zeros; None and 0 when unknown).
     """
 
     name: str
@@ -69,6 +71,8 @@ class Feature:
     low: float | None = None
     high: float | None = None
     integer: bool = False
+    mode: float | None = None
+    mode_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in FEATURE_KINDS:
@@ -151,6 +155,8 @@ def feature_from_dict(d: dict[str, Any]) -> Feature:
         low=d.get("low"),
         high=d.get("high"),
         integer=bool(d.get("integer", False)),
+        mode=d.get("mode"),
+        mode_share=float(d.get("mode_share", 0.0)),
     )
 
 

@@ -134,8 +134,17 @@ def _fit_feature(
         return Feature(name, kind, low=low, high=high, integer=True)
     scale = float(train.std())
     whole = bool(np.all(present == np.round(present)))
+    values, counts = np.unique(train, return_counts=True)
     return Feature(
-        name, kind, loc=float(train.mean()), scale=scale if scale > 0 else 1.0, low=low, high=high, integer=whole
+        name,
+        kind,
+        loc=float(train.mean()),
+        scale=scale if scale > 0 else 1.0,
+        low=low,
+        high=high,
+        integer=whole,
+        mode=float(values[np.argmax(counts)]),
+        mode_share=float(counts.max() / train.size),
     )
 
 

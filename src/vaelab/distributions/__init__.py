@@ -1,5 +1,6 @@
 """Only what torch.distributions lacks, plus the KL helper that falls back to Monte Carlo."""
 
+from vaelab.distributions.atom_mixture import AtomGaussianMixture
 from vaelab.distributions.column_categoricals import CategoryLayout, ColumnCategoricals
 from vaelab.distributions.discretized_logistic import DiscretizedLogisticMixture
 from vaelab.distributions.flow import FlowDistribution
@@ -14,6 +15,7 @@ from vaelab.distributions.tempered import tempered
 from vaelab.distributions.top_down import TopDownChain
 
 __all__ = [
+    "AtomGaussianMixture",
     "CategoryLayout",
     "ColumnCategoricals",
     "DiagonalGaussianMixture",

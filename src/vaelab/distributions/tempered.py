@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch.distributions import Bernoulli, Distribution, MixtureSameFamily
 
+from vaelab.distributions.atom_mixture import AtomGaussianMixture
 from vaelab.distributions.column_categoricals import ColumnCategoricals
 from vaelab.distributions.softmax_categorical import SoftmaxCategorical
 
@@ -27,8 +28,8 @@ def sharpened(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
 def tempered(distribution: Distribution, temperature: float) -> Distribution:
     """``distribution`` with its discrete choices at ``temperature`` (>= 0): the categories of a categorical,
-    ordinal or Bernoulli element and the component of a mixture (whose components are then sampled as they
-    are). Any other distribution is returned unchanged."""
+    ordinal or Bernoulli element and the component of a mixture, an atom among them (the components are then
+    sampled as they are). Any other distribution is returned unchanged."""
     if temperature < 0:
         raise ValueError(f"a sampling temperature is at least 0, not {temperature}")
     if temperature == 1:
@@ -43,6 +44,8 @@ def tempered(distribution: Distribution, temperature: float) -> Distribution:
         return distribution.tempered(temperature)
     if isinstance(distribution, SoftmaxCategorical):  # IndexCategorical (ordinal levels) included
         return type(distribution)(sharpened(distribution.logits, temperature), validate_args=False)
+    if isinstance(distribution, AtomGaussianMixture):
+        return distribution.with_log_weights(sharpened(distribution.log_weights, temperature))
     if isinstance(distribution, MixtureSameFamily):
         weights = SoftmaxCategorical(sharpened(distribution.mixture_distribution.logits, temperature))
         return type(distribution)(weights, distribution.component_distribution, validate_args=False)

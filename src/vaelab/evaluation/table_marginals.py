@@ -3,13 +3,16 @@
 A VAE over a table that scores held-out rows no better than a product of per-column marginals has learnt
 nothing about how the columns go together (or has not learnt the columns themselves). The marginals are
 the maximum-likelihood fit of the simplest family of each kind, in model space
-(:mod:`vaelab.data.table_columns`): continuous -> a Gaussian; binary, categorical, ordinal -> the
-category frequencies (add-one smoothed, so a held-out category never scores -inf); count -> a Poisson.
+(:mod:`vaelab.data.table_columns`): continuous -> a Gaussian (where the model's likelihood has an atom for
+the column: the atom's add-one smoothed share, and a Gaussian over the other values); binary, categorical,
+ordinal -> the category frequencies (add-one smoothed, so a held-out category never scores -inf); count -> a
+Poisson.
 Missing cells are left out, as the models' masked bounds leave them out.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +23,7 @@ from scipy import stats
 from vaelab.data.batch import dataset_batches
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.schema import Feature
+from vaelab.likelihoods.columns import continuous_atoms
 from vaelab.models import VAE
 
 BATCH_ROWS = 4096
@@ -59,13 +63,19 @@ def compare_with_marginals(model: VAE, train: ArrayDataset, valid: ArrayDataset)
     with torch.inference_mode():
         bound = torch.cat([model.elbo(batch) for batch in dataset_batches(valid, BATCH_ROWS, device)])
     model.train(was_training)
-    marginals = marginal_log_likelihood(np.asarray(train.x), np.asarray(valid.x), train.features)
+    atom_share = getattr(model.likelihood, "atom_share", None)
+    marginals = marginal_log_likelihood(np.asarray(train.x), np.asarray(valid.x), train.features, atom_share)
     return MarginalComparison(float(bound.mean()), float(marginals.mean()))
 
 
-def marginal_log_likelihood(train: np.ndarray, test: np.ndarray, features: Sequence[Feature]) -> np.ndarray:
+def marginal_log_likelihood(
+    train: np.ndarray, test: np.ndarray, features: Sequence[Feature], atom_share: float | None = None
+) -> np.ndarray:
     """``(N_test,)`` log-likelihood in nats of each test row under the product of the marginals fitted on
-    ``train``; both model-space ``(N, D)`` with NaN where missing."""
+    ``train``; both model-space ``(N, D)`` with NaN where missing. ``atom_share``: the columns likelihood's, so
+    that a continuous column's atom (:func:`~vaelab.likelihoods.columns.continuous_atoms`) is scored as the
+    model scores it, by a probability."""
+    atoms = continuous_atoms(features, atom_share) or [math.nan] * len(features)
     total = np.zeros(len(test))
     for j, feature in enumerate(features):
         fitted, values = train[:, j], test[:, j]
@@ -73,8 +83,7 @@ def marginal_log_likelihood(train: np.ndarray, test: np.ndarray, features: Seque
         present = ~np.isnan(values)
         log_p = np.zeros(len(values))
         if feature.kind == "continuous":
-            scale = max(float(fitted.std()), 1e-3)
-            log_p[present] = stats.norm.logpdf(values[present], float(fitted.mean()), scale)
+            log_p[present] = _continuous_log_p(fitted, values[present], np.float32(atoms[j]))
         elif feature.kind == "count":
             log_p[present] = stats.poisson.logpmf(values[present], max(float(fitted.mean()), 1e-4))
         else:
@@ -84,3 +93,15 @@ def marginal_log_likelihood(train: np.ndarray, test: np.ndarray, features: Seque
             log_p[present] = log_frequency[values[present].astype(np.int64)]
         total += log_p
     return total
+
+
+def _continuous_log_p(fitted: np.ndarray, values: np.ndarray, atom: np.float32) -> np.ndarray:
+    """A Gaussian fitted on ``fitted``; with an ``atom`` (not NaN), the atom's add-one smoothed share at it and
+    that share's complement times a Gaussian fitted on the other values elsewhere."""
+    at_atom = fitted == atom
+    others = fitted[~at_atom] if at_atom.any() and not at_atom.all() else fitted
+    log_p = stats.norm.logpdf(values, float(others.mean()), max(float(others.std()), 1e-3))
+    if np.isnan(atom):
+        return np.asarray(log_p)
+    share = (at_atom.sum() + 1.0) / (len(fitted) + 2.0)
+    return np.where(values == atom, np.log(share), np.log1p(-share) + log_p)

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import nn
 from torch.distributions import Distribution
@@ -94,11 +95,28 @@ def continuous_floors(features: Sequence[Feature], min_scale: float, integer_flo
     ]
 
 
+def continuous_atoms(features: Sequence[Feature], atom_share: float | None) -> list[float] | None:
+    """The atom of each continuous column in model space: its most frequent training value where at least
+    ``atom_share`` of the training rows hold it, else NaN; None (no ``atom_share``): no atoms. The value is
+    scaled as :func:`~vaelab.data.table_columns.encode_columns` scales the data, to the same float32, so that the
+    rows holding it match it exactly."""
+    if atom_share is None:
+        return None
+    return [
+        float(np.float32((feature.mode - feature.loc) / feature.scale))
+        if feature.mode is not None and feature.mode_share >= atom_share
+        else math.nan
+        for feature in features
+    ]
+
+
 class ColumnsLikelihood(Likelihood):
     """One likelihood per kind of column of ``features`` (their order is the data's column order).
 
     ``continuous``: ``"gaussian"`` (a learned scale per column, or decoded per row with ``scale="decoder"``)
-    or ``"mixture"`` (``components`` Gaussians per cell, every parameter decoded); binary columns: Bernoulli;
+    or ``"mixture"`` (``components`` Gaussians per cell, every parameter decoded; with ``atom_share``, a column's
+    most frequent value is also an atom of its mixture where at least that share of training rows hold it:
+    :func:`continuous_atoms`); binary columns: Bernoulli;
     categorical: one categorical per column; ``count``: ``"poisson"`` or ``"negative-binomial"``; ordinal:
     cumulative logits. The decoder output is flat, ``(sum of the groups' parameter counts,)``.
     """
@@ -114,8 +132,12 @@ class ColumnsLikelihood(Likelihood):
         count: CountFamily = "negative-binomial",
         min_scale: float = 1e-3,
         integer_floor: float | None = None,
+        atom_share: float | None = None,
     ) -> None:
         super().__init__((len(features),))
+        if atom_share is not None and continuous != "mixture":
+            raise ValueError("atoms are components of a mixture: atom_share needs continuous='mixture'")
+        self.atom_share = atom_share
         self.features = tuple(features)
         kinds = [feature.kind for feature in features]
         groups: list[tuple[Likelihood, list[int]]] = []
@@ -125,9 +147,11 @@ class ColumnsLikelihood(Likelihood):
 
         if continuous_columns := columns("continuous"):
             k = len(continuous_columns)
-            floors = continuous_floors([features[j] for j in continuous_columns], min_scale, integer_floor)
+            continuous_features = [features[j] for j in continuous_columns]
+            floors = continuous_floors(continuous_features, min_scale, integer_floor)
+            atoms = continuous_atoms(continuous_features, atom_share)
             family: Likelihood = (
-                GaussianMixtureLikelihood((k,), components, min_scale, floors)
+                GaussianMixtureLikelihood((k,), components, min_scale, floors, atoms)
                 if continuous == "mixture"
                 else GaussianLikelihood((k,), scale, min_scale, floors)
             )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch.distributions import MixtureSameFamily, Normal
 
-from vaelab.distributions import SoftmaxCategorical
+from vaelab.distributions import AtomGaussianMixture, SoftmaxCategorical
 from vaelab.likelihoods.base import Likelihood
 from vaelab.likelihoods.gaussian import element_floors, positive_scale
 
@@ -26,11 +26,16 @@ class GaussianMixtureLikelihood(Likelihood):
     decoded counterpart of the mode-specific normalisation of TVAE (Xu et al. 2019, §4.2), which fits one
     Gaussian mixture per column ahead of training. A value that repeats (a spike at 0) takes a component
     of small scale, so the density there can grow large, floored by ``min_scale`` (or by ``floors``, one floor
-    per element of ``data_shape``). Layout ``(3K, *data_shape)``: K logits, K locations, K raw scales."""
+    per element of ``data_shape``). Layout ``(3K, *data_shape)``: K logits, K locations, K raw scales.
+
+    With ``atoms`` (one value per element, NaN for none) each element with an atom also takes that exact value
+    with a decoded probability (:class:`~vaelab.distributions.AtomGaussianMixture`), and the layout has one more
+    logit: ``(3K + 1, *data_shape)``."""
 
     name = "gaussian-mixture"
 
     floors: torch.Tensor | None  # (*data_shape,): each element's floor, or None: min_scale for all
+    atoms: torch.Tensor | None  # (*data_shape,): each element's atom (NaN: none), or None: no atoms
 
     def __init__(
         self,
@@ -38,6 +43,7 @@ class GaussianMixtureLikelihood(Likelihood):
         components: int = 5,
         min_scale: float = 1e-3,
         floors: Sequence[float] | None = None,
+        atoms: Sequence[float] | None = None,
     ) -> None:
         super().__init__(data_shape)
         if components < 1:
@@ -45,14 +51,21 @@ class GaussianMixtureLikelihood(Likelihood):
         self.components = components
         self.min_scale = min_scale
         self.register_buffer("floors", element_floors(floors, self.data_shape), persistent=False)
-        self.params_per_element = 3 * components
+        atom_values = None if atoms is None else torch.tensor(atoms, dtype=torch.float32).reshape(self.data_shape)
+        self.register_buffer("atoms", atom_values, persistent=False)
+        self.params_per_element = 3 * components + (atoms is not None)
 
-    def element_distribution(self, eta: torch.Tensor) -> NormalisedMixture:
-        params = self.params_last(eta)  # (..., *data_shape, 3K)
-        logits, loc, raw_scale = params.split(self.components, dim=-1)
+    def element_distribution(self, eta: torch.Tensor) -> NormalisedMixture | AtomGaussianMixture:
+        params = self.params_last(eta)  # (..., *data_shape, 3K [+ 1])
+        logits, loc, raw_scale = params[..., : 3 * self.components].split(self.components, dim=-1)
         floor = self.min_scale if self.floors is None else self.floors.unsqueeze(-1)  # (*data_shape, 1)
-        component = Normal(loc, positive_scale(raw_scale, floor), validate_args=False)
-        return NormalisedMixture(SoftmaxCategorical(logits), component, validate_args=False)
+        scale = positive_scale(raw_scale, floor)
+        if self.atoms is None:
+            component = Normal(loc, scale, validate_args=False)
+            return NormalisedMixture(SoftmaxCategorical(logits), component, validate_args=False)
+        atom_logit = params[..., -1:].masked_fill(torch.isnan(self.atoms).unsqueeze(-1), float("-inf"))
+        log_weights = torch.cat([logits, atom_logit], dim=-1).log_softmax(-1)  # (..., *data_shape, K + 1)
+        return AtomGaussianMixture(log_weights, loc, scale, self.atoms)
 
     def support_problem(self, x: torch.Tensor) -> str | None:
         if not bool(torch.isfinite(x).all()):

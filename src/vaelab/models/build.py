@@ -148,6 +148,9 @@ class ColumnsOptions(Options):
     min_scale: PositiveFloat = 1e-3  # floor of every continuous scale
     # columns of whole numbers: a floor of this many of their units where below min_scale (likelihoods/columns.py)
     integer_floor: PositiveFloat | None = None
+    # continuous="mixture": a column's most frequent value is also an atom of its mixture where at least this
+    # share of the training rows hold it (likelihoods/columns.py); None: no atoms
+    atom_share: Annotated[float, Field(gt=0, le=1)] | None = None
 
 
 def _columns_likelihood(options: ColumnsOptions, context: BuildContext) -> Likelihood:
@@ -156,6 +159,8 @@ def _columns_likelihood(options: ColumnsOptions, context: BuildContext) -> Likel
             "the columns likelihood needs a table with named columns (a .csv, or a DataFrame through "
             "vaelab.TabularVAE); use --likelihood gaussian for arrays"
         )
+    if options.atom_share is not None and options.continuous != "mixture":
+        raise UserError("model.likelihood.atom_share needs model.likelihood.continuous=mixture (atoms join a mixture)")
     return ColumnsLikelihood(
         context.columns,
         options.continuous,
@@ -164,6 +169,7 @@ def _columns_likelihood(options: ColumnsOptions, context: BuildContext) -> Likel
         options.count,
         options.min_scale,
         options.integer_floor,
+        options.atom_share,
     )
 
 

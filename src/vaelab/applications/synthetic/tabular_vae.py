@@ -100,6 +100,10 @@ class TabularSettings:
     # columns of whole numbers: a scale floor of this many of their units where smaller (None: min_scale only);
     # chosen on the ADBench tables with such columns (bench/synthetic/results.md)
     integer_floor: float | None = 0.1
+    # a continuous column's most frequent value is also an atom of its mixture (a probability of taking that exact
+    # value) where at least this share of the training rows hold it; None: no atoms (likelihoods/columns.py).
+    # continuous="gaussian" has no atoms: there it does not apply (like scikit-learn's l1_ratio without elasticnet)
+    atom_share: float | None = 0.05
     epochs: int | None = None  # None: DEFAULT_EPOCHS, or more on small tables so that training takes min_steps steps
     min_steps: int = MIN_STEPS  # with epochs None, the optimisation steps a fit takes at least
     batch_size: int = 500
@@ -146,6 +150,8 @@ class TabularSettings:
             raise UserError(f"min_scale must be positive, not {self.min_scale}")
         if self.integer_floor is not None and self.integer_floor <= 0:
             raise UserError(f"integer_floor must be positive (or None), not {self.integer_floor}")
+        if self.atom_share is not None and not 0 < self.atom_share <= 1:
+            raise UserError(f"atom_share must be in (0, 1] (or None), not {self.atom_share}")
         check_sampling(self.temperature, self.chain_steps)
         if self.beta <= 0:
             raise UserError(f"beta must be positive, not {self.beta}")
@@ -270,6 +276,7 @@ class TabularVAE:
                 "components": s.components,
                 "min_scale": s.min_scale,
                 "integer_floor": s.integer_floor,
+                "atom_share": s.atom_share if s.continuous == "mixture" else None,
             },
             "prior": "conditional-gaussian" if self.condition_columns_ else "standard-normal",
             "posterior": "gaussian",
@@ -328,7 +335,9 @@ class TabularVAE:
         model.eval()
         with torch.inference_mode():
             bound = self._log_likelihoods(np.asarray(valid.x), model.elbo)
-        marginals = marginal_log_likelihood(np.asarray(train.x), np.asarray(valid.x), self.features_)
+        marginals = marginal_log_likelihood(
+            np.asarray(train.x), np.asarray(valid.x), self.features_, self.settings.atom_share
+        )
         comparison = MarginalComparison(float(bound.mean()), float(marginals.mean()))
         self.validation_bound_, self.marginal_bound_ = comparison.bound, comparison.marginals
         if comparison.worse:
@@ -512,7 +521,8 @@ class TabularVAE:
             ) from None
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise UserError(f"{path}: is not a saved TabularVAE; save one with TabularVAE.save")
-        estimator = cls(**{"integer_floor": None, **state["settings"]})  # saved before the setting: none
+        # settings added since: a model saved before one was built without it
+        estimator = cls(**{"integer_floor": None, "atom_share": None, **state["settings"]})
         estimator.model = load(directory)
         estimator.features_ = tuple(feature_from_dict(f) for f in estimator.model.spec["columns"])
         estimator.dtypes_ = {str(k): str(v) for k, v in state["dtypes"].items()}
