@@ -14,7 +14,7 @@ from vaelab.data.schema import Feature, feature_dict, feature_from_dict
 from vaelab.data.table_columns import encode_columns, fit_features
 from vaelab.distributions import AtomGaussianMixture, tempered
 from vaelab.evaluation.table_marginals import marginal_log_likelihood
-from vaelab.likelihoods.columns import ColumnsLikelihood, continuous_atoms
+from vaelab.likelihoods.columns import ATOM_TOLERANCE, ColumnsLikelihood, atom_tolerances, continuous_atoms
 from vaelab.likelihoods.gaussian_mixture import GaussianMixtureLikelihood
 
 torch.set_num_threads(1)
@@ -102,6 +102,13 @@ def test_columns_atoms_are_frequent_values_that_match_the_encoded_rows_exactly()
     assert (x[:, 0] == atoms[0]).sum().item() == (gain == 0).sum()
     assert (x[:, 2] == atoms[2]).sum().item() == (columns["hours"] == 40).sum()
     assert math.isnan(continuous_atoms(features, 0.95)[0])  # 90 % zeros: below a 95 % threshold
+    tolerances = atom_tolerances(features)
+    assert tolerances[0] == min(ATOM_TOLERANCE, 0.49 / features[0].scale)
+    beside = torch.tensor([atoms[0] + 1e-7, atoms[0] + 1 / features[0].scale])  # a float32 step off; one dollar off
+    mixture = GaussianMixtureLikelihood((1,), components=2, atoms=[atoms[0]], atom_tolerances=[tolerances[0]])
+    cells = mixture(torch.zeros(2, 7, 1)).base_dist
+    assert cells.log_prob(beside[:, None])[0, 0].item() == pytest.approx(math.log(1 / 3))  # the atom's weight
+    assert cells.log_prob(beside[:, None])[1, 0].item() != pytest.approx(math.log(1 / 3))  # a density
     likelihood = ColumnsLikelihood(features, atom_share=0.05)
     log_p = likelihood(torch.zeros(500, *likelihood.param_shape)).log_prob(x)
     assert torch.isfinite(log_p).all()

@@ -23,7 +23,7 @@ from scipy import stats
 from vaelab.data.batch import dataset_batches
 from vaelab.data.dataset import ArrayDataset
 from vaelab.data.schema import Feature
-from vaelab.likelihoods.columns import continuous_atoms
+from vaelab.likelihoods.columns import atom_tolerances, continuous_atoms
 from vaelab.models import VAE
 
 BATCH_ROWS = 4096
@@ -76,6 +76,7 @@ def marginal_log_likelihood(
     that a continuous column's atom (:func:`~vaelab.likelihoods.columns.continuous_atoms`) is scored as the
     model scores it, by a probability."""
     atoms = continuous_atoms(features, atom_share) or [math.nan] * len(features)
+    tolerances = atom_tolerances(features)
     total = np.zeros(len(test))
     for j, feature in enumerate(features):
         fitted, values = train[:, j], test[:, j]
@@ -83,7 +84,7 @@ def marginal_log_likelihood(
         present = ~np.isnan(values)
         log_p = np.zeros(len(values))
         if feature.kind == "continuous":
-            log_p[present] = _continuous_log_p(fitted, values[present], np.float32(atoms[j]))
+            log_p[present] = _continuous_log_p(fitted, values[present], atoms[j], tolerances[j])
         elif feature.kind == "count":
             log_p[present] = stats.poisson.logpmf(values[present], max(float(fitted.mean()), 1e-4))
         else:
@@ -95,13 +96,13 @@ def marginal_log_likelihood(
     return total
 
 
-def _continuous_log_p(fitted: np.ndarray, values: np.ndarray, atom: np.float32) -> np.ndarray:
-    """A Gaussian fitted on ``fitted``; with an ``atom`` (not NaN), the atom's add-one smoothed share at it and
-    that share's complement times a Gaussian fitted on the other values elsewhere."""
-    at_atom = fitted == atom
+def _continuous_log_p(fitted: np.ndarray, values: np.ndarray, atom: float, tolerance: float) -> np.ndarray:
+    """A Gaussian fitted on ``fitted``; with an ``atom`` (not NaN), the atom's add-one smoothed share at it (within
+    ``tolerance``) and that share's complement times a Gaussian fitted on the other values elsewhere."""
+    at_atom = np.abs(fitted - atom) <= tolerance
     others = fitted[~at_atom] if at_atom.any() and not at_atom.all() else fitted
     log_p = stats.norm.logpdf(values, float(others.mean()), max(float(others.std()), 1e-3))
     if np.isnan(atom):
         return np.asarray(log_p)
     share = (at_atom.sum() + 1.0) / (len(fitted) + 2.0)
-    return np.where(values == atom, np.log(share), np.log1p(-share) + log_p)
+    return np.where(np.abs(values - atom) <= tolerance, np.log(share), np.log1p(-share) + log_p)

@@ -95,11 +95,13 @@ def continuous_floors(features: Sequence[Feature], min_scale: float, integer_flo
     ]
 
 
+ATOM_TOLERANCE = 1e-5  # in standard deviations: a value this near an atom (scaled and back, say) is the atom
+
+
 def continuous_atoms(features: Sequence[Feature], atom_share: float | None) -> list[float] | None:
     """The atom of each continuous column in model space: its most frequent training value where at least
     ``atom_share`` of the training rows hold it, else NaN; None (no ``atom_share``): no atoms. The value is
-    scaled as :func:`~vaelab.data.table_columns.encode_columns` scales the data, to the same float32, so that the
-    rows holding it match it exactly."""
+    scaled as :func:`~vaelab.data.table_columns.encode_columns` scales the data, to the same float32."""
     if atom_share is None:
         return None
     return [
@@ -108,6 +110,12 @@ def continuous_atoms(features: Sequence[Feature], atom_share: float | None) -> l
         else math.nan
         for feature in features
     ]
+
+
+def atom_tolerances(features: Sequence[Feature]) -> list[float]:
+    """How near its atom a column's model-space value counts as the atom: :data:`ATOM_TOLERANCE`, or for whole
+    numbers less than half a unit where that is smaller (a neighbouring value never merges with the atom)."""
+    return [min(ATOM_TOLERANCE, 0.49 / feature.scale) if feature.integer else ATOM_TOLERANCE for feature in features]
 
 
 class ColumnsLikelihood(Likelihood):
@@ -150,8 +158,9 @@ class ColumnsLikelihood(Likelihood):
             continuous_features = [features[j] for j in continuous_columns]
             floors = continuous_floors(continuous_features, min_scale, integer_floor)
             atoms = continuous_atoms(continuous_features, atom_share)
+            tolerances = atom_tolerances(continuous_features)
             family: Likelihood = (
-                GaussianMixtureLikelihood((k,), components, min_scale, floors, atoms)
+                GaussianMixtureLikelihood((k,), components, min_scale, floors, atoms, tolerances)
                 if continuous == "mixture"
                 else GaussianLikelihood((k,), scale, min_scale, floors)
             )

@@ -29,13 +29,15 @@ class GaussianMixtureLikelihood(Likelihood):
     per element of ``data_shape``). Layout ``(3K, *data_shape)``: K logits, K locations, K raw scales.
 
     With ``atoms`` (one value per element, NaN for none) each element with an atom also takes that exact value
-    with a decoded probability (:class:`~vaelab.distributions.AtomGaussianMixture`), and the layout has one more
-    logit: ``(3K + 1, *data_shape)``."""
+    with a decoded probability (:class:`~vaelab.distributions.AtomGaussianMixture`; a value within the element's
+    ``atom_tolerances`` entry, 0 when None, counts as the atom), and the layout has one more logit:
+    ``(3K + 1, *data_shape)``."""
 
     name = "gaussian-mixture"
 
     floors: torch.Tensor | None  # (*data_shape,): each element's floor, or None: min_scale for all
     atoms: torch.Tensor | None  # (*data_shape,): each element's atom (NaN: none), or None: no atoms
+    atom_tolerances: torch.Tensor | None  # (*data_shape,): how near its atom a value is the atom
 
     def __init__(
         self,
@@ -44,6 +46,7 @@ class GaussianMixtureLikelihood(Likelihood):
         min_scale: float = 1e-3,
         floors: Sequence[float] | None = None,
         atoms: Sequence[float] | None = None,
+        atom_tolerances: Sequence[float] | None = None,
     ) -> None:
         super().__init__(data_shape)
         if components < 1:
@@ -53,6 +56,11 @@ class GaussianMixtureLikelihood(Likelihood):
         self.register_buffer("floors", element_floors(floors, self.data_shape), persistent=False)
         atom_values = None if atoms is None else torch.tensor(atoms, dtype=torch.float32).reshape(self.data_shape)
         self.register_buffer("atoms", atom_values, persistent=False)
+        tolerances = None
+        if atoms is not None:
+            tolerances = torch.tensor(atom_tolerances or [0.0] * len(atoms), dtype=torch.float32)
+            tolerances = tolerances.reshape(self.data_shape)
+        self.register_buffer("atom_tolerances", tolerances, persistent=False)
         self.params_per_element = 3 * components + (atoms is not None)
 
     def element_distribution(self, eta: torch.Tensor) -> NormalisedMixture | AtomGaussianMixture:
@@ -65,7 +73,8 @@ class GaussianMixtureLikelihood(Likelihood):
             return NormalisedMixture(SoftmaxCategorical(logits), component, validate_args=False)
         atom_logit = params[..., -1:].masked_fill(torch.isnan(self.atoms).unsqueeze(-1), float("-inf"))
         log_weights = torch.cat([logits, atom_logit], dim=-1).log_softmax(-1)  # (..., *data_shape, K + 1)
-        return AtomGaussianMixture(log_weights, loc, scale, self.atoms)
+        assert self.atom_tolerances is not None  # set with the atoms
+        return AtomGaussianMixture(log_weights, loc, scale, self.atoms, self.atom_tolerances)
 
     def support_problem(self, x: torch.Tensor) -> str | None:
         if not bool(torch.isfinite(x).all()):
