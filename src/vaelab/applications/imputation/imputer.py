@@ -127,6 +127,8 @@ class VAEImputer(TransformerMixin, BaseEstimator):
             hidden_dims=tuple(self.hidden_dims),
             continuous=self.continuous,
             min_scale=self.min_scale,
+            integer_floor=None,  # the scale floor is min_scale for every column, as the defaults were chosen with
+            atom_share=None,  # no atoms: likewise
             importance_samples=self.importance_samples,
             mask_input=self.mask_input,
             epochs=self._epochs(len(frame)),
