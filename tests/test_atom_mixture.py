@@ -11,7 +11,7 @@ import torch
 from torch.distributions import Normal
 
 from vaelab.data.schema import Feature, feature_dict, feature_from_dict
-from vaelab.data.table_columns import encode_columns, fit_features
+from vaelab.data.table_columns import decode_columns, encode_columns, fit_features, mode_code
 from vaelab.distributions import AtomGaussianMixture, tempered
 from vaelab.evaluation.table_marginals import marginal_log_likelihood
 from vaelab.likelihoods.columns import ATOM_TOLERANCE, ColumnsLikelihood, atom_tolerances, continuous_atoms
@@ -135,3 +135,16 @@ def test_marginals_score_an_atom_by_its_share_and_other_values_by_a_gaussian_of_
     plain = marginal_log_likelihood(train, test, [feature])  # no atom_share: the Gaussian of all values
     gaussian = Normal(float(train_values.mean()), float(train_values.std()))
     assert plain[1] == pytest.approx(gaussian.log_prob(torch.tensor(2.0)).item(), rel=1e-5)
+
+
+def test_the_code_of_a_fractional_columns_mode_decodes_to_the_mode_exactly() -> None:
+    """0.1 scaled to model space and back is 0.1 only to a rounding error; the atom's draws must come back as the
+    column's own value, or a test of shapes sees none of them (a KS statistic of the whole spike)."""
+    values = np.array([0.1] * 60 + [0.37, 1.93, 2.51, 0.84] * 10)
+    features = fit_features({"rate": values})
+    assert features[0].mode == 0.1 and not features[0].integer
+    code = encode_columns({"rate": np.array([0.1])}, features)
+    assert code[0, 0] == mode_code(features[0])
+    assert decode_columns(code, features)["rate"][0] == 0.1
+    others = decode_columns(encode_columns({"rate": np.array([0.37])}, features), features)["rate"][0]
+    assert others == pytest.approx(0.37, rel=1e-6)  # any other value: as scaled, to float32 precision

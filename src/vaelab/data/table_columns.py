@@ -214,6 +214,12 @@ def category_index(feature: Feature, value: object) -> int:
     return categories.index(label)
 
 
+def mode_code(feature: Feature) -> np.float32:
+    """A continuous column's most frequent value in model space, as :func:`encode_columns` writes it (float32)."""
+    assert feature.mode is not None
+    return np.float32((feature.mode - feature.loc) / feature.scale)
+
+
 def decode_columns(x: np.ndarray, features: Sequence[Feature], clip: bool = False) -> dict[str, np.ndarray]:
     """Model-space rows ``(N, D)`` (NaN where missing) -> each column in its own units: float64 numbers
     (integer columns rounded; within the training range when ``clip``), category labels as an object array."""
@@ -230,7 +236,10 @@ def decode_columns(x: np.ndarray, features: Sequence[Feature], clip: bool = Fals
             out[feature.name] = labels
             continue
         if feature.kind == "continuous":
-            values = values * feature.scale + feature.loc
+            scaled = values * feature.scale + feature.loc
+            # the code of the most frequent value (a likelihood's atom) decodes to that value exactly, not to one
+            # a rounding error away (which a fractional column would keep)
+            values = scaled if feature.mode is None else np.where(values == mode_code(feature), feature.mode, scaled)
         if feature.integer:
             values = np.round(values)
         if clip and feature.low is not None and feature.high is not None:

@@ -13,12 +13,12 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
-import numpy as np
 import torch
 from torch import nn
 from torch.distributions import Distribution
 
 from vaelab.data.schema import Feature
+from vaelab.data.table_columns import mode_code
 from vaelab.distributions import tempered
 from vaelab.likelihoods.base import Likelihood, MaskableIndependent
 from vaelab.likelihoods.bernoulli import BernoulliLikelihood
@@ -105,9 +105,7 @@ def continuous_atoms(features: Sequence[Feature], atom_share: float | None) -> l
     if atom_share is None:
         return None
     return [
-        float(np.float32((feature.mode - feature.loc) / feature.scale))
-        if feature.mode is not None and feature.mode_share >= atom_share
-        else math.nan
+        float(mode_code(feature)) if feature.mode is not None and feature.mode_share >= atom_share else math.nan
         for feature in features
     ]
 
