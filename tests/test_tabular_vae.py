@@ -14,6 +14,7 @@ import torch
 from vaelab import TabularVAE, UserError
 from vaelab.applications.synthetic.tabular_vae import WorseThanMarginalsWarning
 from vaelab.data.table_columns import decode_columns, encode_columns, fit_features, recode_columns
+from vaelab.evaluation.table_marginals import marginal_log_likelihood
 
 torch.set_num_threads(1)
 
@@ -293,3 +294,9 @@ def test_atoms_give_back_a_spike_that_mixture_components_blur() -> None:
     # the marginals score the zeros by their share, as the model does: a closer fit than one Gaussian over all values
     with_atoms, without = models[0.05].marginal_bound_, models[None].marginal_bound_
     assert with_atoms is not None and without is not None and with_atoms > without + 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gaussian = TabularVAE(epochs=2, latent_dim=2, hidden_dims=[8], threads=1, continuous="gaussian").fit(table)
+    train, valid = (gaussian._rows(table.iloc[rows]) for rows in gaussian.split_rows(len(table)).values())
+    # one Gaussian per column has no atoms (atom_share does not apply), so neither have its marginals
+    assert gaussian.marginal_bound_ == pytest.approx(marginal_log_likelihood(train, valid, gaussian.features_).mean())

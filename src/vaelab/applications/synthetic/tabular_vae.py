@@ -335,9 +335,8 @@ class TabularVAE:
         model.eval()
         with torch.inference_mode():
             bound = self._log_likelihoods(np.asarray(valid.x), model.elbo)
-        marginals = marginal_log_likelihood(
-            np.asarray(train.x), np.asarray(valid.x), self.features_, self.settings.atom_share
-        )
+        atom_share = getattr(model.likelihood, "atom_share", None)  # the model's, as compare_with_marginals reads it
+        marginals = marginal_log_likelihood(np.asarray(train.x), np.asarray(valid.x), self.features_, atom_share)
         comparison = MarginalComparison(float(bound.mean()), float(marginals.mean()))
         self.validation_bound_, self.marginal_bound_ = comparison.bound, comparison.marginals
         if comparison.worse:
