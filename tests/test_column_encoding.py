@@ -70,11 +70,15 @@ def test_vaelab_train_takes_asinh_input_integer_floor_and_atoms_for_a_csv(tmp_pa
     ]
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
     run_dir = tmp_path / "run"
-    args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--no-progress", "--no-report"]
+    args = ["train", "--data", str(tmp_path / "t.csv"), "--epochs", "1", "--no-progress"]  # the report included
     asinh = ["--set", "model.network.continuous_input=asinh", "--set", "model.likelihood.integer_floor=0.1"]
     asinh += ["--set", "model.likelihood.atom_share=0.05"]
     code, _, err = run_cli([*args, *asinh, "--out", str(run_dir)], capsys, monkeypatch)
     assert code == 0, err
+    assert (run_dir / "report.html").stat().st_size > 0
+    code, _, err = run_cli(["eval", str(run_dir), "--synthetic"], capsys, monkeypatch)  # atoms drawn, then scored
+    assert code == 0, err
+    assert (run_dir / "eval-synthetic.json").exists()
     spec = json.loads((run_dir / "model.json").read_text())["spec"]
     assert spec["model"]["network"]["continuous_input"] == "asinh"
     assert spec["model"]["likelihood"]["integer_floor"] == 0.1
