@@ -12,14 +12,22 @@ import torch
 from helpers import tiny_vae
 from test_training import SETTINGS, binary_data, seeded_vae, weights
 from vaelab import load
+from vaelab.config import run
 from vaelab.config.build import build_model, model_spec
-from vaelab.config.schema import ModelConfig
+from vaelab.config.schema import ModelConfig, RunConfig, TrainConfig
 from vaelab.data.batch import Batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.errors import UserError
 from vaelab.objectives import ELBO
 from vaelab.training import TrainSettings, fit
-from vaelab.training.hardware import Precision, optimizer_implementation, prepare_networks, uses_channels_last
+from vaelab.training.hardware import (
+    Precision,
+    flushes_subnormals,
+    optimizer_implementation,
+    prepare_networks,
+    subnormals_flushed,
+    uses_channels_last,
+)
 
 
 def settings(**changes: object) -> TrainSettings:
@@ -119,3 +127,35 @@ def test_compiled_training_matches_eager_training() -> None:
         runs.append(weights(model))
     for name in runs[0]:
         assert torch.allclose(runs[0][name], runs[1][name], atol=1e-4), name
+
+
+HAS_FLUSH_MODE = torch.set_flush_denormal(False)  # True where the CPU has the mode (x86); it is left off
+
+
+@pytest.mark.skipif(not HAS_FLUSH_MODE, reason="this CPU has no flush-to-zero mode")
+def test_subnormals_count_as_zero_inside_the_block_and_the_mode_is_restored_after() -> None:
+    small = torch.tensor([1e-37])
+    assert not flushes_subnormals()
+    assert (small * 1e-3).item() > 0  # 1e-40: a subnormal float32
+    with subnormals_flushed():
+        assert flushes_subnormals()
+        assert (small * 1e-3).item() == 0.0
+        with subnormals_flushed():  # a nested block leaves the outer block's mode on
+            pass
+        assert flushes_subnormals()
+    assert not flushes_subnormals()
+    with pytest.raises(RuntimeError), subnormals_flushed():
+        raise RuntimeError("the mode is restored on the way out of a failure too")
+    assert not flushes_subnormals()
+    with subnormals_flushed(False):
+        assert not flushes_subnormals()
+
+
+@pytest.mark.skipif(not HAS_FLUSH_MODE, reason="this CPU has no flush-to-zero mode")
+def test_a_run_flushes_subnormals_unless_its_config_says_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bool] = []
+    monkeypatch.setattr(run, "_train_from_config", lambda *args: seen.append(flushes_subnormals()))
+    run.train_from_config(RunConfig())
+    run.train_from_config(RunConfig(train=TrainConfig(flush_subnormals=False)))
+    assert seen == [True, False]
+    assert not flushes_subnormals()

@@ -41,6 +41,7 @@ from vaelab.models import VAE
 from vaelab.report.build import write_pictures_and_report
 from vaelab.training import TrainResult, TrainSettings, fit
 from vaelab.training.distributed import Distributed, setup
+from vaelab.training.hardware import subnormals_flushed
 from vaelab.training.resume import changed_settings
 from vaelab.training.run_directory import RunDirectory
 from vaelab.training.tensorboard import TensorBoardLogger
@@ -76,8 +77,9 @@ class TrainedRun:
     is_main: bool = True  # False in the other processes of a torchrun launch: they write nothing
 
 
-RUN_ONLY_FIELDS = frozenset({"threads"})
-"""``train`` fields a run applies itself (torch's thread count) rather than passing to ``fit``."""
+RUN_ONLY_FIELDS = frozenset({"threads", "flush_subnormals"})
+"""``train`` fields a run applies itself, for the whole process, rather than passing to ``fit``: torch's thread
+count, and whether subnormal floats count as zero (set before torch starts its threads)."""
 
 
 def train_settings(train: TrainConfig, progress: bool, bar: bool = True) -> TrainSettings:
@@ -117,6 +119,12 @@ def labelled_subset(train: ArrayDataset, data: DataConfig) -> ArrayDataset:
 def train_from_config(
     config: RunConfig, out: Path | None = None, resume: bool = False, progress: bool = True, bar: bool = True
 ) -> TrainedRun:
+    """Train, save and report the run ``config`` describes (``vaelab train``), in ``out`` or a new run folder."""
+    with subnormals_flushed(config.train.flush_subnormals):  # before the first torch operation starts its threads
+        return _train_from_config(config, out, resume, progress, bar)
+
+
+def _train_from_config(config: RunConfig, out: Path | None, resume: bool, progress: bool, bar: bool) -> TrainedRun:
     check_lr_schedule(config.train.lr_schedule, config.train.max_minutes)  # before the data are read
     if config.train.threads:
         torch.set_num_threads(config.train.threads)

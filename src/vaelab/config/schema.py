@@ -93,6 +93,7 @@ class TrainConfig(_Strict):
     monitor: str | None = None
     num_workers: int = Field(0, ge=0)
     threads: int | None = Field(None, ge=1)  # torch intra-op threads; None: torch's default
+    flush_subnormals: bool = True  # float32 values below 1.2e-38 count as zero (vaelab.training.hardware)
     max_steps: int | None = Field(None, ge=1)  # stop after this many optimisation steps
     max_minutes: float | None = Field(None, gt=0)  # stop when training + validation reach this wall-clock time
     optimizer_impl: Literal["auto", "foreach", "fused"] = "auto"  # see vaelab.training.hardware
