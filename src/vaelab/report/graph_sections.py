@@ -9,14 +9,13 @@ principal components.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from vaelab.data.batch import graph_batch
 from vaelab.data.dataset import ArrayDataset
 from vaelab.evaluation.links import edge_probabilities, link_scores, node_embeddings
 from vaelab.models import VAE
 from vaelab.report.html import Gallery, Image, Section, Table
-from vaelab.report.plots import TRAIN_COLOUR, VALID_COLOUR, _style, latent_map, to_png
+from vaelab.report.plots import TRAIN_COLOUR, VALID_COLOUR, _figure, _style, latent_map, to_png
 
 PUBLISHED = {
     "VGAE (Kipf & Welling 2016)": (0.914, 0.926),
@@ -61,8 +60,7 @@ def graph_sections(model: VAE, splits: dict[str, ArrayDataset], dataset: str) ->
 
 
 def _score_histogram(probabilities: np.ndarray, labels: np.ndarray) -> bytes:
-    fig = Figure(figsize=(5.8, 3.2), layout="constrained")
-    ax = fig.subplots()
+    fig, (ax,) = _figure(5.8, 3.2)
     bins = np.linspace(0, 1, 31).tolist()
     ax.hist(probabilities[labels == 1], bins=bins, alpha=0.7, color=TRAIN_COLOUR, label="held-out edges")
     ax.hist(probabilities[labels == 0], bins=bins, alpha=0.7, color=VALID_COLOUR, label="non-edges")
