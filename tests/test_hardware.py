@@ -57,6 +57,7 @@ def test_choices_follow_the_device_and_the_setting() -> None:
         ("optimizer_impl", "turbo", "unknown optimizer_impl 'turbo'"),
         ("precision", "fp8", "unknown precision 'fp8'"),
         ("channels_last", "yes", "unknown channels_last 'yes'"),
+        ("matmul_precision", "low", "unknown matmul_precision 'low'"),
     ],
 )
 def test_unknown_options_are_user_errors(field: str, value: str, needle: str) -> None:
@@ -159,3 +160,26 @@ def test_a_run_flushes_subnormals_unless_its_config_says_not(monkeypatch: pytest
     run.train_from_config(RunConfig(train=TrainConfig(flush_subnormals=False)))
     assert seen == [True, False]
     assert not flushes_subnormals()
+
+
+def test_the_matmul_precision_holds_while_fit_runs_and_is_restored_after() -> None:
+    seen: list[str] = []
+
+    def record(_epoch: dict[str, object]) -> None:
+        seen.append(torch.get_float32_matmul_precision())
+
+    model = seeded_vae()
+    fit(model, ELBO(), binary_data(), binary_data(64, seed=1), settings(matmul_precision="medium"), callbacks=[record])
+    assert seen == ["medium"] * SETTINGS.epochs
+    assert torch.get_float32_matmul_precision() == "highest"
+    assert run.train_settings(TrainConfig(matmul_precision="medium"), False).matmul_precision == "medium"
+
+
+def test_a_medium_precision_fit_learns_as_a_float32_one() -> None:
+    """bfloat16 inputs to the products (where the CPU has them) change the bound by a small fraction."""
+    bounds = []
+    for name in ("highest", "medium"):
+        model = seeded_vae()
+        result = fit(model, ELBO(), binary_data(), binary_data(64, seed=1), settings(matmul_precision=name))
+        bounds.append(result.history[-1]["valid"]["elbo"])
+    assert bounds[1] == pytest.approx(bounds[0], rel=0.02)

@@ -6,7 +6,8 @@ All three train the 784-400-20 Bernoulli VAE on binarized MNIST (50,000 train ro
   ``--epochs`` and ``--seed``), the README's command with its report left on;
 - example: ``example_script.py``, pytorch/examples vae/main.py as a program (test pass and images each epoch);
 - pythae: ``pythae_script.py`` under pythae's own Python (its TrainingPipeline, eval on the valid rows);
-- with ``--subnormals``, also vaelab with ``--set train.flush_subnormals=false``, to measure that setting.
+- with ``--settings``, also vaelab with the config's two speed settings undone, one at a time, to measure
+  each: ``train.matmul_precision=highest`` (float32 products) and ``train.flush_subnormals=false``.
 Each repeat (seed = repeat number) runs the three one after another, the order rotated each repeat, so every
 trainer takes every place once in three repeats. After all runs each trained model's test NLL is computed
 by the same code (importance-sampled, the same random test subset; vaelab's ``evaluate_likelihood``).
@@ -56,9 +57,19 @@ def vaelab_command(data_dir: str, epochs: int, seed: int, out: Path) -> list[str
     return [*command, *run_arguments(data_dir, epochs, seed, out), "--no-progress"]
 
 
-def vaelab_keeping_subnormals(data_dir: str, epochs: int, seed: int, out: Path) -> list[str]:
-    """The same command with subnormal floats computed as they are (``train.flush_subnormals=false``)."""
-    return [*vaelab_command(data_dir, epochs, seed, out), "--set", "train.flush_subnormals=false"]
+def vaelab_with(setting: str) -> Callable[[str, int, int, Path], list[str]]:
+    """The same command with one more ``--set`` assignment."""
+
+    def command(data_dir: str, epochs: int, seed: int, out: Path) -> list[str]:
+        return [*vaelab_command(data_dir, epochs, seed, out), "--set", setting]
+
+    return command
+
+
+SETTING_VARIANTS = {
+    "vaelab, float32 products": "train.matmul_precision=highest",
+    "vaelab, subnormals kept": "train.flush_subnormals=false",
+}
 
 
 def vaelab_train_seconds(out: Path) -> float:
@@ -171,7 +182,7 @@ def main() -> None:
         "--pythae-python", default="/work/bench-envs/pythae/bin/python", help="its interpreter (%(default)s)"
     )
     parser.add_argument("--skip-pythae", action="store_true")
-    parser.add_argument("--subnormals", action="store_true", help="also time vaelab without flushing subnormals")
+    parser.add_argument("--settings", action="store_true", help="also time vaelab with each speed setting undone")
     parser.add_argument("--limit", type=int, default=2000, help="test rows for the NLL")
     parser.add_argument("--num-samples", type=int, default=1000, help="importance samples K for the NLL")
     args = parser.parse_args()
@@ -183,11 +194,9 @@ def main() -> None:
     if not args.skip_pythae:
         trainer = Trainer("pythae", script(args.pythae_python, "pythae_script.py"), script_train_seconds, script_model)
         trainers.append(trainer)
-    if args.subnormals:
-        trainer = Trainer(
-            "vaelab, subnormals kept", vaelab_keeping_subnormals, vaelab_train_seconds, vaelab.load, False
-        )
-        trainers.append(trainer)
+    if args.settings:
+        for name, setting in SETTING_VARIANTS.items():
+            trainers.append(Trainer(name, vaelab_with(setting), vaelab_train_seconds, vaelab.load, compared=False))
     with tempfile.TemporaryDirectory() as tmp:
         runs = time_runs(trainers, args, Path(tmp))
 

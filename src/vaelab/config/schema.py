@@ -100,6 +100,8 @@ class TrainConfig(_Strict):
     compile: bool = False  # torch.compile the encoder and decoder
     channels_last: Literal["on", "off"] = "on"  # NHWC layout for conv nets
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast; fp16 adds a GradScaler
+    # float32 products: "medium" lets them take bfloat16 inputs where that is fast (vaelab.training.hardware)
+    matmul_precision: Literal["highest", "high", "medium"] = "highest"
     # semi-supervised data (--model m2): labelled rows added to every batch beyond the epoch's own (0: none)
     labelled_per_batch: int = Field(0, ge=0)
     # an exponential moving average of the weights with this decay per step, validated and kept (None: off)

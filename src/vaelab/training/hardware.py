@@ -12,6 +12,8 @@ options`` and the defaults follow those measurements (bench/speed/results.md):
   adds a ``GradScaler`` so small gradients do not underflow (Micikevicius et al. 2018). The networks'
   outputs are cast back to float32 before any distribution sees them (``VAE.encode`` / ``VAE.decode``),
   so log-densities and KL terms are always summed in float32;
+- ``matmul_precision``: ``"highest"`` (float32 products), ``"high"`` or ``"medium"``, torch's
+  ``set_float32_matmul_precision`` while ``fit`` runs (``float32_matmul_precision``);
 - ``flush_subnormals``: treat float32 values below 1.2e-38 as zero (x86 FTZ/DAZ) for a whole run
   (``subnormals_flushed``).
 """
@@ -31,6 +33,7 @@ CPU_OPTIMIZER = "fused"  # faster than foreach for MLP and conv VAEs: bench/spee
 OPTIMIZER_IMPLS = ("auto", "foreach", "fused")
 CHANNELS_LAST_CHOICES = ("on", "off")
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+MATMUL_PRECISIONS = ("highest", "high", "medium")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...] | list[str]) -> None:
@@ -67,6 +70,25 @@ def prepare_networks(model: nn.Module, compile_networks: bool, channels_last: bo
 def to_memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
     """Image batches (B, C, H, W) in NHWC layout when the conv nets use it; anything else unchanged."""
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
+@contextlib.contextmanager
+def float32_matmul_precision(name: str) -> Iterator[None]:
+    """Let float32 matrix products use a faster internal precision while the block runs, then restore torch's.
+
+    ``"highest"``: float32 throughout. ``"high"``: TF32 on NVIDIA GPUs that have it. ``"medium"``: also bfloat16
+    inputs with float32 accumulation where the hardware multiplies bfloat16 fast (AMX on recent Intel CPUs, GPUs
+    with bf16 tensor cores); a product then carries about 3 significant digits of each input instead of 7, as
+    in bf16 mixed-precision training, while weights, gradients and the loss stay float32. Elsewhere each setting
+    computes in float32 (PyTorch, ``torch.set_float32_matmul_precision``).
+    """
+    _check_choice("matmul_precision", name, MATMUL_PRECISIONS)
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision(name)
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(before)
 
 
 def flushes_subnormals() -> bool:

@@ -17,7 +17,9 @@ from vaelab.errors import UserError
 
 LENGTH = frozenset({"epochs", "max_minutes", "max_steps", "patience"})
 """Settings that decide when a run stops: changing one lets a run that had stopped go on."""
-MACHINE = frozenset({"device", "num_workers", "compile", "optimizer_impl", "channels_last", "precision"})
+MACHINE = frozenset(
+    {"device", "num_workers", "compile", "optimizer_impl", "channels_last", "precision", "matmul_precision"}
+)
 """Settings of how the machine computes the run (the restored state moves to the new device)."""
 RESUMABLE = LENGTH | MACHINE | {"lr"}
 """Settings a resumed run applies: the learning rate, how long the run goes on, and the machine's."""

@@ -40,6 +40,7 @@ from vaelab.training.distributed import Distributed, setup
 from vaelab.training.ex_post import fit_ex_post_prior
 from vaelab.training.hardware import (
     Precision,
+    float32_matmul_precision,
     optimizer_implementation,
     prepare_networks,
     to_memory_format,
@@ -77,6 +78,7 @@ class TrainSettings:
     compile: bool = False  # torch.compile the encoder and decoder
     channels_last: str = "on"  # "on" | "off": NHWC layout for conv nets
     precision: str = "fp32"  # "fp32" | "bf16" | "fp16" autocast (fp16 with a GradScaler)
+    matmul_precision: str = "highest"  # "highest" | "high" | "medium": float32 products (vaelab.training.hardware)
     # semi-supervised data and a model with a classifier: labelled rows added to every batch, beyond those an
     # epoch's permutation brings (0: none; the M2 objective's weights assume none)
     labelled_per_batch: int = 0
@@ -221,13 +223,29 @@ def fit(
     to the number of labelled rows; an
     ``AdversarialObjective``'s discriminator is trained by its own optimizer, one step per VAE step.
     With ``run_dir`` the loop writes ``checkpoint.safetensors`` and ``metrics.jsonl`` after every epoch;
-    ``resume=True`` continues from that checkpoint. At the end the model holds the weights of the best
-    validation epoch (the last epoch when there is no validation data), and a prior fitted after training
-    (``vaelab.priors.fitted_mixture.ExPostPrior``) is fitted to its codes of ``train``.
+    ``resume=True`` continues from that checkpoint. ``settings.matmul_precision`` holds while it runs. At the end
+    the model holds the weights of the best validation epoch (the last epoch when there is no validation data),
+    and a prior fitted after training (``vaelab.priors.fitted_mixture.ExPostPrior``) is fitted to its codes of
+    ``train``.
 
     Launched by ``torchrun``, each process trains on its slice of every global batch of ``batch_size``
     through ``DistributedDataParallel``; metrics are reduced over processes and only rank 0 writes files.
     """
+    with float32_matmul_precision(settings.matmul_precision):
+        return _fit(model, objective, train, valid, settings, schedules, run_dir, resume, callbacks)
+
+
+def _fit(
+    model: VAE,
+    objective: Objective,
+    train: ArrayDataset,
+    valid: ArrayDataset | None,
+    settings: TrainSettings,
+    schedules: Mapping[str, Schedule] | None,
+    run_dir: str | Path | None,
+    resume: bool,
+    callbacks: Sequence[Callable[[dict[str, Any]], None]],
+) -> TrainResult:
     schedules = dict(schedules or {})
     for name in schedules:
         if name not in {f.name for f in dataclasses.fields(objective)}:  # type: ignore[arg-type]
