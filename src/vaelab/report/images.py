@@ -1,5 +1,5 @@
-"""Image grids as PNG files or PNG bytes, encoded by Pillow (which imports much faster than matplotlib, so a
-report without charts never loads matplotlib)."""
+"""Image grids as PNG files or PNG bytes, encoded by Pillow (light to import: writing pictures needs no
+matplotlib)."""
 
 from __future__ import annotations
 

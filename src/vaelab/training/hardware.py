@@ -101,8 +101,8 @@ def subnormals_flushed(on: bool = True) -> Iterator[None]:
     """Treat subnormal floats (float32 below 1.2e-38) as zero while the block runs, then restore the mode.
 
     Where a weight's gradient is zero (a unit that ReLU switched off for the whole batch), Adam's first moment
-    decays by beta_1 each step and passes through the subnormal range, where x86 arithmetic takes a slow path; the
-    classic MNIST model's later epochs then take about a fifth longer than its first (bench/classic_vae/results.md).
+    decays by beta_1 each step and passes through the subnormal range, where x86 arithmetic takes a slow path and
+    later epochs slow down (bench/classic_vae/results.md, runs 8-11).
     Flushing costs no accuracy a model can use: the values are below float32's normal range.
 
     The mode belongs to each thread, and torch's OpenMP threads copy it from the thread that starts them, at
