@@ -131,6 +131,19 @@ def test_resume_applies_a_new_learning_rate_and_records_it(
     assert stored["train"]["lr"] == 0.0005 and stored["train"]["epochs"] == 3
 
 
+def test_resume_may_change_how_the_machine_computes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    assert run_cli([*TRAIN, "--out", str(run)], capsys, monkeypatch)[0] == 0
+    change = ["--set", "train.matmul_precision=medium", "--set", "train.flush_subnormals=false"]
+    code, _, err = run_cli([*TRAIN, "--epochs", "3", "--out", str(run), "--resume", *change], capsys, monkeypatch)
+    assert code == 0, err
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    # the process-wide subnormal mode is the run's own business, not a setting of the trained run
+    assert records[2]["changed_on_resume"] == {"epochs": [2, 3], "matmul_precision": ["highest", "medium"]}
+
+
 @pytest.mark.parametrize(
     ("change", "key"),
     [
