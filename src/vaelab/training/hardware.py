@@ -98,16 +98,17 @@ def flushes_subnormals() -> bool:
 
 @contextlib.contextmanager
 def subnormals_flushed(on: bool = True) -> Iterator[None]:
-    """Treat subnormal floats (float32 below 1.2e-38) as zero while the block runs, then restore the mode.
+    """Treat subnormal floats (float32 below 1.2e-38) as zero while the block runs, then restore this thread's mode.
 
     Where a weight's gradient is zero (a unit that ReLU switched off for the whole batch), Adam's first moment
     decays by beta_1 each step and passes through the subnormal range, where x86 arithmetic takes a slow path and
-    later epochs slow down (bench/classic_vae/results.md, runs 8-11).
+    later epochs slow down (bench/classic_vae/results.md, runs 8-13).
     Flushing costs no accuracy a model can use: the values are below float32's normal range.
 
     The mode belongs to each thread, and torch's OpenMP threads copy it from the thread that starts them, at
     torch's first parallel operation in the process. Enter this before that operation (before a model is built)
-    for the whole effect; threads started earlier keep their mode. CPUs without the mode (not x86) run unchanged.
+    for the whole effect: threads started earlier keep their mode, and threads started inside the block keep
+    this one after it (only the calling thread's mode is restored). CPUs without the mode (not x86) run unchanged.
     """
     if not on or flushes_subnormals() or not torch.set_flush_denormal(True):
         yield
