@@ -49,7 +49,7 @@ from vaelab.data.table_columns import (
     missing_cells,
 )
 from vaelab.errors import UserError
-from vaelab.evaluation.table_marginals import MarginalComparison, marginal_log_likelihood
+from vaelab.evaluation.table_marginals import MarginalComparison, marginal_bound
 from vaelab.likelihoods.columns import ColumnsDistribution
 from vaelab.models import VAE
 from vaelab.models.build import build_model, resolve_spec
@@ -335,9 +335,7 @@ class TabularVAE:
         model.eval()
         with torch.inference_mode():
             bound = self._log_likelihoods(np.asarray(valid.x), model.elbo)
-        atom_share = getattr(model.likelihood, "atom_share", None)  # the model's, as compare_with_marginals reads it
-        marginals = marginal_log_likelihood(np.asarray(train.x), np.asarray(valid.x), self.features_, atom_share)
-        comparison = MarginalComparison(float(bound.mean()), float(marginals.mean()))
+        comparison = MarginalComparison(float(bound.mean()), marginal_bound(model, train, valid))
         self.validation_bound_, self.marginal_bound_ = comparison.bound, comparison.marginals
         if comparison.worse:
             warnings.warn(WorseThanMarginalsWarning(comparison.message()), stacklevel=3)
